@@ -1,0 +1,45 @@
+# The two commands of the README: `make demo` and `make test`.
+# Both create .venv when it is missing and (re)install the project only when pyproject.toml changed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_CONFIG := configs/example.yaml
+
+.PHONY: demo test lint bench-ingest sample-logs clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "mlmon needs Python 3.11+"'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check mlmon tests bench sample_logs
+	$(BIN)/mypy mlmon
+
+# The whole chain on the bundled sample logs. Ingesting the malformed file quarantines rows,
+# which is a finding (exit 1): --exit-zero keeps the demo going and the summary says so.
+demo: $(STAMP)
+	rm -rf .demo
+	$(BIN)/mlmon -c $(DEMO_CONFIG) ingest sample_logs/predictions/*
+	$(BIN)/mlmon -c $(DEMO_CONFIG) ingest sample_logs/malformed/* --exit-zero
+	$(BIN)/mlmon -c $(DEMO_CONFIG) ingest --labels sample_logs/labels/*
+	@echo "--- re-ingesting the same files is a no-op:"
+	$(BIN)/mlmon -c $(DEMO_CONFIG) ingest sample_logs/predictions/*
+	$(BIN)/mlmon -c $(DEMO_CONFIG) store
+
+sample-logs: $(STAMP)
+	$(BIN)/python sample_logs/generate.py
+
+bench-ingest: $(STAMP)
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf .demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,10 @@
+"""mlmon: monitor and maintain deployed machine-learning models from the command line."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("mlmon")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__"]

@@ -1,0 +1,23 @@
+"""Configuration: ``mlmon.yaml`` as typed, frozen objects."""
+
+from mlmon.config.loader import config_path, load_config, parse_config
+from mlmon.config.model import (
+    Config,
+    FeaturesSection,
+    ModelSection,
+    SchemaSection,
+    StoreSection,
+    parse_duration,
+)
+
+__all__ = [
+    "Config",
+    "FeaturesSection",
+    "ModelSection",
+    "SchemaSection",
+    "StoreSection",
+    "config_path",
+    "load_config",
+    "parse_config",
+    "parse_duration",
+]

@@ -1,0 +1,250 @@
+"""Typed, frozen config objects: the shape of ``mlmon.yaml`` (DESIGN.md §4).
+
+Defaults live here and nowhere else. Cross-field rules (which columns a task needs, no
+column in two roles) are checked once, in :class:`Config`. Sections that later commands
+will add (metrics, drift, retrain, promote, alerts) appear here when they are implemented.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+Task = Literal["binary_classification", "multiclass_classification", "regression"]
+ClassLabel = int | str
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds in a duration given as a number of seconds or a string like ``90s``, ``12h``, ``7d``.
+
+    >>> parse_duration("12h"), parse_duration(30), parse_duration("1.5m")
+    (43200.0, 30.0, 90.0)
+    """
+    if isinstance(value, bool):
+        raise PydanticCustomError("duration", "expected a duration such as 30s, 5m, 12h, 7d")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2) or "s"]
+    else:
+        raise PydanticCustomError(
+            "duration",
+            "expected a duration such as 30s, 5m, 12h, 7d (got {value})",
+            {"value": repr(value)},
+        )
+    if seconds < 0:
+        raise PydanticCustomError("duration", "a duration cannot be negative")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+def _check_name(value: Any) -> Any:
+    if isinstance(value, str) and not _NAME.match(value):
+        raise PydanticCustomError(
+            "name",
+            "{value} is not a valid name: use letters, digits, '.', '_' and '-' "
+            "(no path separators), starting with a letter or digit",
+            {"value": repr(value)},
+        )
+    return value
+
+
+Name = Annotated[str, BeforeValidator(_check_name)]
+ColumnName = Annotated[str, Field(min_length=1)]
+
+
+class Section(BaseModel):
+    """A config section: frozen, and strict about unknown keys (named with the allowed ones)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            allowed = {f.alias or name for name, f in cls.model_fields.items()}
+            for key in data:
+                if key not in allowed:
+                    raise PydanticCustomError(
+                        "unknown_key",
+                        "unknown key; allowed keys here: {allowed}",
+                        {"key": str(key), "allowed": ", ".join(sorted(allowed))},
+                    )
+        return data
+
+
+class ModelSection(Section):
+    """``model``: what is being monitored."""
+
+    name: Name
+    task: Task
+    classes: tuple[ClassLabel, ...] | None = None
+    """Class labels, for classification. For binary classification the second one is the
+    positive class, the one ``schema.score`` is the probability of."""
+
+    @model_validator(mode="after")
+    def _classes_fit_task(self) -> ModelSection:
+        if self.task == "regression":
+            if self.classes is not None:
+                raise PydanticCustomError("task", "'classes' is only for classification tasks")
+            return self
+        if self.classes is None:
+            raise PydanticCustomError(
+                "task", "{task} needs 'classes', the list of class labels", {"task": self.task}
+            )
+        if len(set(self.classes)) != len(self.classes):
+            raise PydanticCustomError("task", "'classes' has repeated labels")
+        if len({type(c) for c in self.classes}) != 1:
+            raise PydanticCustomError("task", "'classes' mixes numbers and strings; use one kind")
+        n = len(self.classes)
+        if self.task == "binary_classification" and n != 2:
+            raise PydanticCustomError(
+                "task", "binary_classification needs exactly 2 classes (got {n})", {"n": n}
+            )
+        if self.task == "multiclass_classification" and n < 3:
+            raise PydanticCustomError(
+                "task",
+                "multiclass_classification needs at least 3 classes (got {n}); "
+                "use binary_classification for 2",
+                {"n": n},
+            )
+        return self
+
+
+class FeaturesSection(Section):
+    """``schema.features``: the model's input columns, by kind."""
+
+    numerical: tuple[ColumnName, ...] = ()
+    categorical: tuple[ColumnName, ...] = ()
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return self.numerical + self.categorical
+
+
+class SchemaSection(Section):
+    """``schema``: which column of the logs plays which role."""
+
+    id: ColumnName
+    timestamp: ColumnName
+    model_version: ColumnName | None = None
+    prediction: ColumnName | None = None
+    score: ColumnName | None = None
+    probabilities: dict[ClassLabel, ColumnName] | None = None
+    label: ColumnName
+    label_timestamp: ColumnName | None = None
+    features: FeaturesSection = FeaturesSection()
+    latency: ColumnName | None = None
+    error: ColumnName | None = None
+    metadata: tuple[ColumnName, ...] = ()
+
+    def prediction_columns(self) -> list[tuple[str, str]]:
+        """(role, column) for every column of a prediction log, in storage order."""
+        cols: list[tuple[str, str]] = [("id", self.id), ("timestamp", self.timestamp)]
+        for role in ("model_version", "prediction", "score"):
+            if (col := getattr(self, role)) is not None:
+                cols.append((role, col))
+        for label, col in (self.probabilities or {}).items():
+            cols.append((f"probability[{label}]", col))
+        cols += [("numerical feature", c) for c in self.features.numerical]
+        cols += [("categorical feature", c) for c in self.features.categorical]
+        for role in ("latency", "error"):
+            if (col := getattr(self, role)) is not None:
+                cols.append((role, col))
+        cols += [("metadata", c) for c in self.metadata]
+        return cols
+
+
+class StoreSection(Section):
+    """``store``: where the Parquet log store lives and how ingest treats bad rows."""
+
+    path: Path
+    on_invalid: Literal["quarantine", "reject"] = "quarantine"
+    nonfinite_features: Literal["allow", "quarantine"] = "allow"
+    probability_tolerance: float = Field(default=1e-3, gt=0, lt=1)
+    batch_rows: int = Field(default=250_000, ge=1)
+    lock_timeout: Duration = 600.0
+
+
+class Config(Section):
+    """The whole of ``mlmon.yaml``. ``source`` is the file it was read from (not a YAML key)."""
+
+    model: ModelSection
+    schema_: SchemaSection = Field(alias="schema")
+    store: StoreSection
+    source: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_source_key(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "source" in data:
+            raise PydanticCustomError(
+                "unknown_key",
+                "unknown key; allowed keys here: {allowed}",
+                {"key": "source", "allowed": "model, schema, store"},
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _schema_fits_task(self) -> Config:
+        s, task = self.schema_, self.model.task
+        if task == "binary_classification":
+            _forbid(s.probabilities, "probabilities", "binary_classification logs 'score'")
+            if s.prediction is None and s.score is None:
+                raise PydanticCustomError(
+                    "schema", "schema: binary_classification needs 'prediction', 'score' or both"
+                )
+        elif task == "multiclass_classification":
+            _forbid(s.score, "score", "multiclass_classification logs 'probabilities'")
+            if s.prediction is None and s.probabilities is None:
+                raise PydanticCustomError(
+                    "schema",
+                    "schema: multiclass_classification needs 'prediction', 'probabilities' or both",
+                )
+            if s.probabilities is not None and set(s.probabilities) != set(
+                self.model.classes or ()
+            ):
+                raise PydanticCustomError(
+                    "schema",
+                    "schema.probabilities must map every class in model.classes to a column "
+                    "(classes {classes}, mapped {mapped})",
+                    {"classes": list(self.model.classes or ()), "mapped": list(s.probabilities)},
+                )
+        else:
+            _forbid(s.score, "score", "regression logs 'prediction'")
+            _forbid(s.probabilities, "probabilities", "regression logs 'prediction'")
+            if s.prediction is None:
+                raise PydanticCustomError("schema", "schema: regression needs 'prediction'")
+        seen: dict[str, str] = {}
+        for role, col in [*s.prediction_columns(), ("label", s.label)] + (
+            [("label_timestamp", s.label_timestamp)] if s.label_timestamp else []
+        ):
+            if col in seen:
+                raise PydanticCustomError(
+                    "schema",
+                    "schema: column {col} is both {a} and {b}; a column has one role",
+                    {"col": repr(col), "a": seen[col], "b": role},
+                )
+            seen[col] = role
+        if not s.features.all:
+            raise PydanticCustomError(
+                "schema", "schema.features: list at least one numerical or categorical feature"
+            )
+        return self
+
+
+def _forbid(value: object, key: str, why: str) -> None:
+    if value is not None:
+        raise PydanticCustomError(
+            "schema", "schema.{key} does not apply: {why}", {"key": key, "why": why}
+        )

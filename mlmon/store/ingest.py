@@ -1,0 +1,369 @@
+"""``mlmon ingest``: validate prediction or label logs and append them to the store.
+
+One run is one transaction (see :mod:`mlmon.store.writer`): every input is read in batches,
+coerced and validated; bad rows are quarantined (or the run is refused, under
+``store.on_invalid: reject``); rows whose id is already stored are skipped; and only then is
+anything made visible. A file whose exact content was ingested before is skipped whole, which
+makes re-running an ingest a no-op.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import socket
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from mlmon.config import Config
+from mlmon.errors import DataError
+from mlmon.fsutil import append_line_durably, exclusive_lock
+from mlmon.store.columns import Column, label_columns, prediction_columns
+from mlmon.store.layout import StoreLayout, Table
+from mlmon.store.readers import Format, Source, read_batches, resolve_source, source_columns
+from mlmon.store.validate import REASON, ROW, validate_batch
+from mlmon.store.writer import StagedWrite, clear_stale_staging
+
+Progress = Callable[[str, int], None]
+"""Called with (source name, rows read so far) after each batch."""
+
+_EXAMPLES = 5
+
+
+@dataclass
+class FileReport:
+    """What happened to one input file."""
+
+    path: str
+    format: str
+    sha256: str
+    rows_read: int = 0
+    rows_written: int = 0
+    duplicates_skipped: int = 0
+    rows_rejected: int = 0
+    already_ingested_at: str | None = None
+    missing_optional_columns: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    nonfinite_values: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class IngestResult:
+    """The result of one ``ingest`` run; :meth:`to_dict` is the JSON contract."""
+
+    table: Table
+    store: str
+    dry_run: bool
+    files: list[FileReport]
+    quarantine_path: str | None = None
+    partitions: list[str] = field(default_factory=list)
+    unmatched_labels: int | None = None
+    reject_examples: list[str] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_written(self) -> int:
+        return sum(f.rows_written for f in self.files)
+
+    @property
+    def duplicates_skipped(self) -> int:
+        return sum(f.duplicates_skipped for f in self.files)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+    @property
+    def status(self) -> str:
+        """``finding`` when rows were quarantined, else ``ok``."""
+        return "finding" if self.rows_rejected else "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "store": self.store,
+            "dry_run": self.dry_run,
+            "rows_read": self.rows_read,
+            "rows_written": self.rows_written,
+            "duplicates_skipped": self.duplicates_skipped,
+            "rows_rejected": self.rows_rejected,
+            "quarantine_path": self.quarantine_path,
+            "partitions": self.partitions,
+            "unmatched_labels": self.unmatched_labels,
+            "reject_examples": self.reject_examples,
+            "files": [asdict(f) for f in self.files],
+        }
+
+
+def ingest(
+    config: Config,
+    paths: list[str],
+    *,
+    labels: bool = False,
+    fmt: Format | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Ingest prediction logs (or, with ``labels``, ground truth) into the configured store."""
+    if not paths:
+        raise DataError("no input files given", hint="pass one or more paths, or - for stdin")
+    layout = StoreLayout(config.store.path)
+    table: Table = "labels" if labels else "predictions"
+    columns = label_columns(config) if labels else prediction_columns(config)
+    started = dt.datetime.now(dt.UTC)
+    result = IngestResult(table=table, store=str(layout.root), dry_run=dry_run, files=[])
+    with tempfile.TemporaryDirectory(prefix="mlmon-") as scratch:
+        scratch_dir = Path(scratch)
+        sources = [resolve_source(p, fmt, scratch_dir) for p in paths]
+        plans = [(s, _check_columns(s, columns, labels)) for s in sources]
+        if dry_run:
+            _run(config, layout, table, columns, plans, result, scratch_dir, started, progress)
+            return result
+        layout.root.mkdir(parents=True, exist_ok=True)
+        with exclusive_lock(layout.lock_file, config.store.lock_timeout, f"store {layout.root}"):
+            clear_stale_staging(layout)
+            _run(
+                config, layout, table, columns, plans, result, layout.staging_dir, started, progress
+            )
+    return result
+
+
+def _check_columns(
+    source: Source, columns: list[Column], labels: bool
+) -> tuple[list[str], list[str]]:
+    """Refuse a source that lacks a required column; return (missing optional, ignored)."""
+    offered = source_columns(source)
+    wanted = {c.name for c in columns}
+    missing = [c for c in columns if c.name not in offered]
+    required = [c for c in missing if c.required]
+    if required:
+        listed = ", ".join(f"{c.name!r} ({c.role})" for c in required)
+        found = ", ".join(offered[:20]) + (" …" if len(offered) > 20 else "")
+        what = "label" if labels else "prediction"
+        raise DataError(
+            f"{source.name}: missing required column(s) {listed}; the file has: {found}",
+            hint=f"map the {what} log's columns in the config's `schema` section"
+            + ("" if len(offered) > 1 else f", or check that the file really is {source.format}"),
+        )
+    return [c.name for c in missing], [c for c in offered if c not in wanted]
+
+
+def _run(
+    config: Config,
+    layout: StoreLayout,
+    table: Table,
+    columns: list[Column],
+    plans: list[tuple[Source, tuple[list[str], list[str]]]],
+    result: IngestResult,
+    staging_root: Path,
+    started: dt.datetime,
+    progress: Progress | None,
+) -> None:
+    staged = StagedWrite(layout, staging_root)
+    committed = False
+    try:
+        seen = _manifest(layout)
+        days: set[dt.date] = set()
+        with ThreadPoolExecutor(max_workers=1) as hasher:
+            digests: list[Future[str]] = [hasher.submit(_sha256, s.path) for s, _ in plans]
+            for (source, (missing, ignored)), digest in zip(plans, digests, strict=True):
+                report = FileReport(
+                    source.name,
+                    source.format,
+                    "",
+                    missing_optional_columns=missing,
+                    ignored_columns=ignored,
+                )
+                result.files.append(report)
+                report.sha256 = digest.result()
+                if (table, report.sha256) in seen:
+                    report.already_ingested_at = seen[(table, report.sha256)]
+                    continue
+                days |= _ingest_source(
+                    config,
+                    layout,
+                    table,
+                    columns,
+                    source,
+                    report,
+                    staged,
+                    result,
+                    started,
+                    progress,
+                )
+        result.partitions = sorted(d.isoformat() for d in days)
+        if table == "labels":
+            result.unmatched_labels = _count_unmatched(config, layout, staged)
+        if result.dry_run:
+            if staged.rows_quarantined:
+                result.quarantine_path = str(staged.quarantine_target(started))
+            return
+        quarantine = staged.commit(started)
+        committed = True
+        result.quarantine_path = str(quarantine) if quarantine else None
+        for report in result.files:
+            if report.already_ingested_at is None:
+                append_line_durably(
+                    layout.manifest, json.dumps(_manifest_line(table, report, started))
+                )
+    finally:
+        if not committed:
+            staged.discard()
+
+
+def _ingest_source(
+    config: Config,
+    layout: StoreLayout,
+    table: Table,
+    columns: list[Column],
+    source: Source,
+    report: FileReport,
+    staged: StagedWrite,
+    result: IngestResult,
+    started: dt.datetime,
+    progress: Progress | None,
+) -> set[dt.date]:
+    id_col = columns[0].name
+    ts_col = columns[2].name if table == "labels" else columns[1].name
+    days: set[dt.date] = set()
+    for raw in read_batches(source, columns, config.store.batch_rows):
+        for name in report.missing_optional_columns:
+            raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(name))
+        report.rows_read += raw.height
+        batch = validate_batch(raw, columns, config, source.name)
+        for name, n in batch.nonfinite.items():
+            report.nonfinite_values[name] = report.nonfinite_values.get(name, 0) + n
+        if batch.bad.height:
+            report.rows_rejected += batch.bad.height
+            if len(result.reject_examples) < _EXAMPLES:
+                for row, reason in batch.bad.select(ROW, REASON).head(_EXAMPLES).iter_rows():
+                    result.reject_examples.append(f"{source.name} row {row}: {reason}")
+                del result.reject_examples[_EXAMPLES:]
+            if config.store.on_invalid == "reject":
+                raise DataError(
+                    f"{source.name}: {batch.bad.height} invalid row(s) in rows "
+                    f"{batch.bad[ROW][0]}..{raw[ROW][-1]}; store.on_invalid is 'reject', so "
+                    f"nothing was written. First problems:\n  "
+                    + "\n  ".join(result.reject_examples),
+                    hint="fix the rows at the source, or set store.on_invalid: quarantine to "
+                    "store the good rows and set the bad ones aside",
+                )
+            staged.add_quarantine(
+                batch.bad.rename({ROW: "_row", REASON: "_reason"})
+                .with_columns(pl.lit(source.name).alias("_source"))
+                .select("_source", "_row", "_reason", pl.exclude("_source", "_row", "_reason"))
+            )
+        good = batch.good.drop(ROW)
+        if table == "labels":
+            good = good.with_columns(
+                pl.col(ts_col).fill_null(pl.lit(started).cast(pl.Datetime("us", "UTC")))
+            )
+        fresh = _drop_stored(layout, staged, table, good, id_col, ts_col)
+        report.duplicates_skipped += batch.duplicates + good.height - fresh.height
+        report.rows_written += fresh.height
+        days |= set(staged.add(table, fresh, ts_col))
+        if progress:
+            progress(source.name, report.rows_read)
+    if report.rows_read == 0:
+        raise DataError(
+            f"{source.name}: the file has a header but no rows",
+            hint="nothing to ingest; check the producer",
+        )
+    return days
+
+
+def _drop_stored(
+    layout: StoreLayout,
+    staged: StagedWrite,
+    table: Table,
+    good: pl.DataFrame,
+    id_col: str,
+    ts_col: str,
+) -> pl.DataFrame:
+    """Rows of ``good`` whose id is neither stored nor staged.
+
+    Predictions are looked up only in the date partitions the batch touches (a request's
+    timestamp does not change when it is re-sent); labels, which may arrive on any day, are
+    looked up in the whole labels table.
+    """
+    if good.height == 0:
+        return good
+    days = None
+    if table == "predictions":
+        days = good.get_column(ts_col).dt.date().unique().to_list()
+    files = layout.files(table, days=days) + staged.staged_files(table, days)
+    if not files:
+        return good
+    ids = good.get_column(id_col)
+    stored = (
+        pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore")
+        .select(id_col)
+        .filter(pl.col(id_col).is_in(ids.implode()))
+        .collect()
+    )
+    if stored.height == 0:
+        return good
+    return good.join(stored.unique(), on=id_col, how="anti", maintain_order="left")
+
+
+def _count_unmatched(config: Config, layout: StoreLayout, staged: StagedWrite) -> int:
+    """Labels written in this run whose id has no stored prediction (kept, and reported)."""
+    id_col = config.schema_.id
+    new = staged.staged_files("labels")
+    if not new:
+        return 0
+    label_ids = pl.scan_parquet(new).select(id_col)
+    predictions = layout.files("predictions") + staged.staged_files("predictions")
+    if not predictions:
+        return int(label_ids.select(pl.len()).collect().item())
+    known = pl.scan_parquet(predictions, missing_columns="insert", extra_columns="ignore").select(
+        id_col
+    )
+    return int(label_ids.join(known, on=id_col, how="anti").select(pl.len()).collect().item())
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _manifest(layout: StoreLayout) -> dict[tuple[str, str], str]:
+    """(table, sha256) → when, for every input file already committed."""
+    seen: dict[tuple[str, str], str] = {}
+    if layout.manifest.is_file():
+        for n, line in enumerate(layout.manifest.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+                seen[(entry["table"], entry["sha256"])] = entry["ingested_at"]
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise DataError(
+                    f"{layout.manifest}: line {n} is not a valid manifest entry ({exc})",
+                    hint="the file is append-only; remove the damaged line to continue "
+                    "(the store's Parquet files are unaffected)",
+                ) from exc
+    return seen
+
+
+def _manifest_line(table: Table, report: FileReport, started: dt.datetime) -> dict[str, Any]:
+    return {
+        "table": table,
+        "sha256": report.sha256,
+        "path": report.path,
+        "ingested_at": started.isoformat().replace("+00:00", "Z"),
+        "host": socket.gethostname(),
+        "rows_read": report.rows_read,
+        "rows_written": report.rows_written,
+        "rows_rejected": report.rows_rejected,
+    }

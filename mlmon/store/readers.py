@@ -1,0 +1,141 @@
+"""Read prediction and label logs (CSV, JSON Lines, Parquet; ``-`` = stdin) in batches.
+
+Every value arrives as text from CSV and JSON Lines (so one coercion path handles both) and
+with its own type from Parquet. Batches bound memory: no file is loaded whole.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mlmon.errors import DataError
+from mlmon.store.columns import Column
+from mlmon.store.validate import ROW
+
+Format = Literal["csv", "jsonl", "parquet"]
+FORMATS: tuple[Format, ...] = ("csv", "jsonl", "parquet")
+_EXTENSIONS: dict[str, Format] = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+_FORMAT_HINT = "name the file .csv, .jsonl/.ndjson or .parquet, or pass --format csv|jsonl|parquet"
+_JSONL_SAMPLE_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input file: where to read it, what to call it in messages, and its format."""
+
+    path: Path
+    name: str
+    format: Format
+
+
+def resolve_source(arg: str, fmt: Format | None, spool_dir: Path) -> Source:
+    """Check one PATH argument; ``-`` copies stdin to ``spool_dir`` first (format sniffed)."""
+    if arg == "-":
+        target = spool_dir / "stdin"
+        with open(target, "wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+        return Source(target, "<stdin>", fmt or _sniff(target))
+    path = Path(arg)
+    if not path.exists():
+        raise DataError(f"{arg}: no such file", hint="check the path; use - to read stdin")
+    if not path.is_file():
+        raise DataError(f"{arg}: not a regular file", hint="pass files, not directories")
+    if fmt is None:
+        suffix = path.suffix.lower()
+        if suffix not in _EXTENSIONS:
+            raise DataError(
+                f"{arg}: unknown file type {suffix or '(no extension)'!r}", hint=_FORMAT_HINT
+            )
+        fmt = _EXTENSIONS[suffix]
+    return Source(path, arg, fmt)
+
+
+def _sniff(path: Path) -> Format:
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head == b"PAR1":
+        return "parquet"
+    if head.lstrip()[:1] == b"{":
+        return "jsonl"
+    return "csv"
+
+
+def source_columns(source: Source) -> list[str]:
+    """Column names a source offers (CSV header, keys of the first JSON rows, Parquet schema)."""
+    if source.path.stat().st_size == 0:
+        raise DataError(
+            f"{source.name}: the file is empty", hint="nothing to ingest; check the producer"
+        )
+    try:
+        if source.format == "csv":
+            return list(pl.scan_csv(source.path, infer_schema=False).collect_schema().names())
+        if source.format == "jsonl":
+            sample = pl.read_ndjson(
+                source.path, n_rows=_JSONL_SAMPLE_ROWS, infer_schema_length=None
+            )
+            return list(sample.columns)
+        return list(pq.ParquetFile(source.path).schema_arrow.names)
+    except (pl.exceptions.PolarsError, pa.ArrowException, OSError, ValueError) as exc:
+        raise _unreadable(source, exc) from exc
+
+
+def read_batches(source: Source, columns: list[Column], batch_rows: int) -> Iterator[pl.DataFrame]:
+    """Yield frames of at most ``batch_rows`` rows holding ROW (1-based) and every column of
+    ``columns`` that the source has; the caller adds the optional ones it lacks."""
+    offered = set(source_columns(source))
+    names = [c.name for c in columns if c.name in offered]
+    try:
+        if source.format == "parquet":
+            yield from _parquet_batches(source.path, names, batch_rows)
+            return
+        if source.format == "csv":
+            lf = pl.scan_csv(
+                source.path, infer_schema=False, row_index_name=ROW, row_index_offset=1
+            )
+        else:
+            lf = pl.scan_ndjson(
+                source.path,
+                schema={n: pl.String for n in names},
+                row_index_name=ROW,
+                row_index_offset=1,
+            )
+        for batch in lf.select(ROW, *names).collect_batches(chunk_size=batch_rows):
+            yield batch.with_columns(pl.col(ROW).cast(pl.Int64))
+    except (pl.exceptions.PolarsError, pa.ArrowException, OSError, ValueError) as exc:
+        raise _unreadable(source, exc) from exc
+
+
+def _parquet_batches(path: Path, names: list[str], batch_rows: int) -> Iterator[pl.DataFrame]:
+    offset = 1
+    pf = pq.ParquetFile(path)
+    for record_batch in pf.iter_batches(batch_size=batch_rows, columns=names):
+        frame = pl.DataFrame(pl.from_arrow(record_batch))
+        yield frame.with_columns(
+            pl.int_range(offset, offset + frame.height, dtype=pl.Int64).alias(ROW)
+        ).select(ROW, *names)
+        offset += frame.height
+
+
+def _unreadable(source: Source, exc: BaseException) -> DataError:
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return DataError(
+        f"{source.name}: cannot read as {source.format}: {detail}",
+        hint="the file may be truncated or corrupt, or not "
+        + source.format
+        + "; check it, or pass --format if the extension is wrong",
+    )

@@ -1,0 +1,123 @@
+"""Staged, all-or-nothing writes into the log store.
+
+An ingest writes every output file under ``_staging/<run>/`` first (each fsynced), and only
+when every input has been read and validated does :meth:`StagedWrite.commit` rename them into
+their partitions. Readers never look in ``_staging``, so until the commit the store is exactly
+as it was; an error, Ctrl-C or SIGKILL before it leaves nothing behind but a staging folder
+that the next writer removes. Each rename is atomic, so a kill *during* the commit leaves some
+whole files in place and no partial rows; re-running the ingest completes it, because rows
+are deduplicated on the id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import polars as pl
+
+from mlmon.fsutil import fsync_dir, fsync_file
+from mlmon.store.layout import PARTITION_KEY, StoreLayout, Table
+
+PARQUET_COMPRESSION = "zstd"
+
+
+class StagedWrite:
+    """The files one ingest run will add to the store, held in a staging folder."""
+
+    def __init__(self, layout: StoreLayout, staging_root: Path) -> None:
+        self.layout = layout
+        self.run_id = uuid.uuid4().hex[:12]
+        self.dir = staging_root / self.run_id
+        self.dir.mkdir(parents=True)
+        self._staged: dict[tuple[Table, dt.date], list[Path]] = {}
+        self._quarantine_parts: list[Path] = []
+
+    def add(self, table: Table, frame: pl.DataFrame, timestamp_col: str) -> list[dt.date]:
+        """Stage ``frame`` split into one file per UTC date of ``timestamp_col``."""
+        if frame.height == 0:
+            return []
+        days: list[dt.date] = []
+        dated = frame.with_columns(pl.col(timestamp_col).dt.date().alias("__mlmon_day"))
+        for (day,), part in dated.partition_by("__mlmon_day", as_dict=True).items():
+            assert isinstance(day, dt.date)
+            target = self.dir / table / f"{PARTITION_KEY}={day.isoformat()}"
+            target.mkdir(parents=True, exist_ok=True)
+            path = target / f"part-{self.run_id}-{uuid.uuid4().hex[:8]}.parquet"
+            _write(part.drop("__mlmon_day"), path)
+            self._staged.setdefault((table, day), []).append(path)
+            days.append(day)
+        return days
+
+    def staged_files(self, table: Table, days: list[dt.date] | None = None) -> list[Path]:
+        """Files staged so far for ``table`` (on ``days`` only, when given)."""
+        return [
+            p
+            for (t, day), paths in self._staged.items()
+            if t == table and (days is None or day in days)
+            for p in paths
+        ]
+
+    def add_quarantine(self, frame: pl.DataFrame) -> None:
+        """Stage rejected rows (all text columns plus source, row and reason)."""
+        if frame.height:
+            path = self.dir / "quarantine" / f"part-{len(self._quarantine_parts):05d}.parquet"
+            path.parent.mkdir(exist_ok=True)
+            _write(frame, path)
+            self._quarantine_parts.append(path)
+
+    @property
+    def rows_quarantined(self) -> bool:
+        return bool(self._quarantine_parts)
+
+    def quarantine_target(self, started: dt.datetime) -> Path:
+        stamp = started.strftime("%Y%m%dT%H%M%SZ")
+        return self.layout.quarantine_dir / f"{stamp}-{self.run_id}.parquet"
+
+    def commit(self, started: dt.datetime) -> Path | None:
+        """Move every staged file into place; return the quarantine file, if any."""
+        touched: set[Path] = set()
+        for (table, day), paths in sorted(self._staged.items()):
+            final_dir = self.layout.partition_dir(table, day)
+            if not final_dir.exists():
+                final_dir.mkdir(parents=True)
+                touched.add(final_dir.parent)
+            for path in paths:
+                os.rename(path, final_dir / path.name)
+            touched.add(final_dir)
+        quarantine: Path | None = None
+        if self._quarantine_parts:
+            quarantine = self.quarantine_target(started)
+            quarantine.parent.mkdir(parents=True, exist_ok=True)
+            merged = self.dir / "quarantine.parquet"
+            _write(
+                pl.concat(
+                    [pl.read_parquet(p) for p in self._quarantine_parts], how="diagonal_relaxed"
+                ),
+                merged,
+            )
+            os.rename(merged, quarantine)
+            touched.add(quarantine.parent)
+        for directory in sorted(touched):
+            fsync_dir(directory)
+        self.discard()
+        return quarantine
+
+    def discard(self) -> None:
+        """Remove the staging folder (after a commit, or to abandon the run)."""
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _write(frame: pl.DataFrame, path: Path) -> None:
+    frame.write_parquet(path, compression=PARQUET_COMPRESSION, statistics=True)
+    fsync_file(path)
+
+
+def clear_stale_staging(layout: StoreLayout) -> None:
+    """Remove what killed runs left in ``_staging``. Call only while holding the store lock."""
+    if layout.staging_dir.is_dir():
+        for child in layout.staging_dir.iterdir():
+            shutil.rmtree(child, ignore_errors=True)
