@@ -1,0 +1,12 @@
+"""The command table: name → typer command function. Plain dict, no import-time magic."""
+
+from collections.abc import Callable
+from typing import Any
+
+from mlmon.cli.commands.ingest import ingest_command
+from mlmon.cli.commands.init import init
+
+COMMANDS: dict[str, Callable[..., Any]] = {
+    "init": init,
+    "ingest": ingest_command,
+}

@@ -1,0 +1,124 @@
+"""``mlmon ingest``: validate logs and append them to the store."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mlmon.cli.output import Output
+from mlmon.cli.progress import row_progress
+from mlmon.cli.state import state_of
+from mlmon.errors import ExitCode
+from mlmon.store import IngestResult, ingest
+from mlmon.store.readers import FORMATS, Format
+
+
+def ingest_command(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Log files (CSV, JSON Lines, Parquet); - reads stdin.", show_default=False
+        ),
+    ],
+    labels: Annotated[
+        bool,
+        typer.Option(
+            "--labels", help="The files hold ground-truth labels (id, label[, label time])."
+        ),
+    ] = False,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="csv, jsonl or parquet (default: from the extension).",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and report; write nothing.")
+    ] = False,
+    exit_zero: Annotated[
+        bool, typer.Option("--exit-zero", help="Exit 0 even when rows were quarantined.")
+    ] = False,
+) -> None:
+    """Validate prediction logs (or --labels) and append them to the log store."""
+    state = state_of(ctx)
+    if fmt is not None and fmt not in FORMATS:
+        raise typer.BadParameter(
+            f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format"
+        )
+    config = state.config()
+    fmt_typed: Format | None = fmt  # type: ignore[assignment]
+    with row_progress(state.out, "ingesting") as progress:
+        result = ingest(
+            config, paths, labels=labels, fmt=fmt_typed, dry_run=dry_run, progress=progress
+        )
+    render(state.out, result)
+    if result.status == "finding" and not exit_zero:
+        raise typer.Exit(ExitCode.FINDING)
+
+
+def render(out: Output, result: IngestResult) -> None:
+    if out.json_mode:
+        out.json("ingest", result.status, result.to_dict())
+        return
+    verb = "would write" if result.dry_run else "wrote"
+    rows = []
+    for f in result.files:
+        note = f"already ingested {f.already_ingested_at}" if f.already_ingested_at else ""
+        rows.append(
+            [
+                f.path,
+                f.format,
+                f.rows_read,
+                f.rows_written,
+                f.duplicates_skipped,
+                f.rows_rejected,
+                note,
+            ]
+        )
+    out.table(
+        f"{result.table} → {result.store}" + (" (dry run)" if result.dry_run else ""),
+        ["file", "format", "read", "written", "duplicates", "rejected", "note"],
+        rows,
+        right=(2, 3, 4, 5),
+    )
+    days = result.partitions
+    span = (
+        f"{days[0]} … {days[-1]} ({len(days)} day{'s' if len(days) > 1 else ''})"
+        if days
+        else "none"
+    )
+    out.result_line(
+        f"{verb} {result.rows_written:,} of {result.rows_read:,} rows; "
+        f"{result.duplicates_skipped:,} duplicates skipped; {result.rows_rejected:,} rejected; "
+        f"partitions: {span}"
+    )
+    if result.files and all(f.already_ingested_at for f in result.files):
+        out.note("nothing to do: every file was ingested before (same content)")
+    elif result.rows_read and result.rows_written == 0 and not result.rows_rejected:
+        out.note("nothing new: every row's id is already in the store")
+    if result.quarantine_path:
+        out.note(f"{result.rows_rejected:,} invalid rows quarantined to {result.quarantine_path}")
+        for example in result.reject_examples:
+            out.note(f"  {example}")
+    if result.unmatched_labels:
+        out.note(
+            f"{result.unmatched_labels:,} labels have no matching prediction yet; they are "
+            "kept and will join when the predictions arrive"
+        )
+    for f in result.files:
+        if f.nonfinite_values:
+            counts = ", ".join(f"{k}: {v:,}" for k, v in f.nonfinite_values.items())
+            out.note(f"{f.path}: NaN/inf feature values (kept as data): {counts}")
+        if f.missing_optional_columns:
+            out.note(
+                f"{f.path}: optional columns absent, stored as null: "
+                + ", ".join(f.missing_optional_columns)
+            )
+        if f.ignored_columns:
+            out.note(
+                f"{f.path}: columns not in the config, not stored: " + ", ".join(f.ignored_columns)
+            )

@@ -1,0 +1,80 @@
+"""Time windows of DESIGN.md §1: ``--since``/``--until`` as ISO-8601 or durations. Pure.
+
+``--until`` defaults to now; ``latest`` means the newest timestamp in the store (so a demo on
+old sample logs works); ``--since`` may be a duration (``7d``, ``12h``) counted back from
+``--until``. Windows are half-open, ``[since, until)``, and in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from mlmon.config import parse_duration
+from mlmon.errors import UsageError
+
+UTC = dt.UTC
+
+
+def parse_instant(text: str, flag: str) -> dt.datetime:
+    """An ISO-8601 date or datetime as an aware UTC datetime (naive input is UTC).
+
+    >>> parse_instant("2026-10-01", "--since").isoformat()
+    '2026-10-01T00:00:00+00:00'
+    >>> parse_instant("2026-10-01T14:00:00+02:00", "--until").isoformat()
+    '2026-10-01T12:00:00+00:00'
+    """
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"{flag}: {text!r} is neither an ISO-8601 date/time nor a duration",
+            hint="write e.g. 2026-10-01, 2026-10-01T12:00:00Z, 7d or 12h",
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def resolve_window(
+    since: str | None,
+    until: str | None,
+    *,
+    default_span: float | None,
+    latest: Callable[[], dt.datetime | None],
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(UTC),
+) -> tuple[dt.datetime | None, dt.datetime]:
+    """Resolve the two flags to ``(since, until)``; ``since`` is None for "from the start".
+
+    ``latest`` returns the newest stored timestamp (or None for an empty store); the window
+    then ends just after it, so the newest row is inside.
+
+    >>> fixed = dt.datetime(2026, 10, 30, 12, tzinfo=UTC)
+    >>> s, u = resolve_window("7d", "latest", default_span=None, latest=lambda: fixed)
+    >>> (s.isoformat(), u.isoformat())
+    ('2026-10-23T12:00:00.000001+00:00', '2026-10-30T12:00:00.000001+00:00')
+    """
+    if until is None or until.strip() == "":
+        end = now()
+    elif until.strip().lower() == "latest":
+        newest = latest()
+        end = now() if newest is None else newest + dt.timedelta(microseconds=1)
+    else:
+        end = _instant_or_duration(until, "--until", None)
+    if since is None:
+        start = end - dt.timedelta(seconds=default_span) if default_span else None
+    else:
+        start = _instant_or_duration(since, "--since", end)
+    if start is not None and start >= end:
+        raise UsageError(
+            f"--since ({start.isoformat()}) is not before --until ({end.isoformat()})",
+            hint="the window is [since, until); swap them or widen it",
+        )
+    return start, end
+
+
+def _instant_or_duration(text: str, flag: str, anchor: dt.datetime | None) -> dt.datetime:
+    if anchor is not None and text.strip()[-1:].isalpha() and text.strip()[:1].isdigit():
+        try:
+            return anchor - dt.timedelta(seconds=parse_duration(text))
+        except ValueError:
+            pass
+    return parse_instant(text, flag)
