@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from pathlib import Path
 
 import polars as pl
 
@@ -20,13 +21,15 @@ from mlmon.store.layout import StoreLayout, Table
 LABEL = "label"
 
 
-def _scan(config: Config, table: Table, files: list[str] | list[object]) -> pl.LazyFrame:
+def _scan(config: Config, table: Table, files: Sequence[Path]) -> pl.LazyFrame:
     columns = label_columns(config) if table == "labels" else prediction_columns(config)
     schema = storage_schema(config, columns)
     if not files:
         return pl.LazyFrame(schema=schema)
     # Files written under an older config may lack a newer column: it reads as null.
-    return pl.scan_parquet(files, schema=schema, missing_columns="insert", extra_columns="ignore")  # type: ignore[arg-type]
+    return pl.scan_parquet(
+        list(files), schema=schema, missing_columns="insert", extra_columns="ignore"
+    )
 
 
 def scan_predictions(

@@ -117,7 +117,7 @@ def validate_batch(
     typed: list[pl.Expr] = []
     failures: list[pl.Expr] = []
     checks: list[pl.Expr] = []
-    counts: list[pl.Expr] = []
+    counts: list[tuple[pl.Expr, pl.Expr]] = []
     for col in columns:
         source = raw.schema[col.name]
         value, what = _coerce(col, source, config, where)
@@ -157,14 +157,14 @@ def validate_batch(
                 pl.when(v.is_null() & failed.is_null()).then(pl.lit(f"{col.name} is missing"))
             )
         elif col.role == "score" or col.role.startswith("probability["):
-            bad = v.is_not_null() & (v.is_nan() | (v < 0) | (v > 1))
+            invalid = v.is_not_null() & (v.is_nan() | (v < 0) | (v > 1))
             checks.append(
-                pl.when(bad).then(pl.format("{}: {} is outside [0, 1]", pl.lit(col.name), v))
+                pl.when(invalid).then(pl.format("{}: {} is outside [0, 1]", pl.lit(col.name), v))
             )
         elif col.kind == "class" and classes is not None:
-            bad = v.is_not_null() & ~v.is_in(list(classes))
+            invalid = v.is_not_null() & ~v.is_in(list(classes))
             checks.append(
-                pl.when(bad).then(
+                pl.when(invalid).then(
                     pl.format(
                         "{}: {} is not one of the classes {}",
                         pl.lit(col.name),

@@ -16,13 +16,14 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 
 from mlmon.fsutil import fsync_dir, fsync_file
 from mlmon.store.layout import PARTITION_KEY, StoreLayout, Table
 
-PARQUET_COMPRESSION = "zstd"
+PARQUET_COMPRESSION: Literal["zstd"] = "zstd"
 
 
 class StagedWrite:
