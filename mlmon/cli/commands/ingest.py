@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated
 
 import typer
 
@@ -50,10 +50,9 @@ def ingest_command(
             f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format"
         )
     config = state.config()
-    fmt_typed = cast(Format | None, fmt)
     with row_progress(state.out, "ingesting") as progress:
         result = ingest(
-            config, paths, labels=labels, fmt=fmt_typed, dry_run=dry_run, progress=progress
+            config, paths, labels=labels, fmt=fmt, dry_run=dry_run, progress=progress
         )
     render(state.out, result)
     if result.status == "finding" and not exit_zero:
