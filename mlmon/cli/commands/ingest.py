@@ -11,7 +11,7 @@ from mlmon.cli.progress import row_progress
 from mlmon.cli.state import state_of
 from mlmon.errors import ExitCode
 from mlmon.store import IngestResult, ingest
-from mlmon.store.readers import FORMATS, Format
+from mlmon.store.readers import FORMATS
 
 
 def ingest_command(
