@@ -176,4 +176,4 @@ def _describe(err: Any) -> str:
         "too_short",
     }:
         msg = f"{msg[0].lower()}{msg[1:]} (got {got!r})"
-    return f"{_dotted(loc)}: {msg}"
+    return f"{_dotted(loc)}: {msg}" if loc else msg

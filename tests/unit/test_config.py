@@ -1,0 +1,166 @@
+"""Config loading: typed objects, and one precise message per problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlmon.config import load_config, parse_config, parse_duration
+from mlmon.errors import ConfigError, ExitCode
+from tests.conftest import BINARY_CONFIG, REPO
+
+GOOD = BINARY_CONFIG.format(batch_rows=1000, on_invalid="quarantine")
+
+
+def _error(text: str, path: Path = Path("mlmon.yaml")) -> str:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, path)
+    assert info.value.exit_code == ExitCode.CONFIG
+    return info.value.message
+
+
+def test_example_config_loads_with_paths_relative_to_the_file() -> None:
+    config = load_config(REPO / "configs" / "example.yaml")
+    assert config.model.task == "binary_classification"
+    assert config.model.classes == (0, 1)
+    assert config.store.path == REPO / "configs" / ".." / ".demo" / "store"
+    assert config.store.lock_timeout == 600.0
+    assert "employer" in config.schema_.features.categorical
+
+
+def test_starter_config_written_by_init_is_valid() -> None:
+    config = load_config(REPO / "mlmon" / "config" / "starter.yaml")
+    assert config.model.name == "my-model"
+
+
+def test_config_objects_are_frozen() -> None:
+    config = parse_config(GOOD, Path("mlmon.yaml"))
+    with pytest.raises(Exception, match="frozen"):
+        config.store.on_invalid = "reject"  # type: ignore[misc]
+
+
+def test_unknown_key_is_named_with_its_path_and_the_allowed_keys() -> None:
+    message = _error(GOOD.replace("  batch_rows: 1000", "  batch_rows: 1000\n  colour: red"))
+    assert message == (
+        "mlmon.yaml: store.colour: unknown key; allowed keys here: batch_rows, lock_timeout, "
+        "nonfinite_features, on_invalid, path, probability_tolerance"
+    )
+
+
+def test_unknown_top_level_section_is_rejected() -> None:
+    message = _error(GOOD + "drfit: {}\n")
+    assert message.startswith("mlmon.yaml: drfit: unknown key; allowed keys here: model, schema,")
+
+
+def test_wrong_choice_names_the_choices() -> None:
+    message = _error(GOOD.replace("on_invalid: quarantine", "on_invalid: drop"))
+    assert message == "mlmon.yaml: store.on_invalid: must be one of 'quarantine' or 'reject' (got 'drop')"
+
+
+def test_wrong_type_names_the_key_and_the_value() -> None:
+    message = _error(GOOD.replace("batch_rows: 1000", "batch_rows: lots"))
+    assert message.startswith("mlmon.yaml: store.batch_rows: input should be a valid integer")
+    assert "(got 'lots')" in message
+
+
+def test_missing_section_is_named() -> None:
+    text = GOOD.split("store:")[0]
+    assert _error(text) == "mlmon.yaml: store: required key is missing"
+
+
+def test_missing_config_file_is_exit_3_with_init_hint(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "nope.yaml")
+    assert info.value.message == f"config file {tmp_path / 'nope.yaml'} not found"
+    assert "mlmon init" in (info.value.hint or "")
+
+
+def test_env_variables_are_substituted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STORE_DIR", "/data/logs")
+    config = parse_config(GOOD.replace("path: store", "path: ${STORE_DIR}/s"), Path("x/m.yaml"))
+    assert config.store.path == Path("/data/logs/s")
+
+
+def test_env_default_is_used_when_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOPE_UNSET", raising=False)
+    config = parse_config(GOOD.replace("path: store", "path: ${NOPE_UNSET:-fallback}"), Path("m.yaml"))
+    assert config.store.path == Path("fallback")
+
+
+def test_unset_env_variable_names_key_and_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOPE_UNSET", raising=False)
+    message = _error(GOOD.replace("path: store", "path: ${NOPE_UNSET}"))
+    assert message == "mlmon.yaml: store.path: environment variable NOPE_UNSET is not set"
+
+
+def test_malformed_env_reference_is_an_error() -> None:
+    message = _error(GOOD.replace("path: store", "path: ${not valid}"))
+    assert "store.path: '${not valid}' is not a valid environment variable reference" in message
+
+
+def test_invalid_yaml_reports_line_and_column() -> None:
+    message = _error("model: [unclosed\n")
+    assert message.startswith("mlmon.yaml:2:1: invalid YAML")
+
+
+def test_repeated_key_is_an_error_not_silently_last_wins() -> None:
+    message = _error(GOOD + "store:\n  path: other\n")
+    assert "key 'store' appears twice" in message
+
+
+def test_empty_and_non_mapping_files_are_errors() -> None:
+    assert _error("") == "mlmon.yaml: the file is empty"
+    assert _error("- a\n- b\n").startswith("mlmon.yaml: the top level must be a mapping")
+
+
+def test_binary_task_needs_two_classes() -> None:
+    message = _error(GOOD.replace("classes: [0, 1]", "classes: [0, 1, 2]"))
+    assert message == "mlmon.yaml: model: binary_classification needs exactly 2 classes (got 3)"
+
+
+def test_regression_rejects_score_column() -> None:
+    text = GOOD.replace("binary_classification", "regression").replace("  classes: [0, 1]\n", "")
+    assert _error(text) == (
+        "mlmon.yaml: schema.score does not apply: regression logs 'prediction'"
+    )
+
+
+def test_a_column_cannot_play_two_roles() -> None:
+    message = _error(GOOD.replace("categorical: [c]", "categorical: [x]"))
+    assert message == "mlmon.yaml: schema: column 'x' is both numerical feature and categorical feature; a column has one role"
+
+
+def test_model_name_with_path_separator_is_rejected() -> None:
+    message = _error(GOOD.replace("name: loans", "name: ../evil"))
+    assert message.startswith("mlmon.yaml: model.name: '../evil' is not a valid name")
+
+
+def test_multiclass_probabilities_must_cover_every_class() -> None:
+    text = (
+        GOOD.replace("binary_classification", "multiclass_classification")
+        .replace("classes: [0, 1]", "classes: [cat, dog, bird]")
+        .replace("  score: score\n", "  probabilities: {cat: p_cat, dog: p_dog}\n")
+    )
+    assert "schema.probabilities must map every class in model.classes" in _error(text)
+
+
+def test_several_problems_are_all_listed() -> None:
+    text = GOOD.replace("batch_rows: 1000", "batch_rows: 0").replace("on_invalid: quarantine", "on_invalid: x")
+    message = _error(text)
+    assert message.startswith("mlmon.yaml: 2 problems:")
+    assert "store.batch_rows" in message and "store.on_invalid" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30s", 30.0), ("5m", 300.0), ("12h", 43200.0), ("7d", 604800.0),
+                          ("1w", 604800.0), (90, 90.0), ("250ms", 0.25)]
+)
+def test_durations(text: object, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("bad", ["soon", "-5s", "5y", True])
+def test_bad_durations_are_rejected(bad: object) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(bad)
