@@ -19,6 +19,9 @@ from mlmon.store.columns import TIMESTAMP, Column
 ROW = "__mlmon_row"  # 1-based row number in the source file
 REASON = "__mlmon_reason"
 _FAILED = "__mlmon_failed__"
+# A column is "wrong" (a file error) when at least this many values are present and not one of
+# them can be read; a single unreadable value is just a bad row.
+_WRONG_COLUMN_MIN = 2
 
 # Timestamp layouts tried in order (chrono syntax; %.f also matches "no fraction",
 # %#z matches Z, +02:00 and +0200). Zoned layouts are converted to UTC, naive ones are UTC.
