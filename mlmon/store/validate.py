@@ -139,7 +139,7 @@ def validate_batch(
     stats = raw.select([e for pair in counts for e in pair]).row(0, named=True)
     for col in columns:
         n_failed, n_present = stats[f"f:{col.name}"], stats[f"p:{col.name}"]
-        if n_present and n_failed == n_present:
+        if n_present >= _WRONG_COLUMN_MIN and n_failed == n_present:
             example = raw.filter(pl.col(col.name).is_not_null()).get_column(col.name)[0]
             raise DataError(
                 f"{where}: column {col.name!r} ({col.role}): none of its {n_present} values can "
