@@ -109,7 +109,9 @@ class Project:
 
 @pytest.fixture
 def make_project(tmp_path: Path) -> Callable[..., Project]:
-    def make(on_invalid: str = "quarantine", batch_rows: int = 1000, text: str | None = None) -> Project:
+    def make(
+        on_invalid: str = "quarantine", batch_rows: int = 1000, text: str | None = None
+    ) -> Project:
         project = Project(tmp_path)
         config = text or BINARY_CONFIG.format(batch_rows=batch_rows, on_invalid=on_invalid)
         project.config_path.write_text(config)

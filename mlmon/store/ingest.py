@@ -148,7 +148,7 @@ def _check_columns(
     required = [c for c in missing if c.required]
     if required:
         listed = ", ".join(f"{c.name!r} ({c.role})" for c in required)
-        found = ", ".join(offered[:20]) + (" …" if len(offered) > 20 else "")
+        found = ", ".join(_printable(c) for c in offered[:20]) + (" …" if len(offered) > 20 else "")
         what = "label" if labels else "prediction"
         raise DataError(
             f"{source.name}: missing required column(s) {listed}; the file has: {found}",
@@ -156,6 +156,12 @@ def _check_columns(
             + ("" if len(offered) > 1 else f", or check that the file really is {source.format}"),
         )
     return [c.name for c in missing], [c for c in offered if c not in wanted]
+
+
+def _printable(name: str) -> str:
+    """A column name safe to print: control characters escaped, long names cut."""
+    text = name if name.isprintable() else repr(name)[1:-1]
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _run(

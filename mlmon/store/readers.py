@@ -81,6 +81,15 @@ def source_columns(source: Source) -> list[str]:
         raise DataError(
             f"{source.name}: the file is empty", hint="nothing to ingest; check the producer"
         )
+    if source.format != "parquet":
+        with open(source.path, "rb") as fh:
+            head = fh.read(8192)
+        if b"\x00" in head:
+            kind = "Parquet" if head.startswith(b"PAR1") else "binary"
+            raise DataError(
+                f"{source.name}: holds {kind} data, not {source.format} text",
+                hint="pass the right file, or --format parquet if it is Parquet",
+            )
     try:
         if source.format == "csv":
             return list(pl.scan_csv(source.path, infer_schema=False).collect_schema().names())

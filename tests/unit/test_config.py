@@ -55,7 +55,10 @@ def test_unknown_top_level_section_is_rejected() -> None:
 
 def test_wrong_choice_names_the_choices() -> None:
     message = _error(GOOD.replace("on_invalid: quarantine", "on_invalid: drop"))
-    assert message == "mlmon.yaml: store.on_invalid: must be one of 'quarantine' or 'reject' (got 'drop')"
+    assert (
+        message
+        == "mlmon.yaml: store.on_invalid: must be one of 'quarantine' or 'reject' (got 'drop')"
+    )
 
 
 def test_wrong_type_names_the_key_and_the_value() -> None:
@@ -84,7 +87,9 @@ def test_env_variables_are_substituted(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_env_default_is_used_when_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NOPE_UNSET", raising=False)
-    config = parse_config(GOOD.replace("path: store", "path: ${NOPE_UNSET:-fallback}"), Path("m.yaml"))
+    config = parse_config(
+        GOOD.replace("path: store", "path: ${NOPE_UNSET:-fallback}"), Path("m.yaml")
+    )
     assert config.store.path == Path("fallback")
 
 
@@ -121,14 +126,16 @@ def test_binary_task_needs_two_classes() -> None:
 
 def test_regression_rejects_score_column() -> None:
     text = GOOD.replace("binary_classification", "regression").replace("  classes: [0, 1]\n", "")
-    assert _error(text) == (
-        "mlmon.yaml: schema.score does not apply: regression logs 'prediction'"
-    )
+    assert _error(text) == ("mlmon.yaml: schema.score does not apply: regression logs 'prediction'")
 
 
 def test_a_column_cannot_play_two_roles() -> None:
     message = _error(GOOD.replace("categorical: [c]", "categorical: [x]"))
-    assert message == "mlmon.yaml: schema: column 'x' is both numerical feature and categorical feature; a column has one role"
+    assert (
+        message
+        == "mlmon.yaml: schema: column 'x' is both numerical feature and categorical feature; "
+        "a column has one role"
+    )
 
 
 def test_model_name_with_path_separator_is_rejected() -> None:
@@ -146,15 +153,25 @@ def test_multiclass_probabilities_must_cover_every_class() -> None:
 
 
 def test_several_problems_are_all_listed() -> None:
-    text = GOOD.replace("batch_rows: 1000", "batch_rows: 0").replace("on_invalid: quarantine", "on_invalid: x")
+    text = GOOD.replace("batch_rows: 1000", "batch_rows: 0").replace(
+        "on_invalid: quarantine", "on_invalid: x"
+    )
     message = _error(text)
     assert message.startswith("mlmon.yaml: 2 problems:")
     assert "store.batch_rows" in message and "store.on_invalid" in message
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("30s", 30.0), ("5m", 300.0), ("12h", 43200.0), ("7d", 604800.0),
-                          ("1w", 604800.0), (90, 90.0), ("250ms", 0.25)]
+    ("text", "seconds"),
+    [
+        ("30s", 30.0),
+        ("5m", 300.0),
+        ("12h", 43200.0),
+        ("7d", 604800.0),
+        ("1w", 604800.0),
+        (90, 90.0),
+        ("250ms", 0.25),
+    ],
 )
 def test_durations(text: object, seconds: float) -> None:
     assert parse_duration(text) == seconds

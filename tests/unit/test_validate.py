@@ -48,8 +48,17 @@ def _reasons(result_bad: pl.DataFrame) -> dict[int, str]:
 
 
 def test_timestamps_naive_are_utc_and_zoned_are_converted() -> None:
-    s = pl.Series(["2026-10-01T12:00:00", "2026-10-01T14:00:00+02:00", "2026-10-01 12:00:00Z",
-                   "2026-10-01T12:00:00.250Z", "2026-10-01", "01/10/2026", None])
+    s = pl.Series(
+        [
+            "2026-10-01T12:00:00",
+            "2026-10-01T14:00:00+02:00",
+            "2026-10-01 12:00:00Z",
+            "2026-10-01T12:00:00.250Z",
+            "2026-10-01",
+            "01/10/2026",
+            None,
+        ]
+    )
     parsed = pl.select(parse_timestamps(pl.lit(s))).to_series().to_list()
     noon = dt.datetime(2026, 10, 1, 12, tzinfo=UTC)
     assert parsed[:3] == [noon, noon, noon]
@@ -72,7 +81,14 @@ def test_each_row_problem_gets_its_own_reason() -> None:
     config = _config()
     raw = _raw(
         id=["a", "b", "c", "d", None, "f"],
-        ts=["2026-10-01T00:00:00Z", "not-a-time", "2026-10-01", "2026-10-01", "2026-10-01", "2026-10-01"],
+        ts=[
+            "2026-10-01T00:00:00Z",
+            "not-a-time",
+            "2026-10-01",
+            "2026-10-01",
+            "2026-10-01",
+            "2026-10-01",
+        ],
         score=["0.5", "0.5", "1.7", "-0.2", "0.5", "0.5"],
         pred=["1", "1", "1", "0", "1", "2"],
     )
@@ -141,12 +157,21 @@ def test_failed_requests_may_lack_score_and_prediction() -> None:
 
 def test_typed_parquet_columns_are_coerced_too() -> None:
     config = _config()
-    raw = pl.DataFrame({
-        ROW: [1, 2], "id": [7, 8],
-        "ts": [dt.datetime(2026, 10, 1, 12), dt.datetime(2026, 10, 1, 13)],
-        "version": ["v", "v"], "pred": [1.0, 0.5], "score": [0.5, 0.5], "x": [1, 2],
-        "y": [1.0, 2.0], "c": ["a", "b"], "latency_ms": [1.0, 2.0], "error": [None, None],
-    })
+    raw = pl.DataFrame(
+        {
+            ROW: [1, 2],
+            "id": [7, 8],
+            "ts": [dt.datetime(2026, 10, 1, 12), dt.datetime(2026, 10, 1, 13)],
+            "version": ["v", "v"],
+            "pred": [1.0, 0.5],
+            "score": [0.5, 0.5],
+            "x": [1, 2],
+            "y": [1.0, 2.0],
+            "c": ["a", "b"],
+            "latency_ms": [1.0, 2.0],
+            "error": [None, None],
+        }
+    )
     result = validate_batch(raw, prediction_columns(config), config, "f.parquet")
     assert result.good["id"].to_list() == ["7"]
     assert result.good["ts"][0] == dt.datetime(2026, 10, 1, 12, tzinfo=UTC)
@@ -168,11 +193,21 @@ store: {path: s, probability_tolerance: 0.01}
 
 def test_class_probabilities_must_sum_to_one_within_tolerance() -> None:
     config = parse_config(MULTICLASS, Path("m.yaml"))
-    raw = pl.DataFrame({
-        "id": ["a", "b", "c", "d"], "ts": ["2026-10-01"] * 4, "pred": ["cat", "dog", "cow", "cat"],
-        "p_cat": ["0.5", "0.6", "0.2", "0.3"], "p_dog": ["0.3", "0.3", "0.3", None],
-        "p_bird": ["0.2", "0.3", "0.5", "0.7"], "x": ["1"] * 4,
-    }).with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    raw = (
+        pl.DataFrame(
+            {
+                "id": ["a", "b", "c", "d"],
+                "ts": ["2026-10-01"] * 4,
+                "pred": ["cat", "dog", "cow", "cat"],
+                "p_cat": ["0.5", "0.6", "0.2", "0.3"],
+                "p_dog": ["0.3", "0.3", "0.3", None],
+                "p_bird": ["0.2", "0.3", "0.5", "0.7"],
+                "x": ["1"] * 4,
+            }
+        )
+        .with_row_index(ROW, offset=1)
+        .with_columns(pl.col(ROW).cast(pl.Int64))
+    )
     result = validate_batch(raw, prediction_columns(config), config, "f")
     assert result.good["id"].to_list() == ["a"]
     assert _reasons(result.bad) == {
@@ -184,8 +219,10 @@ def test_class_probabilities_must_sum_to_one_within_tolerance() -> None:
 
 def test_labels_outside_the_classes_are_rejected() -> None:
     config = _config()
-    raw = pl.DataFrame({"id": ["a", "b"], "label": ["1", "7"], "label_ts": [None, None]},
-                       schema={"id": pl.String, "label": pl.String, "label_ts": pl.String})
+    raw = pl.DataFrame(
+        {"id": ["a", "b"], "label": ["1", "7"], "label_ts": [None, None]},
+        schema={"id": pl.String, "label": pl.String, "label_ts": pl.String},
+    )
     raw = raw.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     result = validate_batch(raw, label_columns(config), config, "labels.csv")
     assert result.good["id"].to_list() == ["a"]

@@ -51,9 +51,7 @@ def ingest_command(
         )
     config = state.config()
     with row_progress(state.out, "ingesting") as progress:
-        result = ingest(
-            config, paths, labels=labels, fmt=fmt, dry_run=dry_run, progress=progress
-        )
+        result = ingest(config, paths, labels=labels, fmt=fmt, dry_run=dry_run, progress=progress)
     render(state.out, result)
     if result.status == "finding" and not exit_zero:
         raise typer.Exit(ExitCode.FINDING)
