@@ -33,7 +33,6 @@ demo: $(STAMP)
 	$(BIN)/mlmon -c $(DEMO_CONFIG) ingest --labels sample_logs/labels/*
 	@echo "--- re-ingesting the same files is a no-op:"
 	$(BIN)/mlmon -c $(DEMO_CONFIG) ingest sample_logs/predictions/*
-	$(BIN)/mlmon -c $(DEMO_CONFIG) store
 
 sample-logs: $(STAMP)
 	$(BIN)/python sample_logs/generate.py

@@ -102,7 +102,8 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError(message, hint=_HINT) from None
     store_path = config.store.path.expanduser()
     if not store_path.is_absolute():
-        store_path = path.parent / store_path
+        # normpath turns "configs/../.demo/store" into ".demo/store" for readable messages
+        store_path = Path(os.path.normpath(path.parent / store_path))
     return config.model_copy(
         update={"source": path, "store": config.store.model_copy(update={"path": store_path})}
     )

@@ -367,7 +367,7 @@ def _manifest_line(table: Table, report: FileReport, started: dt.datetime) -> di
         "table": table,
         "sha256": report.sha256,
         "path": report.path,
-        "ingested_at": started.isoformat().replace("+00:00", "Z"),
+        "ingested_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "host": socket.gethostname(),
         "rows_read": report.rows_read,
         "rows_written": report.rows_written,

@@ -24,7 +24,7 @@ def test_example_config_loads_with_paths_relative_to_the_file() -> None:
     config = load_config(REPO / "configs" / "example.yaml")
     assert config.model.task == "binary_classification"
     assert config.model.classes == (0, 1)
-    assert config.store.path == REPO / "configs" / ".." / ".demo" / "store"
+    assert config.store.path == REPO / ".demo" / "store"
     assert config.store.lock_timeout == 600.0
     assert "employer" in config.schema_.features.categorical
 

@@ -82,18 +82,23 @@ def render(out: Output, result: IngestResult) -> None:
         rows,
         right=(2, 3, 4, 5),
     )
+    skipped = sum(1 for f in result.files if f.already_ingested_at)
+    parts = [
+        f"{verb} {result.rows_written:,} of {result.rows_read:,} rows",
+        f"{result.duplicates_skipped:,} duplicates skipped",
+        f"{result.rows_rejected:,} rejected",
+    ]
+    if skipped:
+        parts.append(f"{skipped} file{'s' if skipped > 1 else ''} already ingested")
     days = result.partitions
-    span = (
-        f"{days[0]} … {days[-1]} ({len(days)} day{'s' if len(days) > 1 else ''})"
-        if days
-        else "none"
-    )
-    out.result_line(
-        f"{verb} {result.rows_written:,} of {result.rows_read:,} rows; "
-        f"{result.duplicates_skipped:,} duplicates skipped; {result.rows_rejected:,} rejected; "
-        f"partitions: {span}"
-    )
-    if result.files and all(f.already_ingested_at for f in result.files):
+    if days:
+        parts.append(
+            f"partitions {days[0]}"
+            if len(days) == 1
+            else f"partitions {days[0]} … {days[-1]} ({len(days)} days)"
+        )
+    out.result_line("; ".join(parts))
+    if result.files and skipped == len(result.files):
         out.note("nothing to do: every file was ingested before (same content)")
     elif result.rows_read and result.rows_written == 0 and not result.rows_rejected:
         out.note("nothing new: every row's id is already in the store")
