@@ -1,0 +1,88 @@
+"""The README is the user's manual: its ``console`` examples must run and print what they show.
+
+Each ```console block holds ``$ command`` lines followed by their output. The blocks run in
+order, from the repository root, against a fresh store (``MLMON_STORE`` points the example
+config at a temporary directory). Lines that differ on every run (times, run ids, digests,
+the store's location) are normalised on both sides; output lines are compared as a multiset
+because a terminal interleaves stdout and stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+_BLOCK = re.compile(r"```console\n(.*?)```", re.S)
+_VOLATILE = [
+    (re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{12}"), "<RUN>"),
+    (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"), "<TIME>"),
+    (re.compile(r"[0-9a-f]{64}"), "<SHA256>"),
+]
+
+
+def _examples(readme: str) -> list[tuple[str, list[str]]]:
+    """(command, expected output lines) for every ``$`` line of every console block."""
+    examples: list[tuple[str, list[str]]] = []
+    for block in _BLOCK.findall(readme):
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                examples.append((line[2:], []))
+            elif examples:
+                examples[-1][1].append(line)
+    return examples
+
+
+def _normalise(lines: list[str], store: str) -> Counter[str]:
+    out: Counter[str] = Counter()
+    for line in lines:
+        line = line.replace(store, ".demo/store").rstrip()
+        for pattern, placeholder in _VOLATILE:
+            line = pattern.sub(placeholder, line)
+        if line:
+            out[line] += 1
+    return out
+
+
+def test_readme_examples_run_and_print_what_they_show(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text()
+    examples = _examples(readme)
+    assert len(examples) >= 5, "the README should show the tour with real output"
+    env = {
+        **os.environ,
+        "MLMON_STORE": str(tmp_path / "store"),
+        "NO_COLOR": "1",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    env.pop("MLMON_CONFIG", None)
+    store = str(tmp_path / "store")
+    for command, expected in examples:
+        if command.startswith("export "):
+            name, _, value = command.removeprefix("export ").partition("=")
+            env[name] = shlex.split(value)[0]
+            continue
+        proc = subprocess.run(
+            ["bash", "-c", command],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        got = _normalise((proc.stdout + proc.stderr).splitlines(), store)
+        want = _normalise(expected, store)
+        assert got == want, (
+            f"README example `{command}` printed something else (exit {proc.returncode}):\n"
+            f"--- README\n" + "\n".join(expected) + "\n--- actual\n" + proc.stdout + proc.stderr
+        )
