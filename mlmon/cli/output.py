@@ -101,7 +101,8 @@ class Output:
         if self.stdout_is_tty:
             table = Table(title=title, title_justify="left")
             for i, h in enumerate(headers):
-                table.add_column(h, justify="right" if i in right else "left")
+                # fold, never cut: a path or note is useless with its end replaced by "…"
+                table.add_column(h, justify="right" if i in right else "left", overflow="fold")
             for row in cells:
                 table.add_row(*row)
             self.console().print(table)
