@@ -50,17 +50,39 @@ def parse_timestamps(expr: pl.Expr) -> pl.Expr:
     >>> pl.select(parse_timestamps(pl.lit(s))).to_series().dt.hour().to_list()
     [12, 12, None]
     """
-    zoned = [expr.str.to_datetime(f, strict=False, time_unit="us", time_zone="UTC") for f in _ZONED]
-    naive = [
-        expr.str.to_datetime(f, strict=False, time_unit="us").dt.replace_time_zone("UTC")
-        for f in _NAIVE
-    ]
-    return pl.coalesce([*zoned, *naive])
+    return pl.coalesce([_layout(expr, layout) for layout in (*_ZONED, *_NAIVE)])
 
 
-def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
-    raw = pl.col(name)
-    return raw if dtype == pl.String else raw.cast(pl.String)
+def _layout(expr: pl.Expr, layout: str) -> pl.Expr:
+    if "%#z" in layout:
+        return expr.str.to_datetime(layout, strict=False, time_unit="us", time_zone="UTC")
+    return expr.str.to_datetime(layout, strict=False, time_unit="us").dt.replace_time_zone("UTC")
+
+
+def timestamp_layout(text: pl.Series) -> str:
+    """The layout that reads the most of (a sample of) a text column of timestamps.
+
+    >>> timestamp_layout(pl.Series(["2026-10-01 12:00:00", "2026-10-01 13:00:00.5"]))
+    '%Y-%m-%d %H:%M:%S%.f'
+    """
+    sample = text.drop_nulls().head(256).str.strip_chars()
+    layouts = (*_ZONED, *_NAIVE)
+    hits = pl.select(
+        _layout(pl.lit(sample), layout).is_not_null().sum().alias(str(i))
+        for i, layout in enumerate(layouts)
+    ).row(0)
+    return layouts[max(range(len(layouts)), key=lambda i: hits[i])]
+
+
+def _reparse_missed(values: pl.DataFrame, raw: pl.DataFrame, name: str) -> pl.DataFrame:
+    """Values the column's main layout could not read get every other layout."""
+    missed = raw.get_column(name).is_not_null() & values.get_column(name).is_null()
+    if not missed.any():
+        return values
+    where = missed.arg_true()
+    text = raw.get_column(name).gather(where).str.strip_chars()
+    retry = pl.select(parse_timestamps(pl.lit(text))).to_series()
+    return values.with_columns(values.get_column(name).scatter(where, retry))
 
 
 def _coerce(col: Column, source: pl.DataType, config: Config, where: str) -> tuple[pl.Expr, str]:
@@ -75,8 +97,7 @@ def _coerce(col: Column, source: pl.DataType, config: Config, where: str) -> tup
             hint="flatten the column in the producer, or map another column to this role",
         )
     if col.kind == "timestamp":
-        if text:
-            return parse_timestamps(raw.str.strip_chars()), "an ISO-8601 timestamp"
+        # (text is parsed by parse_timestamp_column before this is reached)
         if isinstance(source, pl.Datetime):
             fixed = (
                 raw.dt.replace_time_zone("UTC")
@@ -114,104 +135,64 @@ def validate_batch(
 ) -> BatchResult:
     """Coerce ``raw`` (which has the ROW column and every column of ``columns``) and split it.
 
-    ``where`` names the source in messages (``file.csv``).
+    ``where`` names the source in messages (``file.csv``). Work is proportional to the batch
+    only for the typed values and one boolean per rule; the text of a reason is built for the
+    (usually few) rows that fail.
     """
-    store = config.store
     typed: list[pl.Expr] = []
-    failures: list[pl.Expr] = []
-    checks: list[pl.Expr] = []
-    counts: list[tuple[pl.Expr, pl.Expr]] = []
+    whats: dict[str, str] = {}
+    text_timestamps: list[str] = []
     for col in columns:
-        source = raw.schema[col.name]
-        value, what = _coerce(col, source, config, where)
-        text = _as_text(col.name, source)
-        present = pl.col(col.name).is_not_null()
-        failed = present & value.is_null()
+        dtype = raw.schema[col.name]
+        if col.kind == "timestamp" and dtype == pl.String:
+            # one layout for the whole column (fast), the others only where it fails (rare)
+            layout = timestamp_layout(raw.get_column(col.name))
+            value, what = (
+                _layout(pl.col(col.name).str.strip_chars(), layout),
+                "an ISO-8601 timestamp",
+            )
+            text_timestamps.append(col.name)
+        else:
+            value, what = _coerce(col, dtype, config, where)
         typed.append(value.alias(col.name))
-        failures.append(
-            pl.when(failed)
-            .then(
-                pl.format("{}: cannot read {} as {}", pl.lit(col.name), _quoted(text), pl.lit(what))
-            )
-            .alias(f"{_FAILED}{col.name}")
-        )
-        counts.append((failed.sum().alias(f"f:{col.name}"), present.sum().alias(f"p:{col.name}")))
-    stats = raw.select([e for pair in counts for e in pair]).row(0, named=True)
-    for col in columns:
-        n_failed, n_present = stats[f"f:{col.name}"], stats[f"p:{col.name}"]
-        if n_present >= _WRONG_COLUMN_MIN and n_failed == n_present:
-            example = raw.filter(pl.col(col.name).is_not_null()).get_column(col.name)[0]
-            raise DataError(
-                f"{where}: column {col.name!r} ({col.role}): none of its {n_present} values can "
-                f"be read as {col.dtype(config)} (first value: {example!r})",
-                hint="check that the file's columns match `schema` in the config",
-            )
+        whats[col.name] = what
+    values = raw.select(pl.col(ROW), *typed)
+    for name in text_timestamps:
+        values = _reparse_missed(values, raw, name)
+    both = pl.concat([values, raw.drop(ROW).rename(_raw)], how="horizontal")
 
-    frame = raw.select(pl.col(ROW), *typed, *failures)
-    classes = config.model.classes
-    nonfinite_names: list[str] = []
-    for col in columns:
-        v = pl.col(col.name)
-        failed = pl.col(f"{_FAILED}{col.name}")
-        if col.kind == "id":
-            checks.append(pl.when(v.is_null()).then(pl.lit(f"{col.name} is missing")))
-        elif col.role == "timestamp":
-            checks.append(
-                pl.when(v.is_null() & failed.is_null()).then(pl.lit(f"{col.name} is missing"))
-            )
-        elif col.role == "score" or col.role.startswith("probability["):
-            invalid = v.is_not_null() & (v.is_nan() | (v < 0) | (v > 1))
-            checks.append(
-                pl.when(invalid).then(pl.format("{}: {} is outside [0, 1]", pl.lit(col.name), v))
-            )
-        elif col.kind == "class" and classes is not None:
-            invalid = v.is_not_null() & ~v.is_in(list(classes))
-            checks.append(
-                pl.when(invalid).then(
-                    pl.format(
-                        "{}: {} is not one of the classes {}",
-                        pl.lit(col.name),
-                        v,
-                        pl.lit(str(list(classes))),
-                    )
-                )
-            )
-        elif col.role == "latency":
-            checks.append(pl.when(v < 0).then(pl.format("{}: {} is negative", pl.lit(col.name), v)))
-        elif col.role == "numerical feature":
-            nonfinite_names.append(col.name)
-            if store.nonfinite_features == "quarantine":
-                checks.append(
-                    pl.when(v.is_not_null() & ~v.is_finite()).then(
-                        pl.format("{}: {} is not finite", pl.lit(col.name), v)
-                    )
-                )
-    prob_cols = [c.name for c in columns if c.role.startswith("probability[")]
-    if prob_cols:
-        total = pl.sum_horizontal(prob_cols)
-        n_null = pl.sum_horizontal([pl.col(c).is_null().cast(pl.Int32) for c in prob_cols])
-        checks.append(
-            pl.when((n_null > 0) & (n_null < len(prob_cols)))
-            .then(pl.lit("class probabilities are partly missing"))
-            .when((n_null == 0) & ((total - 1.0).abs() > store.probability_tolerance))
-            .then(pl.format("class probabilities sum to {}, not 1", total.round(6)))
-        )
-    reasons = [pl.col(f"{_FAILED}{c.name}") for c in columns] + checks
-    frame = frame.with_columns(
-        pl.concat_str(reasons, separator="; ", ignore_nulls=True).alias(REASON)
-    )
+    rules = _rules(columns, config, whats)
+    flags = both.select([flag.alias(f"{_FAILED}{i}") for i, (flag, _) in enumerate(rules)])
+    _refuse_wrong_columns(both, columns, config, where)
+    nonfinite_names = [c.name for c in columns if c.role == "numerical feature"]
     nonfinite = (
-        frame.select([(~pl.col(n).is_finite()).sum().alias(n) for n in nonfinite_names]).row(
+        values.select((~pl.col(n).is_finite()).sum().alias(n) for n in nonfinite_names).row(
             0, named=True
         )
         if nonfinite_names
         else {}
     )
-    is_bad = pl.col(REASON) != ""
+    is_bad = (
+        flags.select(pl.any_horizontal(pl.all()).fill_null(False)).to_series() if rules else None
+    )
     names = [c.name for c in columns]
-    good = frame.filter(~is_bad).select(ROW, *names)
-    bad_rows = frame.filter(is_bad).select(ROW, REASON)
-
+    if is_bad is None or not is_bad.any():
+        good = values
+        bad_rows = pl.DataFrame(schema={ROW: pl.Int64, REASON: pl.String})
+    else:
+        good = values.filter(~is_bad)
+        failing = pl.concat([both.filter(is_bad), flags.filter(is_bad)], how="horizontal")
+        bad_rows = failing.select(
+            pl.col(ROW),
+            pl.concat_str(
+                [
+                    pl.when(pl.col(f"{_FAILED}{i}")).then(message)
+                    for i, (_, message) in enumerate(rules)
+                ],
+                separator="; ",
+                ignore_nulls=True,
+            ).alias(REASON),
+        )
     good, conflicts, duplicates = _split_duplicates(good, columns[0].name, names)
     bad = _bad_as_text(raw, bad_rows, conflicts, names)
     return BatchResult(
@@ -220,6 +201,109 @@ def validate_batch(
         duplicates=duplicates,
         nonfinite={k: int(v) for k, v in nonfinite.items() if v},
     )
+
+
+def _raw(name: str) -> str:
+    return f"__mlmon_raw__{name}"
+
+
+Rule = tuple[pl.Expr, pl.Expr]
+"""(flag: true where a row breaks the rule, message: the reason, evaluated on failing rows)."""
+
+
+def _rules(columns: list[Column], config: Config, whats: dict[str, str]) -> list[Rule]:
+    """Every row rule, over typed values (by name) and source values (``_raw(name)``)."""
+    store = config.store
+    classes = config.model.classes
+    rules: list[Rule] = []
+    for col in columns:
+        v, raw = pl.col(col.name), pl.col(_raw(col.name))
+        unreadable = raw.is_not_null() & v.is_null()
+        rules.append(
+            (
+                unreadable,
+                pl.format(
+                    "{}: cannot read {} as {}",
+                    pl.lit(col.name),
+                    _quoted(raw.cast(pl.String)),
+                    pl.lit(whats[col.name]),
+                ),
+            )
+        )
+        if col.kind == "id" or col.role == "timestamp":
+            rules.append((raw.is_null(), pl.lit(f"{col.name} is missing")))
+        elif col.role == "score" or col.role.startswith("probability["):
+            rules.append(
+                (
+                    v.is_not_null() & (v.is_nan() | (v < 0) | (v > 1)),
+                    pl.format("{}: {} is outside [0, 1]", pl.lit(col.name), v),
+                )
+            )
+        elif col.kind == "class" and classes is not None:
+            rules.append(
+                (
+                    v.is_not_null() & ~v.is_in(list(classes)),
+                    pl.format(
+                        "{}: {} is not one of the classes {}",
+                        pl.lit(col.name),
+                        v,
+                        pl.lit(str(list(classes))),
+                    ),
+                )
+            )
+        elif col.role == "latency":
+            rules.append((v < 0, pl.format("{}: {} is negative", pl.lit(col.name), v)))
+        elif col.role == "numerical feature" and store.nonfinite_features == "quarantine":
+            rules.append(
+                (
+                    v.is_not_null() & ~v.is_finite(),
+                    pl.format("{}: {} is not finite", pl.lit(col.name), v),
+                )
+            )
+    prob_cols = [c.name for c in columns if c.role.startswith("probability[")]
+    if prob_cols:
+        total = pl.sum_horizontal(prob_cols)
+        n_null = pl.sum_horizontal([pl.col(c).is_null().cast(pl.Int32) for c in prob_cols])
+        rules.append(
+            (
+                (n_null > 0) & (n_null < len(prob_cols)),
+                pl.lit("class probabilities are partly missing"),
+            )
+        )
+        rules.append(
+            (
+                (n_null == 0) & ((total - 1.0).abs() > store.probability_tolerance),
+                pl.format("class probabilities sum to {}, not 1", total.round(6)),
+            )
+        )
+    return rules
+
+
+def _refuse_wrong_columns(
+    both: pl.DataFrame, columns: list[Column], config: Config, where: str
+) -> None:
+    """A column none of whose (two or more) values can be read is a file error, not bad rows."""
+    counts = both.select(
+        e
+        for c in columns
+        for e in (
+            (pl.col(_raw(c.name)).is_not_null() & pl.col(c.name).is_null())
+            .sum()
+            .alias(f"f:{c.name}"),
+            pl.col(_raw(c.name)).is_not_null().sum().alias(f"p:{c.name}"),
+        )
+    ).row(0, named=True)
+    for col in columns:
+        n_failed, n_present = counts[f"f:{col.name}"], counts[f"p:{col.name}"]
+        if n_present >= _WRONG_COLUMN_MIN and n_failed == n_present:
+            example = both.filter(pl.col(_raw(col.name)).is_not_null()).get_column(_raw(col.name))[
+                0
+            ]
+            raise DataError(
+                f"{where}: column {col.name!r} ({col.role}): none of its {n_present} values can "
+                f"be read as {col.dtype(config)} (first value: {example!r})",
+                hint="check that the file's columns match `schema` in the config",
+            )
 
 
 def _quoted(text: pl.Expr) -> pl.Expr:

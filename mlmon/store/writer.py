@@ -15,11 +15,13 @@ import datetime as dt
 import os
 import shutil
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
 import polars as pl
 
+from mlmon.errors import DataError
 from mlmon.fsutil import fsync_dir, fsync_file
 from mlmon.store.layout import PARTITION_KEY, StoreLayout, Table
 
@@ -36,9 +38,16 @@ class StagedWrite:
         self.dir.mkdir(parents=True)
         self._staged: dict[tuple[Table, dt.date], list[Path]] = {}
         self._quarantine_parts: list[Path] = []
+        # One background writer: compressing and fsyncing batch k overlaps reading and
+        # validating batch k+1 (polars releases the GIL while it writes).
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlmon-writer")
+        self._pending: list[Future[None]] = []
 
     def add(self, table: Table, frame: pl.DataFrame, timestamp_col: str) -> list[dt.date]:
-        """Stage ``frame`` split into one file per UTC date of ``timestamp_col``."""
+        """Stage ``frame`` split into one file per UTC date of ``timestamp_col``.
+
+        The files are written in the background; :meth:`flush` waits for them.
+        """
         if frame.height == 0:
             return []
         days: list[dt.date] = []
@@ -48,13 +57,26 @@ class StagedWrite:
             target = self.dir / table / f"{PARTITION_KEY}={day.isoformat()}"
             target.mkdir(parents=True, exist_ok=True)
             path = target / f"part-{self.run_id}-{uuid.uuid4().hex[:8]}.parquet"
-            _write(part.drop("__mlmon_day"), path)
+            self._pending.append(self._writer.submit(_write, part.drop("__mlmon_day"), path))
             self._staged.setdefault((table, day), []).append(path)
             days.append(day)
         return days
 
+    def flush(self) -> None:
+        """Wait until every staged file is written; raise the first write error."""
+        pending, self._pending = self._pending, []
+        errors = [f.exception() for f in pending]
+        for error in errors:
+            if error is not None:
+                raise DataError(
+                    f"cannot write to the store under {self.dir}: {error}",
+                    hint="check free space and permissions of the store directory; "
+                    "nothing was committed",
+                ) from error
+
     def staged_files(self, table: Table, days: list[dt.date] | None = None) -> list[Path]:
-        """Files staged so far for ``table`` (on ``days`` only, when given)."""
+        """Files staged so far for ``table`` (on ``days`` only, when given), all written."""
+        self.flush()
         return [
             p
             for (t, day), paths in self._staged.items()
@@ -80,6 +102,7 @@ class StagedWrite:
 
     def commit(self, started: dt.datetime) -> Path | None:
         """Move every staged file into place; return the quarantine file, if any."""
+        self.flush()
         touched: set[Path] = set()
         for (table, day), paths in sorted(self._staged.items()):
             final_dir = self.layout.partition_dir(table, day)
@@ -109,6 +132,7 @@ class StagedWrite:
 
     def discard(self) -> None:
         """Remove the staging folder (after a commit, or to abandon the run)."""
+        self._writer.shutdown(wait=True)  # no write may land after the folder is gone
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
