@@ -34,7 +34,7 @@ def last_boundary(buf: bytes, start: int, end: int, quoted: bool) -> int:
             return start
         if not quoted or buf.find(b'"', start, newline) < 0:
             return newline + 1
-        if buf[start:newline].count(b'"') % 2 == 0:
+        if buf.count(b'"', start, newline) % 2 == 0:
             return newline + 1
         stop = newline
 
@@ -50,7 +50,7 @@ def first_boundary(buf: bytes, quoted: bool) -> int:
         newline = buf.find(b"\n", start)
         if newline < 0:
             return len(buf)
-        if not quoted or buf[:newline].count(b'"') % 2 == 0:
+        if not quoted or buf.count(b'"', 0, newline) % 2 == 0:
             return newline + 1
         start = newline + 1
 

@@ -298,9 +298,9 @@ def _drop_stored(
 ) -> pl.DataFrame:
     """Rows of ``good`` whose id is neither stored nor staged.
 
-    Predictions are looked up only in the date partitions the batch touches (a request's
-    timestamp does not change when it is re-sent); labels, which may arrive on any day, are
-    looked up in the whole labels table.
+    Predictions are looked up only in the date partitions and the time range the batch
+    touches (a request's timestamp does not change when it is re-sent); labels, which may
+    arrive on any day, are looked up in the whole labels table.
     """
     if good.height == 0:
         return good
@@ -311,12 +311,13 @@ def _drop_stored(
     if not files:
         return good
     ids = good.get_column(id_col)
-    stored = (
-        pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore")
-        .select(id_col)
-        .filter(pl.col(id_col).is_in(ids.implode()))
-        .collect()
-    )
+    scan = pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore")
+    if table == "predictions":
+        # The same request has the same timestamp, so only rows in this batch's time range can
+        # match; Parquet min/max statistics then skip most files and row groups unread.
+        ts = good.get_column(ts_col)
+        scan = scan.filter(pl.col(ts_col).is_between(ts.min(), ts.max()))
+    stored = scan.select(id_col).filter(pl.col(id_col).is_in(ids.implode())).collect()
     if stored.height == 0:
         return good
     return good.join(stored.unique(), on=id_col, how="anti", maintain_order="left")

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Literal
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from mlmon.errors import DataError
 from mlmon.store.chunks import record_chunks
@@ -100,8 +98,8 @@ def source_columns(source: Source) -> list[str]:
                 source.path, n_rows=_JSONL_SAMPLE_ROWS, infer_schema_length=None
             )
             return list(sample.columns)
-        return list(pq.ParquetFile(source.path).schema_arrow.names)
-    except (pl.exceptions.PolarsError, pa.ArrowException, OSError, ValueError) as exc:
+        return list(pl.scan_parquet(source.path).collect_schema().names())
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise _unreadable(source, exc) from exc
 
 
@@ -115,7 +113,7 @@ def read_batches(source: Source, columns: list[Column], batch_rows: int) -> Iter
             yield from prefetch(_parquet_batches(source.path, names, batch_rows))
         else:
             yield from prefetch(_text_batches(source, names, batch_rows))
-    except (pl.exceptions.PolarsError, pa.ArrowException, OSError, ValueError) as exc:
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise _unreadable(source, exc) from exc
 
 
@@ -146,7 +144,7 @@ def _parquet_batches(path: Path, names: list[str], batch_rows: int) -> Iterator[
     """One slice at a time: polars pushes the slice down to the pages it needs, so memory is
     bounded by the batch, not by the row group or the file (pyarrow's ``iter_batches`` kept
     about twice as much at 10M rows in bench/ingest)."""
-    total = pq.ParquetFile(path).metadata.num_rows
+    total = pl.scan_parquet(path).select(pl.len()).collect().item()
     for offset in range(0, total, batch_rows):
         frame = pl.scan_parquet(path).select(names).slice(offset, batch_rows).collect()
         yield _numbered(frame, offset + 1, names)

@@ -137,7 +137,9 @@ class StagedWrite:
 
 
 def _write(frame: pl.DataFrame, path: Path) -> None:
-    frame.write_parquet(path, compression=PARQUET_COMPRESSION, statistics=True)
+    # zstd level 1: in bench/ingest about 10% faster than the default level 3 for about 12%
+    # larger files; logs are written once, and ingest speed is what a cron job waits on.
+    frame.write_parquet(path, compression=PARQUET_COMPRESSION, compression_level=1, statistics=True)
     fsync_file(path)
 
 
