@@ -127,14 +127,13 @@ def ingest(
         sources = [resolve_source(p, fmt, scratch_dir) for p in paths]
         plans = [(s, _check_columns(s, columns, labels)) for s in sources]
         if dry_run:
-            _run(config, layout, table, columns, plans, result, scratch_dir, started, progress)
+            _Run(config, table, columns, result, started, progress).execute(plans, scratch_dir)
             return result
         layout.root.mkdir(parents=True, exist_ok=True)
         with exclusive_lock(layout.lock_file, config.store.lock_timeout, f"store {layout.root}"):
             clear_stale_staging(layout)
-            _run(
-                config, layout, table, columns, plans, result, layout.staging_dir, started, progress
-            )
+            run = _Run(config, table, columns, result, started, progress)
+            run.execute(plans, layout.staging_dir)
     return result
 
 
@@ -164,21 +163,49 @@ def _printable(name: str) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-def _run(
-    config: Config,
-    layout: StoreLayout,
-    table: Table,
-    columns: list[Column],
-    plans: list[tuple[Source, tuple[list[str], list[str]]]],
-    result: IngestResult,
-    staging_root: Path,
-    started: dt.datetime,
-    progress: Progress | None,
-) -> None:
-    staged = StagedWrite(layout, staging_root)
-    committed = False
-    try:
-        seen = _manifest(layout)
+Plan = tuple[Source, tuple[list[str], list[str]]]
+"""A checked source with its (missing optional, ignored) columns."""
+
+
+@dataclass
+class _Run:
+    """One ingest run: what it writes to, and the result it fills in."""
+
+    config: Config
+    table: Table
+    columns: list[Column]
+    result: IngestResult
+    started: dt.datetime
+    progress: Progress | None
+
+    def __post_init__(self) -> None:
+        self.layout = StoreLayout(self.config.store.path)
+        self.id_col = self.columns[0].name
+        self.ts_col = self.columns[2].name if self.table == "labels" else self.columns[1].name
+
+    def execute(self, plans: list[Plan], staging_root: Path) -> None:
+        """Read, validate and stage every source; commit unless this is a dry run."""
+        staged = StagedWrite(self.layout, staging_root)
+        committed = False
+        try:
+            self._stage_all(plans, staged)
+            if self.result.dry_run:
+                if staged.rows_quarantined:
+                    self.result.quarantine_path = str(staged.quarantine_target(self.started))
+                return
+            quarantine = staged.commit(self.started)
+            committed = True
+            self.result.quarantine_path = str(quarantine) if quarantine else None
+            for report in self.result.files:
+                if report.already_ingested_at is None:
+                    line = _manifest_line(self.table, report, self.started)
+                    append_line_durably(self.layout.manifest, json.dumps(line))
+        finally:
+            if not committed:
+                staged.discard()
+
+    def _stage_all(self, plans: list[Plan], staged: StagedWrite) -> None:
+        seen = _manifest(self.layout)
         days: set[dt.date] = set()
         with ThreadPoolExecutor(max_workers=1) as hasher:
             digests: list[Future[str]] = [hasher.submit(_sha256, s.path) for s, _ in plans]
@@ -190,102 +217,73 @@ def _run(
                     missing_optional_columns=missing,
                     ignored_columns=ignored,
                 )
-                result.files.append(report)
+                self.result.files.append(report)
                 report.sha256 = digest.result()
-                if (table, report.sha256) in seen:
-                    report.already_ingested_at = seen[(table, report.sha256)]
+                if (self.table, report.sha256) in seen:
+                    report.already_ingested_at = seen[(self.table, report.sha256)]
                     continue
-                days |= _ingest_source(
-                    config,
-                    layout,
-                    table,
-                    columns,
-                    source,
-                    report,
-                    staged,
-                    result,
-                    started,
-                    progress,
-                )
-        result.partitions = sorted(d.isoformat() for d in days)
-        if table == "labels":
-            result.unmatched_labels = _count_unmatched(config, layout, staged)
-        if result.dry_run:
-            if staged.rows_quarantined:
-                result.quarantine_path = str(staged.quarantine_target(started))
-            return
-        quarantine = staged.commit(started)
-        committed = True
-        result.quarantine_path = str(quarantine) if quarantine else None
-        for report in result.files:
-            if report.already_ingested_at is None:
-                append_line_durably(
-                    layout.manifest, json.dumps(_manifest_line(table, report, started))
-                )
-    finally:
-        if not committed:
-            staged.discard()
+                days |= self._stage_source(source, report, staged)
+        self.result.partitions = sorted(d.isoformat() for d in days)
+        if self.table == "labels":
+            self.result.unmatched_labels = _count_unmatched(self.config, self.layout, staged)
 
+    def _stage_source(
+        self, source: Source, report: FileReport, staged: StagedWrite
+    ) -> set[dt.date]:
+        days: set[dt.date] = set()
+        for raw in read_batches(source, self.columns, self.config.store.batch_rows):
+            for name in report.missing_optional_columns:
+                raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(name))
+            report.rows_read += raw.height
+            batch = validate_batch(raw, self.columns, self.config, source.name)
+            for name, n in batch.nonfinite.items():
+                report.nonfinite_values[name] = report.nonfinite_values.get(name, 0) + n
+            if batch.bad.height:
+                self._set_aside(source, report, batch.bad, staged, last_row=raw[ROW][-1])
+            good = batch.good.drop(ROW)
+            if self.table == "labels":
+                known = pl.lit(self.started).cast(pl.Datetime("us", "UTC"))
+                good = good.with_columns(pl.col(self.ts_col).fill_null(known))
+            fresh = _drop_stored(self.layout, staged, self.table, good, self.id_col, self.ts_col)
+            report.duplicates_skipped += batch.duplicates + good.height - fresh.height
+            report.rows_written += fresh.height
+            days |= set(staged.add(self.table, fresh, self.ts_col))
+            if self.progress:
+                self.progress(source.name, report.rows_read)
+        if report.rows_read == 0:
+            raise DataError(
+                f"{source.name}: the file has a header but no rows",
+                hint="nothing to ingest; check the producer",
+            )
+        return days
 
-def _ingest_source(
-    config: Config,
-    layout: StoreLayout,
-    table: Table,
-    columns: list[Column],
-    source: Source,
-    report: FileReport,
-    staged: StagedWrite,
-    result: IngestResult,
-    started: dt.datetime,
-    progress: Progress | None,
-) -> set[dt.date]:
-    id_col = columns[0].name
-    ts_col = columns[2].name if table == "labels" else columns[1].name
-    days: set[dt.date] = set()
-    for raw in read_batches(source, columns, config.store.batch_rows):
-        for name in report.missing_optional_columns:
-            raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(name))
-        report.rows_read += raw.height
-        batch = validate_batch(raw, columns, config, source.name)
-        for name, n in batch.nonfinite.items():
-            report.nonfinite_values[name] = report.nonfinite_values.get(name, 0) + n
-        if batch.bad.height:
-            report.rows_rejected += batch.bad.height
-            if len(result.reject_examples) < _EXAMPLES:
-                for row, reason in batch.bad.select(ROW, REASON).head(_EXAMPLES).iter_rows():
-                    result.reject_examples.append(f"{source.name} row {row}: {reason}")
-                del result.reject_examples[_EXAMPLES:]
-            if config.store.on_invalid == "reject":
-                raise DataError(
-                    f"{source.name}: {batch.bad.height} invalid row(s) in rows "
-                    f"{batch.bad[ROW][0]}..{raw[ROW][-1]}; store.on_invalid is 'reject', so "
-                    f"nothing was written. First problems:\n  "
-                    + "\n  ".join(result.reject_examples),
-                    hint="fix the rows at the source, or set store.on_invalid: quarantine to "
-                    "store the good rows and set the bad ones aside",
-                )
-            staged.add_quarantine(
-                batch.bad.rename({ROW: "_row", REASON: "_reason"})
-                .with_columns(pl.lit(source.name).alias("_source"))
-                .select("_source", "_row", "_reason", pl.exclude("_source", "_row", "_reason"))
+    def _set_aside(
+        self,
+        source: Source,
+        report: FileReport,
+        bad: pl.DataFrame,
+        staged: StagedWrite,
+        last_row: int,
+    ) -> None:
+        """Quarantine invalid rows, or refuse the run under ``on_invalid: reject``."""
+        report.rows_rejected += bad.height
+        examples = self.result.reject_examples
+        for row, reason in bad.select(ROW, REASON).head(_EXAMPLES).iter_rows():
+            if len(examples) < _EXAMPLES:
+                examples.append(f"{source.name} row {row}: {reason}")
+        if self.config.store.on_invalid == "reject":
+            raise DataError(
+                f"{source.name}: {bad.height} invalid row(s) in rows {bad[ROW][0]}..{last_row}; "
+                "store.on_invalid is 'reject', so nothing was written. First problems:\n  "
+                + "\n  ".join(examples),
+                hint="fix the rows at the source, or set store.on_invalid: quarantine to "
+                "store the good rows and set the bad ones aside",
             )
-        good = batch.good.drop(ROW)
-        if table == "labels":
-            good = good.with_columns(
-                pl.col(ts_col).fill_null(pl.lit(started).cast(pl.Datetime("us", "UTC")))
-            )
-        fresh = _drop_stored(layout, staged, table, good, id_col, ts_col)
-        report.duplicates_skipped += batch.duplicates + good.height - fresh.height
-        report.rows_written += fresh.height
-        days |= set(staged.add(table, fresh, ts_col))
-        if progress:
-            progress(source.name, report.rows_read)
-    if report.rows_read == 0:
-        raise DataError(
-            f"{source.name}: the file has a header but no rows",
-            hint="nothing to ingest; check the producer",
+        staged.add_quarantine(
+            bad.rename({ROW: "_row", REASON: "_reason"})
+            .with_columns(pl.lit(source.name).alias("_source"))
+            .select("_source", "_row", "_reason", pl.exclude("_source", "_row", "_reason"))
         )
-    return days
 
 
 def _drop_stored(
