@@ -192,14 +192,23 @@ def client_versions(rng: np.random.Generator, day: dt.date, channel: np.ndarray)
     return np.select([channel == "web", channel == "mobile"], [web, mobile], "api-v2")
 
 
-def true_logit(f: dict[str, np.ndarray], emp_effect: np.ndarray, concept: bool) -> np.ndarray:
-    """The "true world": how default really depends on the applicant (changes on concept drift)."""
+def standardised(
+    f: dict[str, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Credit score, debt-to-income, log income, log loan, employment years (0 when missing)
+    on a common scale, and the missing-employment flag: the inputs of both logistic models."""
     cs = (f["credit_score"] - 690.0) / 70.0
     dti = (f["debt_to_income"] - 0.30) / 0.15
     inc = (np.log(f["income"]) - np.log(INCOME_MEDIAN)) / 0.5
     loan = (np.log(f["loan_amount"]) - np.log(LOAN_MEDIAN)) / 0.6
     emp_missing = np.isnan(f["employment_years"])
     emp = np.where(emp_missing, 0.0, (np.nan_to_num(f["employment_years"]) - 6.0) / 5.0)
+    return cs, dti, inc, loan, emp, emp_missing
+
+
+def true_logit(f: dict[str, np.ndarray], emp_effect: np.ndarray, concept: bool) -> np.ndarray:
+    """The "true world": how default really depends on the applicant (changes on concept drift)."""
+    cs, dti, inc, loan, emp, emp_missing = standardised(f)
     age = (f["age"] - 42.0) / 13.0
     cs_coef, dti_coef = (-0.05, 1.60) if concept else (-0.95, 0.60)
     z: np.ndarray = (
@@ -223,12 +232,7 @@ def true_logit(f: dict[str, np.ndarray], emp_effect: np.ndarray, concept: bool) 
 
 def model_score(f: dict[str, np.ndarray]) -> np.ndarray:
     """The deployed model 1.4.0: a fixed logistic function of the features (never retrained)."""
-    cs = (f["credit_score"] - 690.0) / 70.0
-    dti = (f["debt_to_income"] - 0.30) / 0.15
-    inc = (np.log(f["income"]) - np.log(INCOME_MEDIAN)) / 0.5
-    loan = (np.log(f["loan_amount"]) - np.log(LOAN_MEDIAN)) / 0.6
-    emp_missing = np.isnan(f["employment_years"])
-    emp = np.where(emp_missing, 0.0, (np.nan_to_num(f["employment_years"]) - 6.0) / 5.0)
+    cs, dti, inc, loan, emp, emp_missing = standardised(f)
     z = (
         -1.70
         - 0.90 * cs
