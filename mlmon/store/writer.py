@@ -147,4 +147,4 @@ def clear_stale_staging(layout: StoreLayout) -> None:
     """Remove what killed runs left in ``_staging``. Call only while holding the store lock."""
     if layout.staging_dir.is_dir():
         for child in layout.staging_dir.iterdir():
-            shutil.rmtree(child, ignore_errors=True)
+            shutil.rmtree(child)  # an error here surfaces: the store needs attention

@@ -191,3 +191,42 @@ def test_failed_run_leaves_no_staging_files(project: Project) -> None:
 def test_header_only_file_is_an_error(project: Project) -> None:
     with pytest.raises(DataError, match="has a header but no rows"):
         ingest(project.config(), [str(project.csv("a.csv", [], header=HEADER))])
+
+
+def test_quoted_fields_with_commas_and_newlines_survive_small_batches(
+    make_project: Callable[..., Project],
+) -> None:
+    project = make_project(batch_rows=1)
+    rows = [
+        f'q{i},2026-10-01T00:00:0{i}Z,v1,1,0.5,1,1,"city, ""north""\nside {i}",1,' for i in range(5)
+    ]
+    result = ingest(project.config(), [str(project.csv("q.csv", rows))])
+    assert result.rows_written == 5
+    stored = project.stored().sort("id")
+    assert stored["c"].to_list() == [f'city, "north"\nside {i}' for i in range(5)]
+
+
+REGRESSION = """\
+model: {name: prices, task: regression}
+schema:
+  id: id
+  timestamp: ts
+  prediction: yhat
+  label: y
+  features: {numerical: [size], categorical: [town]}
+store: {path: store}
+"""
+
+
+def test_regression_logs_and_labels(make_project: Callable[..., Project]) -> None:
+    project = make_project(text=REGRESSION)
+    preds = project.csv(
+        "p.csv", ["a,2026-10-01,10.5,3,x", "b,2026-10-01,-2,4,y"], header="id,ts,yhat,size,town"
+    )
+    labels = project.csv("l.csv", ["a,11.25", "b,oops"], header="id,y")
+    assert ingest(project.config(), [str(preds)]).rows_written == 2
+    result = ingest(project.config(), [str(labels)], labels=True)
+    assert (result.rows_written, result.rows_rejected) == (1, 1)
+    assert result.reject_examples == [f"{labels} row 2: y: cannot read 'oops' as a number"]
+    joined = scan_window(project.config(), columns=["yhat"]).collect().sort("id")
+    assert joined["y"].to_list() == [11.25, None]

@@ -1,0 +1,62 @@
+"""--since/--until resolution (DESIGN.md section 1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mlmon.errors import UsageError
+from mlmon.timewindow import resolve_window
+
+UTC = dt.UTC
+NOW = dt.datetime(2026, 11, 27, 12, tzinfo=UTC)
+
+
+def _resolve(
+    since: str | None,
+    until: str | None,
+    span: float | None = None,
+    latest: dt.datetime | None = None,
+) -> tuple[dt.datetime | None, dt.datetime]:
+    return resolve_window(since, until, default_span=span, latest=lambda: latest, now=lambda: NOW)
+
+
+def test_until_defaults_to_now_and_since_to_the_default_span() -> None:
+    assert _resolve(None, None, span=86400.0) == (NOW - dt.timedelta(days=1), NOW)
+
+
+def test_no_since_and_no_span_means_from_the_start() -> None:
+    assert _resolve(None, "2026-10-02") == (None, dt.datetime(2026, 10, 2, tzinfo=UTC))
+
+
+def test_since_as_duration_counts_back_from_until() -> None:
+    assert _resolve("12h", "2026-10-02T00:00:00Z")[0] == dt.datetime(2026, 10, 1, 12, tzinfo=UTC)
+
+
+def test_until_latest_ends_just_after_the_newest_row() -> None:
+    newest = dt.datetime(2026, 10, 30, 23, 59, 59, tzinfo=UTC)
+    since, until = _resolve("7d", "latest", latest=newest)
+    assert until > newest and until - newest == dt.timedelta(microseconds=1)
+    assert since == until - dt.timedelta(days=7)
+
+
+def test_until_latest_on_an_empty_store_is_now() -> None:
+    assert _resolve(None, "latest")[1] == NOW
+
+
+def test_zoned_times_are_converted_to_utc() -> None:
+    assert _resolve("2026-10-01T02:00:00+02:00", None)[0] == dt.datetime(2026, 10, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "message"),
+    [
+        ("yesterday", None, "--since: 'yesterday' is neither an ISO-8601 date/time nor a duration"),
+        ("2026-10-05", "2026-10-01", "--since (2026-10-05T00:00:00+00:00) is not before --until"),
+    ],
+)
+def test_bad_windows_are_usage_errors(since: str, until: str | None, message: str) -> None:
+    with pytest.raises(UsageError) as info:
+        _resolve(since, until)
+    assert info.value.message.startswith(message)
