@@ -72,7 +72,9 @@ class Section(BaseModel):
     @classmethod
     def _reject_unknown_keys(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            allowed = {f.alias or name for name, f in cls.model_fields.items()}
+            allowed = {
+                f.alias or name for name, f in cls.model_fields.items() if f.exclude is not True
+            }
             for key in data:
                 if key not in allowed:
                     raise PydanticCustomError(
@@ -183,17 +185,6 @@ class Config(Section):
     schema_: SchemaSection = Field(alias="schema")
     store: StoreSection
     source: Path | None = Field(default=None, exclude=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_source_key(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "source" in data:
-            raise PydanticCustomError(
-                "unknown_key",
-                "unknown key; allowed keys here: {allowed}",
-                {"key": "source", "allowed": "model, schema, store"},
-            )
-        return data
 
     @model_validator(mode="after")
     def _schema_fits_task(self) -> Config:

@@ -254,3 +254,75 @@ def test_parquet_named_csv_is_exit_4_with_format_hint(seeded: Project) -> None:
         f"{path}: holds Parquet data, not csv text",
         "pass the right file, or --format parquet if it is Parquet",
     )
+
+
+MULTICLASS = """\
+model: {name: pets, task: multiclass_classification, classes: [cat, dog, bird]}
+schema:
+  id: id
+  timestamp: ts
+  prediction: pred
+  probabilities: {cat: p_cat, dog: p_dog, bird: p_bird}
+  label: label
+  features: {numerical: [x]}
+store: {path: store}
+"""
+
+
+def test_probabilities_not_summing_to_one_are_quarantined_exit_1(
+    make_project: Callable[..., Project],
+) -> None:
+    project = make_project(text=MULTICLASS)
+    rows = ["a,2026-10-01,cat,0.7,0.2,0.1,1", "b,2026-10-01,dog,0.5,0.4,0.4,1"]
+    path = project.csv("m.csv", rows, header="id,ts,pred,p_cat,p_dog,p_bird,x")
+    result = project.cli("ingest", str(path))
+    assert result.code == 1
+    assert f"{path} row 2: class probabilities sum to 1.3, not 1" in result.stderr
+    assert project.stored()["id"].to_list() == ["a"]
+
+
+def test_labels_outside_the_classes_are_quarantined_exit_1(project: Project) -> None:
+    project.cli("ingest", str(project.csv("a.csv", GOOD_ROWS)))
+    labels = project.csv(
+        "l.csv", ["r1,1,2026-10-05", "r2,yes,2026-10-05"], header="id,label,label_ts"
+    )
+    result = project.cli("ingest", "--labels", str(labels))
+    assert result.code == 1
+    assert f"{labels} row 2: label: cannot read 'yes' as a whole number" in result.stderr
+    assert project.stored("labels")["id"].to_list() == ["r1"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            ("  lock_timeout: 30s", "  lock_timeout: 30s\n  colour: red"),
+            "store.colour: unknown key; allowed keys here: batch_rows, lock_timeout, "
+            "nonfinite_features, on_invalid, path, probability_tolerance",
+        ),
+        (
+            ("batch_rows: 1000", "batch_rows: many"),
+            "store.batch_rows: input should be a valid integer, unable to parse string as an "
+            "integer (got 'many')",
+        ),
+        (
+            ("path: store", "path: ${MLMON_TEST_UNSET_VAR}"),
+            "store.path: environment variable MLMON_TEST_UNSET_VAR is not set",
+        ),
+        (
+            ("model:\n  name: loans", "modell:\n  name: loans"),
+            "modell: unknown key; allowed keys here: model, schema, store",
+        ),
+    ],
+)
+def test_config_problems_exit_3_naming_the_key_path(
+    project: Project, edit: tuple[str, str], message: str
+) -> None:
+    text = project.config_path.read_text()
+    assert edit[0] in text
+    project.config_path.write_text(text.replace(edit[0], edit[1]))
+    result = project.cli("ingest", str(project.csv("a.csv", GOOD_ROWS)))
+    assert result.code == 3
+    first = result.stderr.split("\nhint: ")[0]
+    assert first == f"error: {project.config_path}: {message}"
+    assert not project.store.exists()
