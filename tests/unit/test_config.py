@@ -181,3 +181,8 @@ def test_durations(text: object, seconds: float) -> None:
 def test_bad_durations_are_rejected(bad: object) -> None:
     with pytest.raises(ValueError):
         parse_duration(bad)
+
+
+def test_internal_fields_are_not_config_keys() -> None:
+    message = _error(GOOD + "source: elsewhere.yaml\n")
+    assert message == "mlmon.yaml: source: unknown key; allowed keys here: model, schema, store"
