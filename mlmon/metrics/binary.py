@@ -1,0 +1,146 @@
+"""Realized quality of a binary classifier on one window's labelled rows. Pure.
+
+Every metric is defined as in scikit-learn (the tests check agreement to 1e-9 where the
+definition is exact); what scikit-learn returns as 0 with a warning when a denominator is 0
+(precision with no positive predictions, …) is undefined here, with the reason.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import average_precision_score
+
+from mlmon.metrics.estimate import Estimate
+from mlmon.metrics.intervals import (
+    bootstrap_confusion,
+    delong_auc,
+    logit_interval,
+    mean_t,
+    wilson,
+)
+
+CALIBRATION_BINS = 10
+NAMES = (
+    "accuracy",
+    "balanced_accuracy",
+    "precision",
+    "recall",
+    "specificity",
+    "f1",
+    "roc_auc",
+    "average_precision",
+    "log_loss",
+    "brier",
+    "ece",
+    "predicted_positive_rate",
+    "base_rate",
+)
+"""Metric names, in report order. ``roc_auc`` … ``ece`` need a score column."""
+HIGHER_IS_BETTER = {
+    "accuracy": True,
+    "balanced_accuracy": True,
+    "precision": True,
+    "recall": True,
+    "specificity": True,
+    "f1": True,
+    "roc_auc": True,
+    "average_precision": True,
+    "log_loss": False,
+    "brier": False,
+    "ece": False,
+}
+"""Direction of each quality metric (rates are neither; they have no entry)."""
+
+_EPS = float(np.finfo(np.float64).eps)  # scikit-learn's log_loss clipping
+
+
+def binary_metrics(
+    y: np.ndarray, pred: np.ndarray, score: np.ndarray | None, confidence: float
+) -> dict[str, Estimate]:
+    """All binary metrics for 0/1 labels ``y``, 0/1 predictions ``pred`` and (optionally) the
+    positive-class probability ``score``, each with its confidence interval."""
+    n = len(y)
+    tp = int(np.sum((pred == 1) & (y == 1)))
+    fp = int(np.sum((pred == 1) & (y == 0)))
+    tn = int(np.sum((pred == 0) & (y == 0)))
+    fn = int(np.sum((pred == 0) & (y == 1)))
+    cells = np.array([tp, fp, tn, fn])
+    out = {
+        "accuracy": wilson(tp + tn, n, confidence, "no labelled rows"),
+        "balanced_accuracy": _from_confusion(
+            cells, _balanced_accuracy, confidence, "needs both classes among the labels"
+        ),
+        "precision": wilson(tp, tp + fp, confidence, "no positive predictions"),
+        "recall": wilson(tp, tp + fn, confidence, "no positive labels"),
+        "specificity": wilson(tn, tn + fp, confidence, "no negative labels"),
+        "f1": _from_confusion(cells, _f1, confidence, "no positive labels or predictions"),
+        "predicted_positive_rate": wilson(tp + fp, n, confidence, "no labelled rows"),
+        "base_rate": wilson(tp + fn, n, confidence, "no labelled rows"),
+    }
+    if score is None:
+        reason = "no score column in the config (schema.score)"
+        for name in ("roc_auc", "average_precision", "log_loss", "brier", "ece"):
+            out[name] = Estimate.undefined(reason)
+    else:
+        out["roc_auc"] = delong_auc(y, score, confidence)
+        out["average_precision"] = _average_precision(y, score, confidence)
+        p = np.clip(score, _EPS, 1 - _EPS)
+        out["log_loss"] = mean_t(
+            -(y * np.log(p) + (1 - y) * np.log(1 - p)), confidence, "no labelled rows"
+        )
+        out["brier"] = mean_t((score - y) ** 2, confidence, "no labelled rows")
+        out["ece"] = expected_calibration_error(y, score)
+    return {name: out[name] for name in NAMES}
+
+
+def _balanced_accuracy(c: np.ndarray) -> np.ndarray:
+    tp, fp, tn, fn = c[..., 0], c[..., 1], c[..., 2], c[..., 3]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray((tp / (tp + fn) + tn / (tn + fp)) / 2)
+
+
+def _f1(c: np.ndarray) -> np.ndarray:
+    tp, fp, fn = c[..., 0], c[..., 1], c[..., 3]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), np.nan))
+
+
+def _from_confusion(cells: np.ndarray, metric: object, confidence: float, reason: str) -> Estimate:
+    assert callable(metric)
+    value = float(metric(cells.astype(float)))
+    if not np.isfinite(value):
+        return Estimate.undefined(reason)
+    ci = bootstrap_confusion(cells, metric, confidence)
+    return Estimate(value, *(ci or (None, None)), "bootstrap" if ci else None)
+
+
+def _average_precision(y: np.ndarray, score: np.ndarray, confidence: float) -> Estimate:
+    positives = int(y.sum())
+    if positives == 0:
+        return Estimate.undefined("no positive labels")
+    value = float(average_precision_score(y, score))
+    ci = logit_interval(value, positives, confidence)
+    return Estimate(value, *(ci or (None, None)), "logit" if ci else None)
+
+
+def expected_calibration_error(
+    y: np.ndarray, score: np.ndarray, bins: int = CALIBRATION_BINS
+) -> Estimate:
+    """ECE = Σ_b (n_b / n) · |mean(y in b) - mean(score in b)| over equal-width score bins
+    [0, 0.1), …, [0.9, 1.0] (Naeini, Cooper & Hauskrecht 2015; Guo et al. 2017).
+
+    No interval: this plug-in estimate is biased upward in small windows (Kumar, Liang & Ma
+    2019), and in our coverage simulation a bootstrap interval around it held the true ECE in
+    only ~30% of 400-row windows. A wrong interval is worse than none.
+
+    >>> y, s = np.array([0, 1, 1, 1]), np.array([0.05, 0.95, 0.95, 0.55])
+    >>> round(expected_calibration_error(y, s).value, 4)  # (1·0.05 + 2·0.05 + 1·0.45) / 4
+    0.15
+    """
+    n = len(y)
+    if n == 0:
+        return Estimate.undefined("no labelled rows")
+    index = np.minimum((score * bins).astype(int), bins - 1)
+    positives = np.bincount(index, weights=y, minlength=bins)
+    score_sum = np.bincount(index, weights=score, minlength=bins)
+    return Estimate(float(np.sum(np.abs(positives - score_sum)) / n))

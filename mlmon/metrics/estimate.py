@@ -1,0 +1,40 @@
+"""A metric's value with its confidence interval, or the reason it is undefined."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One metric in one window.
+
+    ``value`` is None exactly when the metric is undefined there, and ``reason`` says why
+    (``"only one class among the labels"``); ``low``/``high`` are None when no interval
+    applies. ``method`` names how the interval was made (``wilson``, ``delong``, …).
+    """
+
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+    method: str | None = None
+    reason: str | None = None
+
+    @staticmethod
+    def undefined(reason: str) -> Estimate:
+        return Estimate(None, reason=reason)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "value": _finite(self.value),
+            "ci_low": _finite(self.low),
+            "ci_high": _finite(self.high),
+            "ci_method": self.method,
+            "reason": self.reason,
+        }
+
+
+def _finite(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
