@@ -7,6 +7,8 @@ definition is exact); what scikit-learn returns as 0 with a warning when a denom
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from sklearn.metrics import average_precision_score
 
@@ -105,13 +107,17 @@ def _f1(c: np.ndarray) -> np.ndarray:
         return np.asarray(np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), np.nan))
 
 
-def _from_confusion(cells: np.ndarray, metric: object, confidence: float, reason: str) -> Estimate:
-    assert callable(metric)
+def _from_confusion(
+    cells: np.ndarray,
+    metric: Callable[[np.ndarray], np.ndarray],
+    confidence: float,
+    reason: str,
+) -> Estimate:
     value = float(metric(cells.astype(float)))
     if not np.isfinite(value):
         return Estimate.undefined(reason)
     ci = bootstrap_confusion(cells, metric, confidence)
-    return Estimate(value, *(ci or (None, None)), "bootstrap" if ci else None)
+    return Estimate.with_interval(value, ci, "bootstrap")
 
 
 def _average_precision(y: np.ndarray, score: np.ndarray, confidence: float) -> Estimate:
@@ -119,8 +125,7 @@ def _average_precision(y: np.ndarray, score: np.ndarray, confidence: float) -> E
     if positives == 0:
         return Estimate.undefined("no positive labels")
     value = float(average_precision_score(y, score))
-    ci = logit_interval(value, positives, confidence)
-    return Estimate(value, *(ci or (None, None)), "logit" if ci else None)
+    return Estimate.with_interval(value, logit_interval(value, positives, confidence), "logit")
 
 
 def expected_calibration_error(

@@ -26,6 +26,13 @@ class Estimate:
     def undefined(reason: str) -> Estimate:
         return Estimate(None, reason=reason)
 
+    @staticmethod
+    def with_interval(value: float, interval: tuple[float, float] | None, method: str) -> Estimate:
+        """``value`` with ``interval`` made by ``method``, or without one when it is None."""
+        if interval is None:
+            return Estimate(value)
+        return Estimate(value, interval[0], interval[1], method)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "value": _finite(self.value),
