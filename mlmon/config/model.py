@@ -178,12 +178,53 @@ class StoreSection(Section):
     lock_timeout: Duration = 600.0
 
 
+Window = Literal["1h", "1d", "1w", "all"]
+
+
+class ThresholdSection(Section):
+    """``metrics.thresholds.<metric>``: when a window's value is a finding."""
+
+    min: float | None = None
+    max: float | None = None
+    max_drop: float | None = Field(default=None, ge=0)
+    """How far the metric may get worse than its value on ``metrics.baseline``."""
+    require_significance: bool = False
+    """Count a breach only when the whole confidence interval lies beyond the bound."""
+
+    @model_validator(mode="after")
+    def _some_bound(self) -> ThresholdSection:
+        if self.min is None and self.max is None and self.max_drop is None:
+            raise PydanticCustomError("threshold", "give at least one of min, max, max_drop")
+        return self
+
+
+class BaselineSection(Section):
+    """``metrics.baseline``: the reference window that ``max_drop`` compares against."""
+
+    since: str
+    until: str
+
+
+class MetricsSection(Section):
+    """``metrics``: how ``mlmon metrics`` windows, estimates and judges."""
+
+    window: Window = "1d"
+    min_labelled: int = Field(default=100, ge=1)
+    decision_threshold: float = Field(default=0.5, gt=0, lt=1)
+    """Binary: the score at or above which a row counts as a positive prediction, when the
+    logs have a score but no prediction column."""
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+    baseline: BaselineSection | None = None
+    thresholds: dict[str, ThresholdSection] = Field(default_factory=dict)
+
+
 class Config(Section):
     """The whole of ``mlmon.yaml``. ``source`` is the file it was read from (not a YAML key)."""
 
     model: ModelSection
     schema_: SchemaSection = Field(alias="schema")
     store: StoreSection
+    metrics: MetricsSection = MetricsSection()
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
@@ -231,7 +272,35 @@ class Config(Section):
             raise PydanticCustomError(
                 "schema", "schema.features: list at least one numerical or categorical feature"
             )
+        self._check_thresholds()
         return self
+
+    def _check_thresholds(self) -> None:
+        from mlmon.metrics.names import directions, metric_names
+
+        valid = metric_names(self.model.task)
+        for name, threshold in self.metrics.thresholds.items():
+            if name not in valid:
+                raise PydanticCustomError(
+                    "threshold",
+                    "metrics.thresholds.{name}: unknown metric for {task}; choose from: {valid}",
+                    {"name": name, "task": self.model.task, "valid": ", ".join(valid)},
+                )
+            if threshold.max_drop is not None:
+                if name not in directions(self.model.task):
+                    raise PydanticCustomError(
+                        "threshold",
+                        "metrics.thresholds.{name}.max_drop: {name} has no better or worse "
+                        "direction; use min or max",
+                        {"name": name},
+                    )
+                if self.metrics.baseline is None:
+                    raise PydanticCustomError(
+                        "threshold",
+                        "metrics.thresholds.{name}.max_drop needs metrics.baseline, the "
+                        "window it is measured from",
+                        {"name": name},
+                    )
 
 
 def _forbid(value: object, key: str, why: str) -> None:

@@ -20,38 +20,10 @@ from mlmon.metrics.intervals import (
     mean_t,
     wilson,
 )
+from mlmon.metrics.names import BINARY
 
 CALIBRATION_BINS = 10
-NAMES = (
-    "accuracy",
-    "balanced_accuracy",
-    "precision",
-    "recall",
-    "specificity",
-    "f1",
-    "roc_auc",
-    "average_precision",
-    "log_loss",
-    "brier",
-    "ece",
-    "predicted_positive_rate",
-    "base_rate",
-)
-"""Metric names, in report order. ``roc_auc`` … ``ece`` need a score column."""
-HIGHER_IS_BETTER = {
-    "accuracy": True,
-    "balanced_accuracy": True,
-    "precision": True,
-    "recall": True,
-    "specificity": True,
-    "f1": True,
-    "roc_auc": True,
-    "average_precision": True,
-    "log_loss": False,
-    "brier": False,
-    "ece": False,
-}
-"""Direction of each quality metric (rates are neither; they have no entry)."""
+NAMES = BINARY
 
 _EPS = float(np.finfo(np.float64).eps)  # scikit-learn's log_loss clipping
 

@@ -14,9 +14,9 @@ import numpy as np
 
 from mlmon.metrics.estimate import Estimate
 from mlmon.metrics.intervals import delta_ratio_interval, mean_t
+from mlmon.metrics.names import REGRESSION
 
-NAMES = ("mae", "rmse", "mape", "r2", "mean_error")
-HIGHER_IS_BETTER = {"mae": False, "rmse": False, "mape": False, "r2": True}
+NAMES = REGRESSION
 
 
 def regression_metrics(y: np.ndarray, pred: np.ndarray, confidence: float) -> dict[str, Estimate]:

@@ -50,7 +50,10 @@ def test_unknown_key_is_named_with_its_path_and_the_allowed_keys() -> None:
 
 def test_unknown_top_level_section_is_rejected() -> None:
     message = _error(GOOD + "drfit: {}\n")
-    assert message.startswith("mlmon.yaml: drfit: unknown key; allowed keys here: model, schema,")
+    assert (
+        message
+        == "mlmon.yaml: drfit: unknown key; allowed keys here: metrics, model, schema, store"
+    )
 
 
 def test_wrong_choice_names_the_choices() -> None:
@@ -185,4 +188,36 @@ def test_bad_durations_are_rejected(bad: object) -> None:
 
 def test_internal_fields_are_not_config_keys() -> None:
     message = _error(GOOD + "source: elsewhere.yaml\n")
-    assert message == "mlmon.yaml: source: unknown key; allowed keys here: model, schema, store"
+    assert message == (
+        "mlmon.yaml: source: unknown key; allowed keys here: metrics, model, schema, store"
+    )
+
+
+def test_metrics_section_defaults() -> None:
+    metrics = parse_config(GOOD, Path("m.yaml")).metrics
+    assert (metrics.window, metrics.min_labelled, metrics.confidence) == ("1d", 100, 0.95)
+    assert metrics.thresholds == {}
+
+
+def test_unknown_threshold_metric_lists_the_valid_names() -> None:
+    message = _error(GOOD + "metrics:\n  thresholds:\n    auc: {min: 0.7}\n")
+    assert message.startswith(
+        "mlmon.yaml: metrics.thresholds.auc: unknown metric for binary_classification; "
+        "choose from: accuracy, balanced_accuracy, precision, recall,"
+    )
+    assert message.endswith("error_rate, missing_feature_share")
+
+
+def test_max_drop_needs_a_baseline_window() -> None:
+    message = _error(GOOD + "metrics:\n  thresholds:\n    roc_auc: {max_drop: 0.05}\n")
+    assert message == (
+        "mlmon.yaml: metrics.thresholds.roc_auc.max_drop needs metrics.baseline, the window it "
+        "is measured from"
+    )
+
+
+def test_a_threshold_needs_a_bound() -> None:
+    message = _error(GOOD + "metrics:\n  thresholds:\n    roc_auc: {require_significance: true}\n")
+    assert (
+        message == "mlmon.yaml: metrics.thresholds.roc_auc: give at least one of min, max, max_drop"
+    )
