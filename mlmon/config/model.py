@@ -7,6 +7,7 @@ will add (metrics, drift, retrain, promote, alerts) appear here when they are im
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -198,11 +199,37 @@ class ThresholdSection(Section):
         return self
 
 
-class BaselineSection(Section):
-    """``metrics.baseline``: the reference window that ``max_drop`` compares against."""
+def _to_instant(value: Any) -> dt.datetime:
+    """A YAML date, datetime or ISO-8601 text as an aware UTC datetime (naive means UTC)."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise PydanticCustomError(
+                "instant", "{value} is not an ISO-8601 date or date-time", {"value": repr(value)}
+            ) from None
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    raise PydanticCustomError("instant", "expected a date such as 2026-10-01")
 
-    since: str
-    until: str
+
+Instant = Annotated[dt.datetime, BeforeValidator(_to_instant)]
+
+
+class BaselineSection(Section):
+    """``metrics.baseline``: the reference window ``[since, until)`` that ``max_drop``
+    compares against."""
+
+    since: Instant
+    until: Instant
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BaselineSection:
+        if self.since >= self.until:
+            raise PydanticCustomError("instant", "since must be before until")
+        return self
 
 
 class MetricsSection(Section):

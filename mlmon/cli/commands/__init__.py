@@ -5,8 +5,10 @@ from typing import Any
 
 from mlmon.cli.commands.ingest import ingest_command
 from mlmon.cli.commands.init import init
+from mlmon.cli.commands.metrics import metrics_command
 
 COMMANDS: dict[str, Callable[..., Any]] = {
     "init": init,
     "ingest": ingest_command,
+    "metrics": metrics_command,
 }

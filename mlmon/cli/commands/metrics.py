@@ -1,0 +1,198 @@
+"""``mlmon metrics``: realized quality and operational health per time window."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mlmon.cli.output import Output
+from mlmon.cli.state import state_of
+from mlmon.errors import ExitCode
+from mlmon.metrics.estimate import Estimate
+from mlmon.metrics.windows import MetricsResult, compute_metrics
+from mlmon.store.scan import latest_timestamp
+from mlmon.timewindow import resolve_window
+
+WINDOWS = ("1h", "1d", "1w", "all")
+_KEY_METRICS = {
+    "binary_classification": ("accuracy", "roc_auc", "f1", "log_loss"),
+    "regression": ("mae", "rmse", "r2", "mean_error"),
+}
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def metrics_command(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Start: ISO date/time or a duration back from --until (7d, 12h). [default: the start of the store]",
+            show_default=False,
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="End (exclusive): ISO date/time, or 'latest' for the newest row. [default: now]",
+            show_default=False,
+        ),
+    ] = None,
+    window: Annotated[
+        str | None,
+        typer.Option(
+            "--window", help="1h, 1d, 1w or all. [default: metrics.window]", show_default=False
+        ),
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Split windows by model_version.", show_default=False)
+    ] = None,
+    confidence: Annotated[
+        float | None,
+        typer.Option(
+            "--confidence",
+            help="Confidence level of the intervals. [default: metrics.confidence]",
+            show_default=False,
+        ),
+    ] = None,
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            "--fail-on",
+            help="latest: the newest window decides the exit code; any: every window counts.",
+        ),
+    ] = "latest",
+    fmt: Annotated[
+        str, typer.Option("--format", help="table or markdown (--json for JSON).")
+    ] = "table",
+    exit_zero: Annotated[
+        bool, typer.Option("--exit-zero", help="Exit 0 even when a threshold is breached.")
+    ] = False,
+) -> None:
+    """Realized model quality and operational metrics per window, checked against thresholds."""
+    state = state_of(ctx)
+    if window is not None and window not in WINDOWS:
+        raise typer.BadParameter(
+            f"{window!r} is not one of {', '.join(WINDOWS)}", param_hint="--window"
+        )
+    if fail_on not in ("latest", "any"):
+        raise typer.BadParameter(f"{fail_on!r} is not one of latest, any", param_hint="--fail-on")
+    if fmt not in ("table", "markdown"):
+        raise typer.BadParameter(f"{fmt!r} is not one of table, markdown", param_hint="--format")
+    if confidence is not None and not 0 < confidence < 1:
+        raise typer.BadParameter(f"{confidence} is not between 0 and 1", param_hint="--confidence")
+    config = state.config()
+    start, end = resolve_window(
+        since, until, default_span=None, latest=lambda: latest_timestamp(config)
+    )
+    b = config.metrics.baseline
+    baseline = (b.since, b.until) if b is not None else None
+    result = compute_metrics(
+        config,
+        start,
+        end,
+        window=window,
+        by=by,
+        confidence=confidence,
+        fail_on=fail_on,
+        baseline_window=baseline,
+    )
+    render(state.out, result, config.model.task, fmt)
+    if result.status == "finding" and not exit_zero:
+        raise typer.Exit(ExitCode.FINDING)
+    if result.status == "insufficient_data":
+        raise typer.Exit(ExitCode.INSUFFICIENT_DATA)
+
+
+def render(out: Output, result: MetricsResult, task: str, fmt: str) -> None:
+    if out.json_mode:
+        out.json("metrics", result.status, result.to_dict())
+        return
+    keys = _KEY_METRICS[task]
+    trend_metric = keys[1]
+    values = [w.metrics[trend_metric].value for w in result.windows]
+    known = [v for v in values if v is not None]
+    lo, hi = (min(known), max(known)) if known else (0.0, 1.0)
+    headers = [
+        "window",
+        *(["version"] if result.by else []),
+        "rows",
+        "labelled",
+        "coverage",
+        *keys,
+        "error_rate",
+        "latency_p95",
+        f"{trend_metric} trend",
+        "status",
+    ]
+    rows = []
+    for i, w in enumerate(result.windows):
+        label = w.start.strftime("%Y-%m-%d %H:%M" if result.window == "1h" else "%Y-%m-%d")
+        status = (
+            w.status
+            if not w.breaches
+            else "BREACH "
+            + ", ".join(
+                f"{b.metric}<{b.bound:.4g}"
+                if b.rule in ("min",) or (b.rule == "max_drop" and b.value < b.bound)
+                else f"{b.metric}>{b.bound:.4g}"
+                for b in w.breaches
+            )
+        )
+        if i in result.deciding:
+            status += " *"
+        rows.append(
+            [
+                label,
+                *([w.by] if result.by else []),
+                w.n,
+                w.labelled,
+                f"{w.label_coverage:.0%}" if w.label_coverage is not None else "-",
+                *(_cell(w.metrics[k]) for k in keys),
+                _cell(w.metrics["error_rate"]),
+                _cell(w.metrics["latency_p95"], digits=4),
+                _bar(w.metrics[trend_metric].value, lo, hi),
+                status,
+            ]
+        )
+    title = (
+        f"metrics per {result.window} window, {result.confidence:.0%} intervals "
+        f"(* = decides the exit code)"
+    )
+    if fmt == "markdown" and not out.quiet:
+        out.stdout.write(
+            f"**{title}**\n\n| " + " | ".join(headers) + " |\n|" + "---|" * len(headers) + "\n"
+        )
+        for row in rows:
+            out.stdout.write("| " + " | ".join(str(c) for c in row) + " |\n")
+    else:
+        out.table(title, headers, rows, right=tuple(range(1 + bool(result.by), len(headers) - 2)))
+    breaches = sum(len(w.breaches) for i, w in enumerate(result.windows) if i in result.deciding)
+    out.note(
+        f"status: {result.status}"
+        + (
+            f" ({breaches} breach{'es' if breaches != 1 else ''} in the deciding window"
+            f"{'s' if len(result.deciding) > 1 else ''})"
+            if breaches
+            else ""
+        )
+    )
+
+
+def _cell(e: Estimate, digits: int = 3) -> str:
+    if e.value is None:
+        return "-"
+    if e.low is None or e.high is None:
+        return f"{e.value:.{digits}g}" if digits != 3 else f"{e.value:.3f}"
+    half = (e.high - e.low) / 2
+    return f"{e.value:.{digits}g}±{half:.2g}" if digits != 3 else f"{e.value:.3f}±{half:.3f}"
+
+
+def _bar(value: float | None, lo: float, hi: float) -> str:
+    if value is None:
+        return ""
+    span = hi - lo
+    level = 0 if span <= 0 else int(round((value - lo) / span * (len(_BARS) - 1)))
+    return _BARS[level] * 1

@@ -1,0 +1,287 @@
+"""Window metrics over the store: the ``mlmon metrics`` operation.
+
+Reads only the columns it needs (predictions joined with labels) for ``[since, until)``,
+splits the rows into tumbling UTC windows (and, with ``by``, by the serving model version),
+and computes operational metrics for every window and quality metrics for windows with at
+least ``metrics.min_labelled`` labelled rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from mlmon.config import Config
+from mlmon.errors import ConfigError, DataError
+from mlmon.metrics.binary import binary_metrics
+from mlmon.metrics.estimate import Estimate
+from mlmon.metrics.names import directions, quality_names
+from mlmon.metrics.operational import operational_metrics
+from mlmon.metrics.regression import regression_metrics
+from mlmon.metrics.thresholds import Breach, evaluate
+from mlmon.store.scan import scan_window
+
+_EVERY = {"1h": "1h", "1d": "1d", "1w": "1w"}
+_KEY, _MISSING, _Y, _PRED, _SCORE, _LAG = (
+    "__w",
+    "__missing",
+    "__y",
+    "__pred",
+    "__score",
+    "__lag_h",
+)
+
+
+@dataclass
+class WindowReport:
+    """One window (and model version, with ``--by``)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    by: str | None
+    n: int
+    labelled: int
+    label_lag_median_hours: float | None
+    status: str
+    metrics: dict[str, Estimate]
+    breaches: list[Breach] = field(default_factory=list)
+
+    @property
+    def label_coverage(self) -> float | None:
+        return self.labelled / self.n if self.n else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": _iso(self.start),
+            "end": _iso(self.end),
+            "by": self.by,
+            "n": self.n,
+            "labelled": self.labelled,
+            "label_coverage": self.label_coverage,
+            "label_lag_median_hours": self.label_lag_median_hours,
+            "status": self.status,
+            "metrics": {k: v.to_dict() for k, v in self.metrics.items()},
+            "breaches": [b.to_dict() for b in self.breaches],
+        }
+
+
+@dataclass
+class MetricsResult:
+    """The result of ``mlmon metrics``; :meth:`to_dict` is the JSON contract."""
+
+    since: dt.datetime | None
+    until: dt.datetime
+    window: str
+    by: str | None
+    confidence: float
+    min_labelled: int
+    windows: list[WindowReport]
+    deciding: list[int]
+    baseline: dict[str, Estimate] | None = None
+
+    @property
+    def status(self) -> str:
+        """``finding`` if a deciding window breaches a threshold, else ``insufficient_data``
+        if a deciding window has too few labels for a quality threshold, else ``ok``."""
+        decisive = [self.windows[i] for i in self.deciding]
+        if any(w.breaches for w in decisive):
+            return "finding"
+        if any(w.status == "insufficient_data" for w in decisive):
+            return "insufficient_data"
+        return "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "since": _iso(self.since),
+            "until": _iso(self.until),
+            "window": self.window,
+            "by": self.by,
+            "confidence": self.confidence,
+            "min_labelled": self.min_labelled,
+            "deciding_windows": self.deciding,
+            "baseline": None
+            if self.baseline is None
+            else {k: v.to_dict() for k, v in self.baseline.items()},
+            "windows": [w.to_dict() for w in self.windows],
+        }
+
+
+def compute_metrics(
+    config: Config,
+    since: dt.datetime | None,
+    until: dt.datetime,
+    *,
+    window: str | None = None,
+    by: str | None = None,
+    confidence: float | None = None,
+    fail_on: str = "latest",
+    baseline_window: tuple[dt.datetime, dt.datetime] | None = None,
+) -> MetricsResult:
+    """Metrics per window of ``[since, until)``; raises DataError when it holds no rows."""
+    task = config.model.task
+    if task == "multiclass_classification":
+        raise ConfigError(
+            "mlmon metrics does not support multiclass_classification yet",
+            hint="binary_classification and regression are supported in this release",
+        )
+    settings = config.metrics
+    window = window or settings.window
+    confidence = confidence or settings.confidence
+    if by is not None and by != "model_version":
+        raise ConfigError(
+            f"--by {by!r}: only 'model_version' is supported", hint="pass --by model_version"
+        )
+    if by and config.schema_.model_version is None:
+        raise ConfigError(
+            "--by model_version needs schema.model_version in the config",
+            hint="map the column that holds the serving version",
+        )
+    frame = _load(config, since, until, window, by)
+    if frame.height == 0:
+        span = f"{_iso(since) or 'the start'} .. {_iso(until)}"
+        raise DataError(
+            f"no predictions in the window {span}",
+            hint="widen --since/--until, or use --until latest for old logs",
+        )
+    baseline = None
+    if baseline_window is not None:
+        base = _load(config, baseline_window[0], baseline_window[1], "all", None)
+        if base.height == 0:
+            raise DataError(
+                f"the baseline window {_iso(baseline_window[0])} .. {_iso(baseline_window[1])} "
+                "holds no predictions",
+                hint="fix metrics.baseline in the config",
+            )
+        baseline = _window_report(
+            config, base, baseline_window[0], baseline_window[1], None, confidence
+        ).metrics
+    keys = [_KEY, "__by"] if by else [_KEY]
+    reports = []
+    for group_key, part in sorted(
+        frame.group_by(keys, maintain_order=True), key=lambda kv: tuple(str(k) for k in kv[0])
+    ):
+        start = group_key[0] if window != "all" else (since or part[_KEY].min())
+        assert isinstance(start, dt.datetime)
+        end = until if window == "all" else _window_end(start, window)
+        lo = max(start, since) if since else start
+        report = _window_report(
+            config, part, lo, min(end, until), str(group_key[1]) if by else None, confidence
+        )
+        report.breaches = evaluate(settings.thresholds, report.metrics, baseline, directions(task))
+        if report.status == "insufficient_data":
+            report.breaches = [b for b in report.breaches if b.metric not in quality_names(task)]
+        reports.append(report)
+    latest = max(r.start for r in reports)
+    deciding = [i for i, r in enumerate(reports) if fail_on == "any" or r.start == latest]
+    return MetricsResult(
+        since, until, window, by, confidence, settings.min_labelled, reports, deciding, baseline
+    )
+
+
+def _window_end(start: dt.datetime, window: str) -> dt.datetime:
+    step = {"1h": dt.timedelta(hours=1), "1d": dt.timedelta(days=1), "1w": dt.timedelta(weeks=1)}
+    return start + step[window]
+
+
+def _load(
+    config: Config, since: dt.datetime | None, until: dt.datetime, window: str, by: str | None
+) -> pl.DataFrame:
+    """The columns metrics need, one row per prediction, with the window key and derived
+    label/prediction/score columns. Feature columns are reduced to one missing flag while
+    scanning, so memory does not grow with the number of features."""
+    s = config.schema_
+    classes = config.model.classes
+    numerical, categorical = s.features.numerical, s.features.categorical
+    wanted = [s.timestamp, *numerical, *categorical]
+    for col in (s.prediction, s.score, s.latency, s.error, s.model_version if by else None):
+        if col is not None:
+            wanted.append(col)
+    lf = scan_window(config, since, until, columns=wanted)
+    ts = pl.col(s.timestamp)
+    missing = pl.any_horizontal(
+        [pl.col(c).is_null() | pl.col(c).is_nan() for c in numerical]
+        + [pl.col(c).is_null() for c in categorical]
+    )
+    label = pl.col(s.label)
+    if classes is not None:  # binary: 1 for the positive class (the second one)
+        positive = classes[1]
+        y = (label == positive).cast(pl.Int8)
+        if s.prediction is not None:
+            pred = (pl.col(s.prediction) == positive).cast(pl.Int8)
+        else:
+            assert s.score is not None, "the config guarantees a prediction or a score"
+            threshold = config.metrics.decision_threshold
+            pred = (pl.col(s.score) >= threshold).cast(pl.Int8)
+    else:
+        assert s.prediction is not None, "regression configs have a prediction column"
+        y = label.cast(pl.Float64)
+        pred = pl.col(s.prediction).cast(pl.Float64)
+    label_ts = pl.col(s.label_timestamp or "label_timestamp")
+    exprs = [
+        (ts.dt.truncate(_EVERY[window]) if window != "all" else ts.min()).alias(_KEY),
+        ts,
+        missing.alias(_MISSING),
+        y.alias(_Y),
+        pred.alias(_PRED),
+        ((label_ts - ts).dt.total_seconds() / 3600.0).alias(_LAG),
+    ]
+    if s.score is not None:
+        exprs.append(pl.col(s.score).alias(_SCORE))
+    for col in (s.latency, s.error):
+        if col is not None:
+            exprs.append(pl.col(col))
+    if by:
+        exprs.append(pl.col(s.model_version or "").fill_null("(none)").alias("__by"))
+    return lf.select(exprs).collect(engine="streaming")
+
+
+def _window_report(
+    config: Config,
+    part: pl.DataFrame,
+    start: dt.datetime,
+    end: dt.datetime,
+    by: str | None,
+    confidence: float,
+) -> WindowReport:
+    s = config.schema_
+    n = part.height
+    hours = (end - start).total_seconds() / 3600.0
+    latency = None if s.latency is None else part[s.latency].drop_nulls().drop_nans().to_numpy()
+    errors = None if s.error is None else int(part[s.error].is_not_null().sum())
+    metrics = operational_metrics(n, hours, latency, errors, int(part[_MISSING].sum()), confidence)
+    labelled_rows = part.filter(pl.col(_Y).is_not_null())
+    usable = labelled_rows.filter(pl.col(_PRED).is_not_null())
+    if _SCORE in usable.columns:
+        usable = usable.filter(pl.col(_SCORE).is_not_null())
+    labelled = labelled_rows.height
+    lag = labelled_rows[_LAG].median() if labelled else None
+    quality: dict[str, Estimate]
+    status = "ok"
+    if labelled < config.metrics.min_labelled:
+        status = "insufficient_data"
+        reason = f"{labelled} labelled rows < metrics.min_labelled ({config.metrics.min_labelled})"
+        quality = {name: Estimate.undefined(reason) for name in quality_names(config.model.task)}
+    elif config.model.classes is not None:
+        y = usable[_Y].to_numpy().astype(int)
+        pred = usable[_PRED].to_numpy().astype(int)
+        score = usable[_SCORE].to_numpy() if _SCORE in usable.columns else None
+        quality = binary_metrics(y, pred, score, confidence)
+    else:
+        quality = regression_metrics(usable[_Y].to_numpy(), usable[_PRED].to_numpy(), confidence)
+    return WindowReport(
+        start,
+        end,
+        by,
+        n,
+        labelled,
+        None if lag is None else float(lag),  # type: ignore[arg-type]
+        status,
+        {**quality, **metrics},
+    )
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
