@@ -28,7 +28,8 @@ def metrics_command(
         str | None,
         typer.Option(
             "--since",
-            help="Start: ISO date/time or a duration back from --until (7d, 12h). [default: the start of the store]",
+            help="Start: ISO date/time, or a duration back from --until (7d, 12h). "
+            "[default: the start of the store]",
             show_default=False,
         ),
     ] = None,
@@ -135,9 +136,7 @@ def render(out: Output, result: MetricsResult, task: str, fmt: str) -> None:
             if not w.breaches
             else "BREACH "
             + ", ".join(
-                f"{b.metric}<{b.bound:.4g}"
-                if b.rule in ("min",) or (b.rule == "max_drop" and b.value < b.bound)
-                else f"{b.metric}>{b.bound:.4g}"
+                f"{b.metric}{'<' if b.direction == 'below' else '>'}{b.bound:.4g}"
                 for b in w.breaches
             )
         )
@@ -194,5 +193,5 @@ def _bar(value: float | None, lo: float, hi: float) -> str:
     if value is None:
         return ""
     span = hi - lo
-    level = 0 if span <= 0 else int(round((value - lo) / span * (len(_BARS) - 1)))
-    return _BARS[level] * 1
+    level = 0 if span <= 0 else round((value - lo) / span * (len(_BARS) - 1))
+    return _BARS[level]
