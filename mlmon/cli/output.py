@@ -22,7 +22,10 @@ SCHEMA_VERSION = 1
 
 
 def _clean(value: Any) -> Any:
-    """JSON-safe: undefined floats become null, never NaN or Infinity."""
+    """JSON-safe: numpy scalars become Python ones; undefined floats become null, never NaN
+    or Infinity."""
+    if hasattr(value, "item") and not isinstance(value, dict | list | tuple | str):
+        value = value.item()  # numpy scalar
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):

@@ -71,7 +71,7 @@ def evaluate(
             if not beyond:
                 continue
             edge = est.high if below else est.low
-            significant = edge is not None and (edge < bound if below else edge > bound)
+            significant = bool(edge is not None and (edge < bound if below else edge > bound))
             if rule.require_significance and not significant:
                 continue
             breaches.append(

@@ -256,6 +256,9 @@ def _window_report(
     usable = labelled_rows.filter(pl.col(_PRED).is_not_null())
     if _SCORE in usable.columns:
         usable = usable.filter(pl.col(_SCORE).is_not_null())
+    # Row order from a streaming scan can vary between runs, and float sums depend on it:
+    # sorting by the values the metrics read makes the same data give the same digits.
+    usable = usable.sort([c for c in (_SCORE, _PRED, _Y) if c in usable.columns])
     labelled = labelled_rows.height
     lag = labelled_rows[_LAG].median() if labelled else None
     quality: dict[str, Estimate]

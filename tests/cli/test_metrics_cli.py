@@ -1,0 +1,130 @@
+"""``mlmon metrics`` from the command line: exit codes, messages, JSON, markdown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+
+import pytest
+
+from mlmon.cli.output import envelope
+from mlmon.metrics.windows import compute_metrics
+from tests.conftest import BINARY_CONFIG, Project
+from tests.integration.test_metrics import METRICS, _store
+
+WINDOW = ("--since", "2026-10-01", "--until", "2026-10-04")
+
+
+@pytest.fixture
+def mproject(make_project: Callable[..., Project]) -> Project:
+    return make_project(
+        text=BINARY_CONFIG.format(batch_rows=1000, on_invalid="quarantine") + METRICS
+    )
+
+
+def test_ok_window_exits_0(mproject: Project) -> None:
+    _store(mproject, labelled_days=3)
+    result = mproject.cli("metrics", *WINDOW)
+    assert result.code == 0, result.stderr
+    assert result.stdout.startswith(
+        "metrics per 1d window, 95% intervals (* = decides the exit code)"
+    )
+    assert result.stderr == "status: ok\n"
+
+
+def test_breach_in_the_latest_window_exits_1_and_exit_zero_makes_it_0(mproject: Project) -> None:
+    _store(mproject, labelled_days=3, drop_after=2)
+    result = mproject.cli("metrics", *WINDOW)
+    assert result.code == 1
+    assert "BREACH roc_auc<0.6" in result.stdout
+    assert result.stderr.startswith("status: finding (")
+    assert mproject.cli("metrics", *WINDOW, "--exit-zero").code == 0
+
+
+def test_latest_window_without_labels_exits_7(mproject: Project) -> None:
+    _store(mproject, labelled_days=2)
+    result = mproject.cli("metrics", *WINDOW)
+    assert result.code == 7
+    assert result.stderr == "status: insufficient_data\n"
+
+
+def test_empty_window_exits_4(mproject: Project) -> None:
+    _store(mproject)
+    result = mproject.cli("metrics", "--since", "2027-01-01", "--until", "2027-01-02")
+    assert result.code == 4
+    assert result.stderr == (
+        "error: no predictions in the window 2027-01-01T00:00:00Z .. 2027-01-02T00:00:00Z\n"
+        "hint: widen --since/--until, or use --until latest for old logs\n"
+    )
+
+
+def test_window_garbage_exits_2(mproject: Project) -> None:
+    result = mproject.cli("metrics", "--window", "fortnight")
+    assert result.code == 2
+    assert result.stderr.startswith(
+        "error: Invalid value for --window: 'fortnight' is not one of 1h, 1d, 1w, all\n"
+    )
+
+
+def test_since_after_until_exits_2(mproject: Project) -> None:
+    result = mproject.cli("metrics", "--since", "2026-10-05", "--until", "2026-10-01")
+    assert result.code == 2
+    assert result.stderr.startswith(
+        "error: --since (2026-10-05T00:00:00+00:00) is not before --until "
+        "(2026-10-01T00:00:00+00:00)\n"
+    )
+
+
+def test_unknown_threshold_metric_exits_3(mproject: Project) -> None:
+    mproject.config_path.write_text(
+        mproject.config_path.read_text().replace("error_rate: {max", "errors: {max")
+    )
+    result = mproject.cli("metrics", *WINDOW)
+    assert result.code == 3
+    assert (
+        "metrics.thresholds.errors: unknown metric for binary_classification; "
+        "choose from: accuracy," in result.stderr
+    )
+
+
+def test_until_latest_ends_after_the_newest_row(mproject: Project) -> None:
+    _store(mproject, labelled_days=3)
+    doc = json.loads(mproject.cli("--json", "metrics", "--since", "2d", "--until", "latest").stdout)
+    assert doc["result"]["until"].startswith("2026-10-03T23:")
+    assert [w["start"][:10] for w in doc["result"]["windows"]][-1] == "2026-10-03"
+
+
+def test_json_is_the_envelope_around_the_operation_result(mproject: Project) -> None:
+    _store(mproject, labelled_days=3, drop_after=2)
+    result = mproject.cli("--json", "metrics", *WINDOW)
+    doc = json.loads(result.stdout)
+    assert (doc["command"], doc["status"], result.code) == ("metrics", "finding", 1)
+    config = mproject.config()
+    b = config.metrics.baseline
+    assert b is not None
+    expected = compute_metrics(
+        config,
+        dt.datetime(2026, 10, 1, tzinfo=dt.UTC),
+        dt.datetime(2026, 10, 4, tzinfo=dt.UTC),
+        baseline_window=(b.since, b.until),
+    ).to_dict()
+    assert doc["result"] == envelope("metrics", "finding", expected)["result"]
+    window = doc["result"]["windows"][0]
+    assert set(window) >= {"start", "end", "n", "labelled", "label_coverage", "metrics", "breaches"}
+    assert set(window["metrics"]["roc_auc"]) == {
+        "value",
+        "ci_low",
+        "ci_high",
+        "ci_method",
+        "reason",
+    }
+
+
+def test_markdown_format_is_a_pipe_table(mproject: Project) -> None:
+    _store(mproject, labelled_days=3)
+    out = mproject.cli("metrics", *WINDOW, "--format", "markdown").stdout.splitlines()
+    assert out[0].startswith("**metrics per 1d window")
+    assert out[2].startswith("| window | rows | labelled | coverage | accuracy | roc_auc |")
+    assert out[3].startswith("|---|---|")
+    assert out[4].startswith("| 2026-10-01 | 400 | 400 | 100% | ")
