@@ -24,8 +24,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check mlmon tests bench sample_logs
 	$(BIN)/mypy mlmon
 
-# The whole chain on the bundled sample logs. Ingesting the malformed file quarantines rows,
-# which is a finding (exit 1): --exit-zero keeps the demo going and the summary says so.
+# The whole chain on the bundled sample logs. Ingesting the malformed file quarantines rows and
+# the drifted days breach the metric thresholds: findings (exit 1) that --exit-zero turns into
+# 0 so the demo goes on; the output says so.
 demo: $(STAMP)
 	rm -rf .demo
 	$(BIN)/mlmon -c $(DEMO_CONFIG) ingest sample_logs/predictions/*
@@ -33,6 +34,8 @@ demo: $(STAMP)
 	$(BIN)/mlmon -c $(DEMO_CONFIG) ingest --labels sample_logs/labels/*
 	@echo "--- re-ingesting the same files is a no-op:"
 	$(BIN)/mlmon -c $(DEMO_CONFIG) ingest sample_logs/predictions/*
+	@echo "--- quality per day: the drift from 2026-10-22 breaches the thresholds (exit 1):"
+	$(BIN)/mlmon -c $(DEMO_CONFIG) metrics --since 2026-10-14 --until 2026-10-28 --fail-on any --exit-zero
 
 sample-logs: $(STAMP)
 	$(BIN)/python sample_logs/generate.py

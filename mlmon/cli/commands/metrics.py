@@ -181,12 +181,21 @@ def render(out: Output, result: MetricsResult, task: str, fmt: str) -> None:
 
 
 def _cell(e: Estimate, digits: int = 3) -> str:
+    """``value±half`` for a symmetric interval, ``value (low-high)`` for a lopsided one (a
+    Wilson interval near 0 or 1), the value alone without an interval, ``-`` if undefined."""
     if e.value is None:
         return "-"
+
+    def num(x: float) -> str:
+        return f"{x:.3f}" if digits == 3 else f"{x:.{digits}g}"
+
     if e.low is None or e.high is None:
-        return f"{e.value:.{digits}g}" if digits != 3 else f"{e.value:.3f}"
+        return num(e.value)
+    below, above = e.value - e.low, e.high - e.value
+    if abs(above - below) > 0.25 * (e.high - e.low):
+        return f"{num(e.value)} ({num(e.low)}-{num(e.high)})"
     half = (e.high - e.low) / 2
-    return f"{e.value:.{digits}g}±{half:.2g}" if digits != 3 else f"{e.value:.3f}±{half:.3f}"
+    return f"{num(e.value)}±{half:.3f}" if digits == 3 else f"{num(e.value)}±{half:.2g}"
 
 
 def _bar(value: float | None, lo: float, hi: float) -> str:
