@@ -29,7 +29,8 @@ BOOTSTRAP_SEED = 20261127
 """Fixed, so the same window always gets the same interval."""
 
 
-def _z(confidence: float) -> float:
+def z_value(confidence: float) -> float:
+    """The two-sided normal quantile for ``confidence`` (1.96 for 0.95)."""
     return float(stats.norm.ppf(0.5 + confidence / 2))
 
 
@@ -91,7 +92,7 @@ def delong_auc(y: np.ndarray, score: np.ndarray, confidence: float) -> Estimate:
     v10 = (ranks_all[:m] - ranks_pos) / n  # share of negatives below each positive
     v01 = 1.0 - (ranks_all[m:] - ranks_neg) / m  # share of positives above each negative
     var = float(np.var(v10, ddof=1) / m + np.var(v01, ddof=1) / n)
-    half = _z(confidence) * math.sqrt(max(var, 0.0))
+    half = z_value(confidence) * math.sqrt(max(var, 0.0))
     return Estimate(float(auc), max(0.0, auc - half), min(1.0, auc + half), "delong")
 
 
@@ -127,7 +128,7 @@ def logit_interval(value: float, n_eff: float, confidence: float) -> tuple[float
         return None
     eta = math.log(value / (1 - value))
     tau = 1 / math.sqrt(n_eff * value * (1 - value))
-    z = _z(confidence)
+    z = z_value(confidence)
     return 1 / (1 + math.exp(-(eta - z * tau))), 1 / (1 + math.exp(-(eta + z * tau)))
 
 
@@ -148,6 +149,6 @@ def delta_ratio_interval(
     var = (ga * ga * cov[0, 0] + gb * gb * cov[1, 1] + 2 * ga * gb * cov[0, 1]) / n
     if not math.isfinite(var):
         return None
-    half = _z(confidence) * math.sqrt(max(var, 0.0))
+    half = z_value(confidence) * math.sqrt(max(var, 0.0))
     value = f(ma, mb)
     return value - half, value + half

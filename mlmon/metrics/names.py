@@ -18,6 +18,18 @@ BINARY = (
     "base_rate",
 )
 REGRESSION = ("mae", "rmse", "mape", "r2", "mean_error")
+MULTICLASS = (
+    "accuracy",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "precision_weighted",
+    "recall_weighted",
+    "f1_weighted",
+    "log_loss",
+    "roc_auc_ovr_macro",
+)
+"""Plus ``recall[<class>]`` for every class (reported, not usable in thresholds)."""
 OPERATIONAL = (
     "rows",
     "throughput_per_hour",
@@ -39,6 +51,13 @@ _HIGHER = {
     "average_precision",
     "r2",
     "throughput_per_hour",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "precision_weighted",
+    "recall_weighted",
+    "f1_weighted",
+    "roc_auc_ovr_macro",
 }
 _LOWER = {
     "log_loss",
@@ -62,7 +81,7 @@ def quality_names(task: str) -> tuple[str, ...]:
         return BINARY
     if task == "regression":
         return REGRESSION
-    return ()
+    return MULTICLASS
 
 
 def metric_names(task: str) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from mlmon.config import Config
 from mlmon.errors import ConfigError, DataError
 from mlmon.metrics.binary import binary_metrics
 from mlmon.metrics.estimate import Estimate
+from mlmon.metrics.multiclass import multiclass_metrics
 from mlmon.metrics.names import directions, quality_names
 from mlmon.metrics.operational import operational_metrics
 from mlmon.metrics.regression import regression_metrics
@@ -25,6 +26,7 @@ from mlmon.metrics.thresholds import Breach, evaluate
 from mlmon.store.scan import scan_window
 
 _EVERY = {"1h": "1h", "1d": "1d", "1w": "1w"}
+_PROBA = "__p"
 _KEY, _MISSING, _Y, _PRED, _SCORE, _LAG = (
     "__w",
     "__missing",
@@ -122,11 +124,6 @@ def compute_metrics(
 ) -> MetricsResult:
     """Metrics per window of ``[since, until)``; raises DataError when it holds no rows."""
     task = config.model.task
-    if task == "multiclass_classification":
-        raise ConfigError(
-            "mlmon metrics does not support multiclass_classification yet",
-            hint="binary_classification and regression are supported in this release",
-        )
     settings = config.metrics
     window = window or settings.window
     confidence = confidence or settings.confidence
@@ -195,7 +192,7 @@ def _load(
     s = config.schema_
     classes = config.model.classes
     numerical, categorical = s.features.numerical, s.features.categorical
-    wanted = [s.timestamp, *numerical, *categorical]
+    wanted = [s.timestamp, *numerical, *categorical, *(s.probabilities or {}).values()]
     for col in (s.prediction, s.score, s.latency, s.error, s.model_version if by else None):
         if col is not None:
             wanted.append(col)
@@ -206,7 +203,24 @@ def _load(
         + [pl.col(c).is_null() for c in categorical]
     )
     label = pl.col(s.label)
-    if classes is not None:  # binary: 1 for the positive class (the second one)
+    proba_cols: list[pl.Expr] = []
+    if config.model.task == "multiclass_classification":
+        assert classes is not None
+        index = list(range(len(classes)))
+        y = label.replace_strict(list(classes), index, default=None, return_dtype=pl.Int32)
+        probabilities = s.probabilities or {}
+        proba_cols = [
+            pl.col(probabilities[c]).alias(f"{_PROBA}{i}")
+            for i, c in enumerate(classes)
+            if c in probabilities
+        ]
+        if s.prediction is not None:
+            pred = pl.col(s.prediction).replace_strict(
+                list(classes), index, default=None, return_dtype=pl.Int32
+            )
+        else:
+            pred = pl.concat_list([pl.col(probabilities[c]) for c in classes]).list.arg_max()
+    elif classes is not None:  # binary: 1 for the positive class (the second one)
         positive = classes[1]
         y = (label == positive).cast(pl.Int8)
         if s.prediction is not None:
@@ -230,6 +244,7 @@ def _load(
     ]
     if s.score is not None:
         exprs.append(pl.col(s.score).alias(_SCORE))
+    exprs += proba_cols
     for col in (s.latency, s.error):
         if col is not None:
             exprs.append(pl.col(col))
@@ -258,7 +273,9 @@ def _window_report(
         usable = usable.filter(pl.col(_SCORE).is_not_null())
     # Row order from a streaming scan can vary between runs, and float sums depend on it:
     # sorting by the values the metrics read makes the same data give the same digits.
-    usable = usable.sort([c for c in (_SCORE, _PRED, _Y) if c in usable.columns])
+    usable = usable.sort(
+        [c for c in usable.columns if c in (_SCORE, _PRED, _Y) or c.startswith(_PROBA)]
+    )
     labelled = labelled_rows.height
     lag = labelled_rows[_LAG].median() if labelled else None
     quality: dict[str, Estimate]
@@ -267,6 +284,19 @@ def _window_report(
         status = "insufficient_data"
         reason = f"{labelled} labelled rows < metrics.min_labelled ({config.metrics.min_labelled})"
         quality = {name: Estimate.undefined(reason) for name in quality_names(config.model.task)}
+    elif config.model.task == "multiclass_classification":
+        classes = config.model.classes or ()
+        proba_names = [f"{_PROBA}{i}" for i in range(len(classes))]
+        has_proba = all(c in usable.columns for c in proba_names)
+        if has_proba:
+            usable = usable.drop_nulls(proba_names)
+        quality = multiclass_metrics(
+            usable[_Y].to_numpy().astype(int),
+            usable[_PRED].to_numpy().astype(int),
+            usable.select(proba_names).to_numpy() if has_proba else None,
+            classes,
+            confidence,
+        )
     elif config.model.classes is not None:
         y = usable[_Y].to_numpy().astype(int)
         pred = usable[_PRED].to_numpy().astype(int)

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from sklearn import metrics as skm
 
-from mlmon.errors import ConfigError, DataError
+from mlmon.errors import DataError
 from mlmon.metrics.windows import compute_metrics
 from mlmon.store import ingest
 from tests.conftest import BINARY_CONFIG, Project
@@ -160,10 +160,42 @@ def test_an_empty_window_is_a_data_error(mproject: Project) -> None:
         )
 
 
-def test_multiclass_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+def test_multiclass_windows_equal_scikit_learn(tmp_path: Path) -> None:
     from tests.cli.test_ingest_cli import MULTICLASS
 
     project = Project(tmp_path)
-    project.config_path.write_text(MULTICLASS)
-    with pytest.raises(ConfigError, match="does not support multiclass_classification yet"):
-        compute_metrics(project.config(), None, dt.datetime(2026, 10, 2, tzinfo=UTC))
+    project.config_path.write_text(MULTICLASS + "metrics: {min_labelled: 10}\n")
+    rng = np.random.default_rng(5)
+    n = 600
+    logits = rng.normal(size=(n, 3))
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = (rng.random((n, 1)) > np.cumsum(proba, axis=1)).sum(axis=1)
+    classes = np.array(["cat", "dog", "bird"])
+    start = dt.datetime(2026, 10, 1, tzinfo=UTC)
+    preds = pl.DataFrame(
+        {
+            "id": [f"m{i}" for i in range(n)],
+            "ts": [start + dt.timedelta(minutes=4 * i) for i in range(n)],
+            "pred": classes[proba.argmax(axis=1)],
+            "p_cat": proba[:, 0],
+            "p_dog": proba[:, 1],
+            "p_bird": proba[:, 2],
+            "x": rng.normal(size=n),
+        }
+    )
+    preds.write_parquet(tmp_path / "p.parquet")
+    pl.DataFrame({"id": preds["id"], "label": classes[y]}).write_parquet(tmp_path / "l.parquet")
+    ingest(project.config(), [str(tmp_path / "p.parquet")])
+    ingest(project.config(), [str(tmp_path / "l.parquet")], labels=True)
+    result = compute_metrics(project.config(), start, start + dt.timedelta(days=2))
+    day1 = result.windows[0]
+    rows = preds.with_row_index().filter(pl.col("ts") < start + dt.timedelta(days=1))
+    idx = rows["index"].to_numpy()
+    assert day1.n == len(idx) == 360
+    assert day1.metrics["f1_macro"].value == pytest.approx(
+        skm.f1_score(y[idx], proba[idx].argmax(axis=1), average="macro"), abs=1e-12
+    )
+    assert day1.metrics["roc_auc_ovr_macro"].value == pytest.approx(
+        skm.roc_auc_score(y[idx], proba[idx], multi_class="ovr"), abs=1e-12
+    )
+    assert day1.metrics["recall[dog]"].value is not None

@@ -18,6 +18,7 @@ WINDOWS = ("1h", "1d", "1w", "all")
 _KEY_METRICS = {
     "binary_classification": ("accuracy", "roc_auc", "f1", "log_loss"),
     "regression": ("mae", "rmse", "r2", "mean_error"),
+    "multiclass_classification": ("accuracy", "roc_auc_ovr_macro", "f1_macro", "log_loss"),
 }
 _BARS = "▁▂▃▄▅▆▇█"
 
