@@ -128,3 +128,24 @@ def test_markdown_format_is_a_pipe_table(mproject: Project) -> None:
     assert out[2].startswith("| window | rows | labelled | coverage | accuracy | roc_auc |")
     assert out[3].startswith("|---|---|")
     assert out[4].startswith("| 2026-10-01 | 400 | 400 | 100% | ")
+
+
+def test_auc_threshold_without_a_score_column_is_omitted_with_a_reason(
+    make_project: Callable[..., Project],
+) -> None:
+    text = BINARY_CONFIG.format(batch_rows=1000, on_invalid="quarantine") + METRICS
+    project = make_project(text=text)
+    _store(project, labelled_days=3, drop_after=2)  # the store has scores; the config drops them
+    project.config_path.write_text(text.replace("  score: score\n", ""))
+    result = project.cli("--json", "metrics", *WINDOW)
+    doc = json.loads(result.stdout)
+    last = doc["result"]["windows"][-1]
+    assert last["metrics"]["roc_auc"] == {
+        "value": None,
+        "ci_low": None,
+        "ci_high": None,
+        "ci_method": None,
+        "reason": "no score column in the config (schema.score)",
+    }
+    assert all(b["metric"] != "roc_auc" for b in last["breaches"])
+    assert last["metrics"]["f1"]["value"] is not None
