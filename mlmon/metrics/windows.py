@@ -273,9 +273,8 @@ def _window_report(
         usable = usable.filter(pl.col(_SCORE).is_not_null())
     # Row order from a streaming scan can vary between runs, and float sums depend on it:
     # sorting by the values the metrics read makes the same data give the same digits.
-    usable = usable.sort(
-        [c for c in usable.columns if c in (_SCORE, _PRED, _Y) or c.startswith(_PROBA)]
-    )
+    inputs = [c for c in usable.columns if c in (_SCORE, _PRED, _Y) or c.startswith(_PROBA)]
+    usable = usable.select(inputs).sort(inputs)
     labelled = labelled_rows.height
     lag = labelled_rows[_LAG].median() if labelled else None
     quality: dict[str, Estimate]
