@@ -265,8 +265,11 @@ with open(result_path, "w") as fh:
 """
 
 
-def measure(cmd: list[str], timeout: float | None) -> tuple[Run, str]:
-    """Run ``cmd`` in its own child; return its wall time and peak RSS, and its stdout."""
+def measure(
+    cmd: list[str], timeout: float | None, ok_codes: tuple[int, ...] = (0,)
+) -> tuple[Run, str]:
+    """Run ``cmd`` in its own child; return its wall time and peak RSS, and its stdout.
+    An exit code outside ``ok_codes`` is an error (mlmon's findings exit 1 or 7)."""
     with tempfile.TemporaryDirectory(dir=OUT) as tmp:
         result_path, report_path = Path(tmp) / "result.json", Path(tmp) / "time.txt"
         timed = [str(GNU_TIME), "-v", "-o", str(report_path), *cmd] if GNU_TIME.exists() else cmd
@@ -286,7 +289,7 @@ def measure(cmd: list[str], timeout: float | None) -> tuple[Run, str]:
             raise RuntimeError(f"wrapper failed ({wrapper.returncode}): {stderr.decode()}")
         result = json.loads(result_path.read_text())
         report = report_path.read_text() if report_path.is_file() else ""
-    if result["exit"] != 0:
+    if result["exit"] not in ok_codes:
         raise RuntimeError(
             f"{' '.join(cmd)} exited {result['exit']}:\n{stdout.decode()}\n{stderr.decode()}"
         )

@@ -23,10 +23,11 @@ from mlmon.metrics.names import directions, quality_names
 from mlmon.metrics.operational import operational_metrics
 from mlmon.metrics.regression import regression_metrics
 from mlmon.metrics.thresholds import Breach, evaluate
-from mlmon.store.scan import scan_window
+from mlmon.store.scan import scan_labels, scan_predictions
 
 _EVERY = {"1h": "1h", "1d": "1d", "1w": "1w"}
 _PROBA = "__p"
+_ERROR = "__error"
 _KEY, _MISSING, _Y, _PRED, _SCORE, _LAG = (
     "__w",
     "__missing",
@@ -160,7 +161,7 @@ def compute_metrics(
     for group_key, part in sorted(
         frame.group_by(keys, maintain_order=True), key=lambda kv: tuple(str(k) for k in kv[0])
     ):
-        start = group_key[0] if window != "all" else (since or part[_KEY].min())
+        start = group_key[0] if window != "all" else (since or part[config.schema_.timestamp].min())
         assert isinstance(start, dt.datetime)
         end = until if window == "all" else _window_end(start, window)
         lo = max(start, since) if since else start
@@ -196,7 +197,6 @@ def _load(
     for col in (s.prediction, s.score, s.latency, s.error, s.model_version if by else None):
         if col is not None:
             wanted.append(col)
-    lf = scan_window(config, since, until, columns=wanted)
     ts = pl.col(s.timestamp)
     missing = pl.any_horizontal(
         [pl.col(c).is_null() | pl.col(c).is_nan() for c in numerical]
@@ -233,24 +233,33 @@ def _load(
         assert s.prediction is not None, "regression configs have a prediction column"
         y = label.cast(pl.Float64)
         pred = pl.col(s.prediction).cast(pl.Float64)
-    label_ts = pl.col(s.label_timestamp or "label_timestamp")
-    exprs = [
-        (ts.dt.truncate(_EVERY[window]) if window != "all" else ts.min()).alias(_KEY),
+    # First narrow the predictions (features become one flag, the error text a flag), then
+    # join the labels: the join then carries a few columns, whatever the number of features.
+    narrow = [
+        pl.col(s.id),
+        (ts.dt.truncate(_EVERY[window]) if window != "all" else pl.lit(0)).alias(_KEY),
         ts,
         missing.alias(_MISSING),
-        y.alias(_Y),
         pred.alias(_PRED),
-        ((label_ts - ts).dt.total_seconds() / 3600.0).alias(_LAG),
+        *proba_cols,
     ]
     if s.score is not None:
-        exprs.append(pl.col(s.score).alias(_SCORE))
-    exprs += proba_cols
-    for col in (s.latency, s.error):
-        if col is not None:
-            exprs.append(pl.col(col))
+        narrow.append(pl.col(s.score).alias(_SCORE))
+    if s.latency is not None:
+        narrow.append(pl.col(s.latency))
+    if s.error is not None:
+        narrow.append(pl.col(s.error).is_not_null().alias(_ERROR))
     if by:
-        exprs.append(pl.col(s.model_version or "").fill_null("(none)").alias("__by"))
-    return lf.select(exprs).collect(engine="streaming")
+        narrow.append(pl.col(s.model_version or "").fill_null("(none)").alias("__by"))
+    predictions = scan_predictions(config, since, until, [s.id, *wanted]).select(narrow)
+    label_ts = pl.col(s.label_timestamp or "label_timestamp")
+    labels = scan_labels(config).select(s.id, label.alias(s.label), label_ts)
+    joined = predictions.join(labels, on=s.id, how="left")
+    return joined.select(
+        pl.exclude(s.id, s.label, label_ts.meta.output_name()),
+        y.alias(_Y),
+        ((label_ts - ts).dt.total_seconds() / 3600.0).alias(_LAG),
+    ).collect(engine="streaming")
 
 
 def _window_report(
@@ -265,7 +274,7 @@ def _window_report(
     n = part.height
     hours = (end - start).total_seconds() / 3600.0
     latency = None if s.latency is None else part[s.latency].drop_nulls().drop_nans().to_numpy()
-    errors = None if s.error is None else int(part[s.error].is_not_null().sum())
+    errors = None if s.error is None else int(part[_ERROR].sum())
     metrics = operational_metrics(n, hours, latency, errors, int(part[_MISSING].sum()), confidence)
     labelled_rows = part.filter(pl.col(_Y).is_not_null())
     usable = labelled_rows.filter(pl.col(_PRED).is_not_null())
