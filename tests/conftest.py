@@ -43,6 +43,18 @@ store:
   lock_timeout: 30s
 """
 
+MULTICLASS_CONFIG = """\
+model: {name: pets, task: multiclass_classification, classes: [cat, dog, bird]}
+schema:
+  id: id
+  timestamp: ts
+  prediction: pred
+  probabilities: {cat: p_cat, dog: p_dog, bird: p_bird}
+  label: label
+  features: {numerical: [x]}
+store: {path: store}
+"""
+
 HEADER = "id,ts,version,pred,score,x,y,c,latency_ms,error"
 GOOD_ROWS = [
     "r1,2026-10-01T10:00:00Z,v1,1,0.9,1.5,2.0,a,12.5,",

@@ -1,100 +1,85 @@
-"""Which metrics exist for which task, and which way is better. Pure, no heavy imports."""
+"""Which metrics exist for which task, and which way is better. Pure, no heavy imports.
+
+Each metric's direction is declared once, here: ``HIGHER`` (a drop is worse), ``LOWER`` (a
+rise is worse) or ``None`` (a rate or count with no better side, so ``max_drop`` does not
+apply to it).
+"""
 
 from __future__ import annotations
 
-BINARY = (
-    "accuracy",
-    "balanced_accuracy",
-    "precision",
-    "recall",
-    "specificity",
-    "f1",
-    "roc_auc",
-    "average_precision",
-    "log_loss",
-    "brier",
-    "ece",
-    "predicted_positive_rate",
-    "base_rate",
-)
-REGRESSION = ("mae", "rmse", "mape", "r2", "mean_error")
-MULTICLASS = (
-    "accuracy",
-    "precision_macro",
-    "recall_macro",
-    "f1_macro",
-    "precision_weighted",
-    "recall_weighted",
-    "f1_weighted",
-    "log_loss",
-    "roc_auc_ovr_macro",
-)
+HIGHER, LOWER = True, False
+
+_BINARY: dict[str, bool | None] = {
+    "accuracy": HIGHER,
+    "balanced_accuracy": HIGHER,
+    "precision": HIGHER,
+    "recall": HIGHER,
+    "specificity": HIGHER,
+    "f1": HIGHER,
+    "roc_auc": HIGHER,
+    "average_precision": HIGHER,
+    "log_loss": LOWER,
+    "brier": LOWER,
+    "ece": LOWER,
+    "predicted_positive_rate": None,
+    "base_rate": None,
+}
+_MULTICLASS: dict[str, bool | None] = {
+    "accuracy": HIGHER,
+    "precision_macro": HIGHER,
+    "recall_macro": HIGHER,
+    "f1_macro": HIGHER,
+    "precision_weighted": HIGHER,
+    "recall_weighted": HIGHER,
+    "f1_weighted": HIGHER,
+    "log_loss": LOWER,
+    "roc_auc_ovr_macro": HIGHER,
+}
 """Plus ``recall[<class>]`` for every class (reported, not usable in thresholds)."""
-OPERATIONAL = (
-    "rows",
-    "throughput_per_hour",
-    "latency_p50",
-    "latency_p95",
-    "latency_p99",
-    "latency_max",
-    "error_rate",
-    "missing_feature_share",
-)
-_HIGHER = {
-    "accuracy",
-    "balanced_accuracy",
-    "precision",
-    "recall",
-    "specificity",
-    "f1",
-    "roc_auc",
-    "average_precision",
-    "r2",
-    "throughput_per_hour",
-    "precision_macro",
-    "recall_macro",
-    "f1_macro",
-    "precision_weighted",
-    "recall_weighted",
-    "f1_weighted",
-    "roc_auc_ovr_macro",
+_REGRESSION: dict[str, bool | None] = {
+    "mae": LOWER,
+    "rmse": LOWER,
+    "mape": LOWER,
+    "r2": HIGHER,
+    "mean_error": None,
 }
-_LOWER = {
-    "log_loss",
-    "brier",
-    "ece",
-    "mae",
-    "rmse",
-    "mape",
-    "latency_p50",
-    "latency_p95",
-    "latency_p99",
-    "latency_max",
-    "error_rate",
-    "missing_feature_share",
+_OPERATIONAL: dict[str, bool | None] = {
+    "rows": None,
+    "throughput_per_hour": HIGHER,
+    "latency_p50": LOWER,
+    "latency_p95": LOWER,
+    "latency_p99": LOWER,
+    "latency_max": LOWER,
+    "error_rate": LOWER,
+    "missing_feature_share": LOWER,
 }
+_QUALITY = {
+    "binary_classification": _BINARY,
+    "multiclass_classification": _MULTICLASS,
+    "regression": _REGRESSION,
+}
+
+BINARY = tuple(_BINARY)
+MULTICLASS = tuple(_MULTICLASS)
+REGRESSION = tuple(_REGRESSION)
+OPERATIONAL = tuple(_OPERATIONAL)
 
 
 def quality_names(task: str) -> tuple[str, ...]:
     """Metrics that need labels, for ``task``."""
-    if task == "binary_classification":
-        return BINARY
-    if task == "regression":
-        return REGRESSION
-    return MULTICLASS
+    return tuple(_QUALITY[task])
 
 
 def metric_names(task: str) -> tuple[str, ...]:
-    """Every metric ``mlmon metrics`` reports for ``task``, quality first."""
+    """Every metric ``mlmon metrics`` reports for ``task``, quality first.
+
+    >>> metric_names("regression")[:3]
+    ('mae', 'rmse', 'mape')
+    """
     return quality_names(task) + OPERATIONAL
 
 
 def directions(task: str) -> dict[str, bool]:
     """``{metric: higher_is_better}`` for the metrics of ``task`` that have a direction."""
-    out: dict[str, bool] = {}
-    for name in metric_names(task):
-        if name in _HIGHER:
-            out[name] = True
-        elif name in _LOWER:
-            out[name] = False
-    return out
+    both = {**_QUALITY[task], **_OPERATIONAL}
+    return {name: d for name, d in both.items() if d is not None}

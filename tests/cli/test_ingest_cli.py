@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from mlmon.store import ingest
-from tests.conftest import GOOD_ROWS, Project
+from tests.conftest import GOOD_ROWS, MULTICLASS_CONFIG, Project
 
 
 @pytest.fixture
@@ -256,23 +256,10 @@ def test_parquet_named_csv_is_exit_4_with_format_hint(seeded: Project) -> None:
     )
 
 
-MULTICLASS = """\
-model: {name: pets, task: multiclass_classification, classes: [cat, dog, bird]}
-schema:
-  id: id
-  timestamp: ts
-  prediction: pred
-  probabilities: {cat: p_cat, dog: p_dog, bird: p_bird}
-  label: label
-  features: {numerical: [x]}
-store: {path: store}
-"""
-
-
 def test_probabilities_not_summing_to_one_are_quarantined_exit_1(
     make_project: Callable[..., Project],
 ) -> None:
-    project = make_project(text=MULTICLASS)
+    project = make_project(text=MULTICLASS_CONFIG)
     rows = ["a,2026-10-01,cat,0.7,0.2,0.1,1", "b,2026-10-01,dog,0.5,0.4,0.4,1"]
     path = project.csv("m.csv", rows, header="id,ts,pred,p_cat,p_dog,p_bird,x")
     result = project.cli("ingest", str(path))

@@ -14,7 +14,7 @@ from sklearn import metrics as skm
 from mlmon.errors import DataError
 from mlmon.metrics.windows import compute_metrics
 from mlmon.store import ingest
-from tests.conftest import BINARY_CONFIG, Project
+from tests.conftest import BINARY_CONFIG, MULTICLASS_CONFIG, Project
 
 UTC = dt.UTC
 METRICS = """\
@@ -161,10 +161,8 @@ def test_an_empty_window_is_a_data_error(mproject: Project) -> None:
 
 
 def test_multiclass_windows_equal_scikit_learn(tmp_path: Path) -> None:
-    from tests.cli.test_ingest_cli import MULTICLASS
-
     project = Project(tmp_path)
-    project.config_path.write_text(MULTICLASS + "metrics: {min_labelled: 10}\n")
+    project.config_path.write_text(MULTICLASS_CONFIG + "metrics: {min_labelled: 10}\n")
     rng = np.random.default_rng(5)
     n = 600
     logits = rng.normal(size=(n, 3))

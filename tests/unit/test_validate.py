@@ -12,7 +12,7 @@ from mlmon.config import Config, parse_config
 from mlmon.errors import DataError
 from mlmon.store.columns import label_columns, prediction_columns
 from mlmon.store.validate import REASON, ROW, parse_timestamps, validate_batch
-from tests.conftest import BINARY_CONFIG
+from tests.conftest import BINARY_CONFIG, MULTICLASS_CONFIG
 
 UTC = dt.UTC
 
@@ -178,21 +178,13 @@ def test_typed_parquet_columns_are_coerced_too() -> None:
     assert _reasons(result.bad) == {2: "pred: cannot read '0.5' as a whole number"}
 
 
-MULTICLASS = """\
-model: {name: m, task: multiclass_classification, classes: [cat, dog, bird]}
-schema:
-  id: id
-  timestamp: ts
-  prediction: pred
-  probabilities: {cat: p_cat, dog: p_dog, bird: p_bird}
-  label: label
-  features: {numerical: [x]}
-store: {path: s, probability_tolerance: 0.01}
-"""
-
-
 def test_class_probabilities_must_sum_to_one_within_tolerance() -> None:
-    config = parse_config(MULTICLASS, Path("m.yaml"))
+    config = parse_config(
+        MULTICLASS_CONFIG.replace(
+            "store: {path: store}", "store: {path: s, probability_tolerance: 0.01}"
+        ),
+        Path("m.yaml"),
+    )
     raw = (
         pl.DataFrame(
             {
