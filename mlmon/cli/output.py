@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from mlmon.errors import MlmonError
 
@@ -107,7 +108,8 @@ class Output:
                 # fold, never cut: a path or note is useless with its end replaced by "…"
                 table.add_column(h, justify="right" if i in right else "left", overflow="fold")
             for row in cells:
-                table.add_row(*row)
+                # Text, not markup: a path or value with "[...]" must print as it is
+                table.add_row(*(Text(c, style=_style(c)) for c in row))
             self.console().print(table)
             return
         widths = [
@@ -142,6 +144,11 @@ class Output:
         self.stderr.flush()
         if self.json_mode:
             self._write_json(error_envelope(command, error))
+
+
+def _style(cell: str) -> str:
+    """Findings stand out in a terminal."""
+    return "bold red" if cell.startswith("BREACH") else ""
 
 
 def _fmt(value: Any) -> str:
