@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from mlmon.config import Config
-from mlmon.errors import ConfigError, DataError
+from mlmon.errors import ConfigError, DataError, UsageError
 from mlmon.metrics.binary import binary_metrics
 from mlmon.metrics.estimate import Estimate
 from mlmon.metrics.multiclass import multiclass_metrics
@@ -129,7 +129,7 @@ def compute_metrics(
     window = window or settings.window
     confidence = confidence or settings.confidence
     if by is not None and by != "model_version":
-        raise ConfigError(
+        raise UsageError(
             f"--by {by!r}: only 'model_version' is supported", hint="pass --by model_version"
         )
     if by and config.schema_.model_version is None:
@@ -168,9 +168,8 @@ def compute_metrics(
         report = _window_report(
             config, part, lo, min(end, until), str(group_key[1]) if by else None, confidence
         )
+        # undefined metrics (no quality verdict below min_labelled) breach nothing
         report.breaches = evaluate(settings.thresholds, report.metrics, baseline, directions(task))
-        if report.status == "insufficient_data":
-            report.breaches = [b for b in report.breaches if b.metric not in quality_names(task)]
         reports.append(report)
     latest = max(r.start for r in reports)
     deciding = [i for i, r in enumerate(reports) if fail_on == "any" or r.start == latest]

@@ -149,3 +149,12 @@ def test_auc_threshold_without_a_score_column_is_omitted_with_a_reason(
     }
     assert all(b["metric"] != "roc_auc" for b in last["breaches"])
     assert last["metrics"]["f1"]["value"] is not None
+
+
+def test_by_anything_but_model_version_exits_2(mproject: Project) -> None:
+    _store(mproject)
+    result = mproject.cli("metrics", *WINDOW, "--by", "region")
+    assert result.code == 2
+    assert result.stderr == (
+        "error: --by 'region': only 'model_version' is supported\nhint: pass --by model_version\n"
+    )
