@@ -157,10 +157,8 @@ def render(out: Output, result: MetricsResult, task: str, fmt: str) -> None:
                 status,
             ]
         )
-    title = (
-        f"metrics per {result.window} window, {result.confidence:.0%} intervals "
-        f"(* = decides the exit code)"
-    )
+    per = "over the whole window" if result.window == "all" else f"per {result.window} window"
+    title = f"metrics {per}, {result.confidence:.0%} intervals (* = decides the exit code)"
     if fmt == "markdown" and not out.quiet:
         out.stdout.write(
             f"**{title}**\n\n| " + " | ".join(headers) + " |\n|" + "---|" * len(headers) + "\n"
