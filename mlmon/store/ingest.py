@@ -321,20 +321,48 @@ def _drop_stored(
     return good.join(stored.unique(), on=id_col, how="anti", maintain_order="left")
 
 
+_UNMATCHED_CHUNK = 1_000_000
+"""Label ids looked up per scan of the predictions' id column: bounds the lookup's memory."""
+
+
 def _count_unmatched(config: Config, layout: StoreLayout, staged: StagedWrite) -> int:
-    """Labels written in this run whose id has no stored prediction (kept, and reported)."""
+    """Labels written in this run whose id has no stored prediction (kept, and reported).
+
+    The run's label ids are looked up in chunks of ``_UNMATCHED_CHUNK`` with an ``is_in``
+    filter over the predictions' id column, so memory is bounded by the chunk, not by the
+    number of labels or predictions (one anti-join of 10M labels took 1.8 GB).
+    """
     id_col = config.schema_.id
     new = staged.staged_files("labels")
-    if not new:
-        return 0
-    label_ids = pl.scan_parquet(new).select(id_col)
     predictions = layout.files("predictions") + staged.staged_files("predictions")
-    if not predictions:
-        return int(label_ids.select(pl.len()).collect().item())
-    known = pl.scan_parquet(predictions, missing_columns="insert", extra_columns="ignore").select(
-        id_col
-    )
-    return int(label_ids.join(known, on=id_col, how="anti").select(pl.len()).collect().item())
+    unmatched = 0
+    chunk: list[pl.Series] = []
+    size = 0
+
+    def count(ids: pl.Series) -> int:
+        if not predictions:
+            return ids.len()
+        known = (
+            pl.scan_parquet(predictions, missing_columns="insert", extra_columns="ignore")
+            .select(id_col)
+            .filter(pl.col(id_col).is_in(ids.implode()))
+            .unique()
+            .select(pl.len())
+            .collect(engine="streaming")
+            .item()
+        )
+        return ids.len() - int(known)
+
+    for path in new:
+        ids = pl.read_parquet(path, columns=[id_col]).get_column(id_col)
+        chunk.append(ids)
+        size += ids.len()
+        if size >= _UNMATCHED_CHUNK:
+            unmatched += count(pl.concat(chunk))
+            chunk, size = [], 0
+    if chunk:
+        unmatched += count(pl.concat(chunk))
+    return unmatched
 
 
 def _sha256(path: Path) -> str:

@@ -230,3 +230,18 @@ def test_regression_logs_and_labels(make_project: Callable[..., Project]) -> Non
     assert result.reject_examples == [f"{labels} row 2: y: cannot read 'oops' as a number"]
     joined = scan_window(project.config(), columns=["yhat"]).collect().sort("id")
     assert joined["y"].to_list() == [11.25, None]
+
+
+def test_unmatched_labels_are_counted_across_lookup_chunks(
+    make_project: Callable[..., Project], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("mlmon.store.ingest"), "_UNMATCHED_CHUNK", 2)
+    project = make_project(batch_rows=2)  # one staged label file per 2 rows
+    ingest(project.config(), [str(project.csv("a.csv", GOOD_ROWS))])
+    rows = ["r1,1,", "ghost1,0,", "r3,1,", "ghost2,1,", "r5,0,", "ghost3,1,", "r2,0,"]
+    result = ingest(
+        project.config(), [str(project.csv("l.csv", rows, header="id,label,label_ts"))], labels=True
+    )
+    assert (result.rows_written, result.unmatched_labels) == (7, 3)
