@@ -133,6 +133,8 @@ class StagedWrite:
     def discard(self) -> None:
         """Remove the staging folder (after a commit, or to abandon the run)."""
         self._writer.shutdown(wait=True)  # no write may land after the folder is gone
+        # Often called while another error propagates, which must not be masked; what is left
+        # behind is removed (and any failure raised) by the next writer's clear_stale_staging.
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
