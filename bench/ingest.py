@@ -61,17 +61,6 @@ NOTES_MARKER = "<!-- Hand-written notes below this line are kept when bench/inge
 Fmt = Literal["csv", "parquet"]
 FORMATS: tuple[Fmt, ...] = ("csv", "parquet")
 
-NUMERICAL = [
-    "income",
-    "loan_amount",
-    "debt_to_income",
-    "credit_score",
-    "age",
-    "employment_years",
-    "open_accounts",
-]
-CATEGORICAL = ["home_ownership", "loan_purpose", "region", "employer"]
-
 
 # --------------------------------------------------------------------------------------------
 # Synthetic data
