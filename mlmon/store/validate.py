@@ -97,7 +97,7 @@ def _coerce(col: Column, source: pl.DataType, config: Config, where: str) -> tup
             hint="flatten the column in the producer, or map another column to this role",
         )
     if col.kind == "timestamp":
-        # (text is parsed by parse_timestamp_column before this is reached)
+        # (text timestamps never get here: validate_batch parses them with timestamp_layout)
         if isinstance(source, pl.Datetime):
             fixed = (
                 raw.dt.replace_time_zone("UTC")
@@ -112,19 +112,10 @@ def _coerce(col: Column, source: pl.DataType, config: Config, where: str) -> tup
             hint="write timestamps as ISO-8601 text (2026-10-01T12:00:00Z) or a Parquet "
             "timestamp type; epoch numbers are ambiguous and not accepted",
         )
+    number = (raw.str.strip_chars() if text else raw).cast(pl.Float64, strict=False)
     if col.kind == "float" or (col.kind == "class" and config.model.classes is None):
-        number = (
-            raw.str.strip_chars().cast(pl.Float64, strict=False)
-            if text
-            else raw.cast(pl.Float64, strict=False)
-        )
         return number, "a number"
     if col.kind == "class" and isinstance((config.model.classes or ("",))[0], int):
-        number = (
-            raw.str.strip_chars().cast(pl.Float64, strict=False)
-            if text
-            else raw.cast(pl.Float64, strict=False)
-        )
         integral = number.is_finite() & (number == number.floor())
         return pl.when(integral).then(number.cast(pl.Int64)).otherwise(None), "a whole number"
     return (raw if text else raw.cast(pl.String)), "text"
@@ -161,9 +152,9 @@ def validate_batch(
         values = _reparse_missed(values, raw, name)
     both = pl.concat([values, raw.drop(ROW).rename(_raw)], how="horizontal")
 
-    rules = _rules(columns, config, whats)
-    flags = both.select([flag.alias(f"{_FAILED}{i}") for i, (flag, _) in enumerate(rules)])
     _refuse_wrong_columns(both, columns, config, where)
+    rules = _rules(columns, config, whats)  # never empty: every column can be unreadable
+    flags = both.select([flag.alias(f"{_FAILED}{i}") for i, (flag, _) in enumerate(rules)])
     nonfinite_names = [c.name for c in columns if c.role == "numerical feature"]
     nonfinite = (
         values.select((~pl.col(n).is_finite()).sum().alias(n) for n in nonfinite_names).row(
@@ -172,11 +163,9 @@ def validate_batch(
         if nonfinite_names
         else {}
     )
-    is_bad = (
-        flags.select(pl.any_horizontal(pl.all()).fill_null(False)).to_series() if rules else None
-    )
+    is_bad = flags.select(pl.any_horizontal(pl.all()).fill_null(False)).to_series()
     names = [c.name for c in columns]
-    if is_bad is None or not is_bad.any():
+    if not is_bad.any():
         good = values
         bad_rows = pl.DataFrame(schema={ROW: pl.Int64, REASON: pl.String})
     else:
