@@ -28,6 +28,7 @@ from mlmon.fsutil import append_line_durably, exclusive_lock
 from mlmon.store.columns import Column, label_columns, prediction_columns
 from mlmon.store.layout import StoreLayout, Table
 from mlmon.store.readers import Format, Source, read_batches, resolve_source, source_columns
+from mlmon.store.scan import scan_files
 from mlmon.store.validate import REASON, ROW, validate_batch
 from mlmon.store.writer import StagedWrite, clear_stale_staging
 
@@ -244,7 +245,7 @@ class _Run:
             if self.table == "labels":
                 known = pl.lit(self.started).cast(pl.Datetime("us", "UTC"))
                 good = good.with_columns(pl.col(self.ts_col).fill_null(known))
-            fresh = _drop_stored(self.layout, staged, self.table, good, self.id_col, self.ts_col)
+            fresh = self._drop_stored(staged, good)
             report.duplicates_skipped += batch.duplicates + good.height - fresh.height
             report.rows_written += fresh.height
             days |= set(staged.add(self.table, fresh, self.ts_col))
@@ -256,6 +257,34 @@ class _Run:
                 hint="nothing to ingest; check the producer",
             )
         return days
+
+    def _drop_stored(self, staged: StagedWrite, good: pl.DataFrame) -> pl.DataFrame:
+        """Rows of ``good`` whose id is neither stored nor staged.
+
+        Predictions are looked up only in the date partitions and the time range the batch
+        touches (a request's timestamp does not change when it is re-sent); labels, which may
+        arrive on any day, are looked up in the whole labels table.
+        """
+        if good.height == 0:
+            return good
+        table, id_col, ts_col = self.table, self.id_col, self.ts_col
+        days = None
+        if table == "predictions":
+            days = good.get_column(ts_col).dt.date().unique().to_list()
+        files = self.layout.files(table, days=days) + staged.staged_files(table, days)
+        if not files:
+            return good
+        ids = good.get_column(id_col)
+        scan = scan_files(self.config, table, files)
+        if table == "predictions":
+            # The same request has the same timestamp, so only rows in this batch's time range
+            # can match; Parquet min/max statistics then skip most files and row groups unread.
+            ts = good.get_column(ts_col)
+            scan = scan.filter(pl.col(ts_col).is_between(ts.min(), ts.max()))
+        stored = scan.select(id_col).filter(pl.col(id_col).is_in(ids.implode())).collect()
+        if stored.height == 0:
+            return good
+        return good.join(stored.unique(), on=id_col, how="anti", maintain_order="left")
 
     def _set_aside(
         self,
@@ -286,41 +315,6 @@ class _Run:
         )
 
 
-def _drop_stored(
-    layout: StoreLayout,
-    staged: StagedWrite,
-    table: Table,
-    good: pl.DataFrame,
-    id_col: str,
-    ts_col: str,
-) -> pl.DataFrame:
-    """Rows of ``good`` whose id is neither stored nor staged.
-
-    Predictions are looked up only in the date partitions and the time range the batch
-    touches (a request's timestamp does not change when it is re-sent); labels, which may
-    arrive on any day, are looked up in the whole labels table.
-    """
-    if good.height == 0:
-        return good
-    days = None
-    if table == "predictions":
-        days = good.get_column(ts_col).dt.date().unique().to_list()
-    files = layout.files(table, days=days) + staged.staged_files(table, days)
-    if not files:
-        return good
-    ids = good.get_column(id_col)
-    scan = pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore")
-    if table == "predictions":
-        # The same request has the same timestamp, so only rows in this batch's time range can
-        # match; Parquet min/max statistics then skip most files and row groups unread.
-        ts = good.get_column(ts_col)
-        scan = scan.filter(pl.col(ts_col).is_between(ts.min(), ts.max()))
-    stored = scan.select(id_col).filter(pl.col(id_col).is_in(ids.implode())).collect()
-    if stored.height == 0:
-        return good
-    return good.join(stored.unique(), on=id_col, how="anti", maintain_order="left")
-
-
 _UNMATCHED_CHUNK = 1_000_000
 """Label ids looked up per scan of the predictions' id column: bounds the lookup's memory."""
 
@@ -343,7 +337,7 @@ def _count_unmatched(config: Config, layout: StoreLayout, staged: StagedWrite) -
         if not predictions:
             return ids.len()
         known = (
-            pl.scan_parquet(predictions, missing_columns="insert", extra_columns="ignore")
+            scan_files(config, "predictions", predictions)
             .select(id_col)
             .filter(pl.col(id_col).is_in(ids.implode()))
             .unique()

@@ -18,10 +18,9 @@ from mlmon.config import Config
 from mlmon.store.columns import label_columns, prediction_columns, storage_schema
 from mlmon.store.layout import StoreLayout, Table
 
-LABEL = "label"
 
-
-def _scan(config: Config, table: Table, files: Sequence[Path]) -> pl.LazyFrame:
+def scan_files(config: Config, table: Table, files: Sequence[Path]) -> pl.LazyFrame:
+    """Lazy scan of some of a table's files, typed by the storage schema (empty if none)."""
     columns = label_columns(config) if table == "labels" else prediction_columns(config)
     schema = storage_schema(config, columns)
     if not files:
@@ -42,7 +41,7 @@ def scan_predictions(
     layout = StoreLayout(config.store.path)
     first = since.date() if since else None
     last = until.date() if until else None
-    lf = _scan(config, "predictions", list(layout.files("predictions", first, last)))
+    lf = scan_files(config, "predictions", list(layout.files("predictions", first, last)))
     ts = pl.col(config.schema_.timestamp)
     if since is not None:
         lf = lf.filter(ts >= since)
@@ -56,7 +55,7 @@ def scan_predictions(
 def scan_labels(config: Config) -> pl.LazyFrame:
     """Every stored label: id, label, label timestamp."""
     layout = StoreLayout(config.store.path)
-    return _scan(config, "labels", list(layout.files("labels")))
+    return scan_files(config, "labels", list(layout.files("labels")))
 
 
 def scan_window(
@@ -86,7 +85,9 @@ def latest_timestamp(config: Config) -> dt.datetime | None:
         if not files:
             continue
         ts = config.schema_.timestamp
-        newest = _scan(config, "predictions", list(files)).select(pl.col(ts).max()).collect().item()
+        newest = (
+            scan_files(config, "predictions", list(files)).select(pl.col(ts).max()).collect().item()
+        )
         if newest is not None:
             assert isinstance(newest, dt.datetime)
             return newest
