@@ -15,12 +15,11 @@ from scipy import stats
 from sklearn.metrics import precision_recall_fscore_support
 
 from mlmon.metrics.estimate import Estimate
-from mlmon.metrics.intervals import BOOTSTRAP_SEED, mean_t, wilson, z_value
+from mlmon.metrics.intervals import bootstrap_confusion, mean_t, wilson, z_value
 from mlmon.metrics.names import MULTICLASS
 
 NAMES = MULTICLASS
 _EPS = float(np.finfo(np.float64).eps)
-_RESAMPLES = 2000
 
 
 def multiclass_metrics(
@@ -38,21 +37,19 @@ def multiclass_metrics(
         "accuracy": wilson(int(np.sum(y == pred)), n, confidence, "no labelled rows")
     }
     cm = np.bincount(y * k + pred, minlength=k * k).reshape(k, k).astype(float)
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    draws = rng.multinomial(n, cm.ravel() / n, size=_RESAMPLES).reshape(-1, k, k) if n else None
     for average in ("macro", "weighted"):
         p, r, f, _ = precision_recall_fscore_support(y, pred, average=average, zero_division=0)
-        point = {"precision": p, "recall": r, "f1": f}
-        sampled = _averaged(draws, average) if draws is not None else None
-        for name, value in point.items():
+        for name, value in {"precision": p, "recall": r, "f1": f}.items():
             key = f"{name}_{average}"
             if n == 0:
                 out[key] = Estimate.undefined("no labelled rows")
                 continue
-            assert sampled is not None
-            alpha = (1 - confidence) / 2
-            low, high = np.quantile(sampled[name], [alpha, 1 - alpha])
-            out[key] = Estimate(float(value), float(low), float(high), "bootstrap")
+
+            def metric(draws: np.ndarray, name: str = name, average: str = average) -> np.ndarray:
+                return _averaged(draws.reshape(-1, k, k), average)[name]
+
+            interval = bootstrap_confusion(cm.ravel(), metric, confidence)
+            out[key] = Estimate.with_interval(float(value), interval, "bootstrap")
     if proba is None:
         reason = "no probability columns in the config (schema.probabilities)"
         out["log_loss"] = Estimate.undefined(reason)
