@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
 from mlmon.cli.output import Output
 from mlmon.cli.progress import row_progress
-from mlmon.cli.state import state_of
+from mlmon.cli.state import check_choice, state_of
 from mlmon.errors import ExitCode
 from mlmon.store import IngestResult, ingest
-from mlmon.store.readers import FORMATS
+from mlmon.store.readers import FORMATS, Format
 
 
 def ingest_command(
@@ -45,13 +45,13 @@ def ingest_command(
 ) -> None:
     """Validate prediction logs (or --labels) and append them to the log store."""
     state = state_of(ctx)
-    if fmt is not None and fmt not in FORMATS:
-        raise typer.BadParameter(
-            f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format"
-        )
+    check_choice(fmt, FORMATS, "--format")
+    checked_format = cast(Format | None, fmt)
     config = state.config()
     with row_progress(state.out, "ingesting") as progress:
-        result = ingest(config, paths, labels=labels, fmt=fmt, dry_run=dry_run, progress=progress)
+        result = ingest(
+            config, paths, labels=labels, fmt=checked_format, dry_run=dry_run, progress=progress
+        )
     render(state.out, result)
     if result.status == "finding" and not exit_zero:
         raise typer.Exit(ExitCode.FINDING)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from mlmon.cli.output import Output
-from mlmon.cli.state import state_of
+from mlmon.cli.state import check_choice, state_of
 from mlmon.errors import ExitCode
 from mlmon.metrics.estimate import Estimate
 from mlmon.metrics.windows import MetricsResult, compute_metrics
@@ -75,14 +75,9 @@ def metrics_command(
 ) -> None:
     """Realized model quality and operational metrics per window, checked against thresholds."""
     state = state_of(ctx)
-    if window is not None and window not in WINDOWS:
-        raise typer.BadParameter(
-            f"{window!r} is not one of {', '.join(WINDOWS)}", param_hint="--window"
-        )
-    if fail_on not in ("latest", "any"):
-        raise typer.BadParameter(f"{fail_on!r} is not one of latest, any", param_hint="--fail-on")
-    if fmt not in ("table", "markdown"):
-        raise typer.BadParameter(f"{fmt!r} is not one of table, markdown", param_hint="--format")
+    check_choice(window, WINDOWS, "--window")
+    check_choice(fail_on, ("latest", "any"), "--fail-on")
+    check_choice(fmt, ("table", "markdown"), "--format")
     if confidence is not None and not 0 < confidence < 1:
         raise typer.BadParameter(f"{confidence} is not between 0 and 1", param_hint="--confidence")
     config = state.config()
