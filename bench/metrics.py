@@ -240,12 +240,22 @@ def write_config(features: int) -> Path:
     return path
 
 
+STORE_FORMAT = 2
+"""Bumped when mlmon's store layout changes (2: labels carry their prediction's address)."""
+
+
 def build_store(rows: int, features: int, src: Path, timeout: float | None) -> dict[str, Any]:
     """Ingest the generated predictions and labels into a fresh store (kept if up to date)."""
     config = write_config(features)
     store = store_path(features)
     meta_path = store.with_name(store.name + ".meta.json")
-    meta = {"rows": rows, "features": features, "seed": SEED, "generator": GENERATOR_VERSION}
+    meta = {
+        "rows": rows,
+        "features": features,
+        "seed": SEED,
+        "generator": GENERATOR_VERSION,
+        "store_format": STORE_FORMAT,
+    }
     if store.is_dir() and meta_path.is_file():
         old = json.loads(meta_path.read_text())
         if old.get("data") == meta:

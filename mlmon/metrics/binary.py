@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from sklearn.metrics import average_precision_score
 
 from mlmon.metrics.estimate import Estimate
 from mlmon.metrics.intervals import (
     bootstrap_confusion,
-    delong_auc,
+    delong_auc_sorted,
     logit_interval,
     mean_t,
     wilson,
@@ -56,14 +55,22 @@ def binary_metrics(
         for name in ("roc_auc", "average_precision", "log_loss", "brier", "ece"):
             out[name] = Estimate.undefined(reason)
     else:
-        out["roc_auc"] = delong_auc(y, score, confidence)
-        out["average_precision"] = _average_precision(y, score, confidence)
-        p = np.clip(score, _EPS, 1 - _EPS)
+        # Every score metric reads the sorted positive and negative scores: two fast sorts
+        # instead of a rank or sort per metric, and sums over sorted values give the same
+        # digits whatever order the rows were read in.
+        pos, neg = np.sort(score[y == 1]), np.sort(score[y == 0])
+        out["roc_auc"] = delong_auc_sorted(pos, neg, confidence)
+        out["average_precision"] = _average_precision(pos, neg, confidence)
+        p_pos, p_neg = np.clip(pos, _EPS, 1 - _EPS), np.clip(neg, _EPS, 1 - _EPS)
         out["log_loss"] = mean_t(
-            -(y * np.log(p) + (1 - y) * np.log(1 - p)), confidence, "no labelled rows"
+            np.concatenate([-np.log(p_pos), -np.log(1.0 - p_neg)]), confidence, "no labelled rows"
         )
-        out["brier"] = mean_t((score - y) ** 2, confidence, "no labelled rows")
-        out["ece"] = expected_calibration_error(y, score)
+        out["brier"] = mean_t(
+            np.concatenate([(1.0 - pos) ** 2, neg**2]), confidence, "no labelled rows"
+        )
+        out["ece"] = expected_calibration_error(
+            np.concatenate([np.ones(len(pos)), np.zeros(len(neg))]), np.concatenate([pos, neg])
+        )
     return {name: out[name] for name in NAMES}
 
 
@@ -92,12 +99,35 @@ def _from_confusion(
     return Estimate.with_interval(value, ci, "bootstrap")
 
 
-def _average_precision(y: np.ndarray, score: np.ndarray, confidence: float) -> Estimate:
-    positives = int(y.sum())
-    if positives == 0:
+def average_precision(pos: np.ndarray, neg: np.ndarray) -> float | None:
+    """Average precision from the sorted positive and negative scores, as scikit-learn's
+    ``average_precision_score`` defines it (no interpolation):
+
+    AP = Σₜ (Rₜ - Rₜ₋₁) · Pₜ over the distinct scores t, descending, where Pₜ and Rₜ are the
+    precision and recall of predicting positive when score ≥ t. Recall moves only at the
+    scores of positives, so the sum runs over those: Rₜ - Rₜ₋₁ = #{pos = t} / m and
+    Pₜ = #{pos ≥ t} / (#{pos ≥ t} + #{neg ≥ t}). Written here, not called, so it shares the
+    sorts of the other score metrics (scikit-learn sorts again and checks its inputs, which
+    took longer than all the other metrics of a window together). None without positives.
+
+    >>> average_precision(np.array([0.35, 0.8]), np.array([0.1, 0.4]))  # (1·1 + 1·2/3) / 2
+    0.8333333333333333
+    """
+    m = len(pos)
+    if m == 0:
+        return None
+    thresholds, first = np.unique(pos, return_index=True)
+    at_threshold = np.diff(np.append(first, m))
+    tp = m - first
+    fp = len(neg) - np.searchsorted(neg, thresholds, "left")
+    return float(np.sum(at_threshold * (tp / (tp + fp))) / m)
+
+
+def _average_precision(pos: np.ndarray, neg: np.ndarray, confidence: float) -> Estimate:
+    value = average_precision(pos, neg)
+    if value is None:
         return Estimate.undefined("no positive labels")
-    value = float(average_precision_score(y, score))
-    return Estimate.with_interval(value, logit_interval(value, positives, confidence), "logit")
+    return Estimate.with_interval(value, logit_interval(value, len(pos), confidence), "logit")
 
 
 def expected_calibration_error(

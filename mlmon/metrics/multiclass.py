@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
-from sklearn.metrics import precision_recall_fscore_support
 
 from mlmon.metrics.estimate import Estimate
-from mlmon.metrics.intervals import bootstrap_confusion, mean_t, wilson, z_value
+from mlmon.metrics.intervals import bootstrap_confusion, mean_t, placements, wilson, z_value
 from mlmon.metrics.names import MULTICLASS
 
 NAMES = MULTICLASS
@@ -31,6 +29,9 @@ def multiclass_metrics(
 ) -> dict[str, Estimate]:
     """Metrics for class indices ``y`` and ``pred`` (0..K-1, positions in ``classes``) and,
     optionally, the (n, K) class probabilities ``proba``; plus ``recall[<class>]`` per class."""
+    # Imported here: scikit-learn takes ~0.4 s to import, and only multiclass windows use it.
+    from sklearn.metrics import precision_recall_fscore_support
+
     k = len(classes)
     n = len(y)
     out: dict[str, Estimate] = {
@@ -104,13 +105,9 @@ def ovr_macro_auc(y: np.ndarray, proba: np.ndarray, confidence: float) -> Estima
         positive = y == c
         m, q = int(positive.sum()), int(n - positive.sum())
         score = proba[:, c]
-        ranks = stats.rankdata(score)
-        ranks_pos = stats.rankdata(score[positive])
-        ranks_neg = stats.rankdata(score[~positive])
-        auc = (ranks[positive].sum() - m * (m + 1) / 2) / (m * q)
+        v10, v01 = placements(score[positive], score[~positive])
+        auc = float(np.mean(v10))
         aucs.append(auc)
-        v10 = (ranks[positive] - ranks_pos) / q
-        v01 = 1.0 - (ranks[~positive] - ranks_neg) / m
         contribution = np.empty(n)
         contribution[positive] = (v10 - auc) / m
         contribution[~positive] = (v01 - auc) / q

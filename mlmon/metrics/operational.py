@@ -52,9 +52,10 @@ def operational_metrics(
         for name in (*_QUANTILES, "latency_max"):
             out[name] = Estimate.undefined("no latency values in this window")
     else:
+        ordered = np.sort(latency)  # one fast sort; the quantile searches are quicker on it
         for name, q in _QUANTILES.items():
-            out[name] = latency_quantile(latency, q, confidence)
-        out["latency_max"] = Estimate(float(np.max(latency)))
+            out[name] = latency_quantile(ordered, q, confidence)
+        out["latency_max"] = Estimate(float(ordered[-1]))
     return {name: out[name] for name in NAMES}
 
 

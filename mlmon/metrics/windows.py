@@ -24,7 +24,7 @@ from mlmon.metrics.names import directions, quality_names
 from mlmon.metrics.operational import operational_metrics
 from mlmon.metrics.regression import regression_metrics
 from mlmon.metrics.thresholds import Breach, evaluate
-from mlmon.store.scan import scan_labels, scan_predictions
+from mlmon.store.scan import read_window
 
 _EVERY = {"1h": "1h", "1d": "1d", "1w": "1w"}
 _PROBA = "__p"
@@ -200,10 +200,6 @@ def _load(
     s = config.schema_
     classes = config.model.classes
     numerical, categorical = s.features.numerical, s.features.categorical
-    wanted = [s.timestamp, *numerical, *categorical, *(s.probabilities or {}).values()]
-    for col in (s.prediction, s.score, s.latency, s.error, s.model_version if by else None):
-        if col is not None:
-            wanted.append(col)
     ts = pl.col(s.timestamp)
     missing = pl.any_horizontal(
         [pl.col(c).is_null() | pl.col(c).is_nan() for c in numerical]
@@ -243,7 +239,6 @@ def _load(
     # First narrow the predictions (features become one flag, the error text a flag), then
     # join the labels: the join then carries a few columns, whatever the number of features.
     narrow = [
-        pl.col(s.id),
         (ts.dt.truncate(_EVERY[window]) if window != "all" else pl.lit(0)).alias(_KEY),
         ts,
         missing.alias(_MISSING),
@@ -258,15 +253,13 @@ def _load(
         narrow.append(pl.col(s.error).is_not_null().alias(_ERROR))
     if by:
         narrow.append(pl.col(s.model_version or "").fill_null("(none)").alias("__by"))
-    predictions = scan_predictions(config, since, until, [s.id, *wanted]).select(narrow)
     label_ts = pl.col(s.label_timestamp or "label_timestamp")
-    labels = scan_labels(config).select(s.id, label.alias(s.label), label_ts)
-    joined = predictions.join(labels, on=s.id, how="left")
-    return joined.select(
-        pl.exclude(s.id, s.label, label_ts.meta.output_name()),
+    frame = read_window(config, since, until, narrow)
+    return frame.select(
+        pl.exclude(s.label, label_ts.meta.output_name()),
         y.alias(_Y),
         ((label_ts - ts).dt.total_seconds() / 3600.0).alias(_LAG),
-    ).collect(engine="streaming")
+    )
 
 
 def _window_report(
@@ -283,16 +276,15 @@ def _window_report(
     latency = None if s.latency is None else part[s.latency].drop_nulls().drop_nans().to_numpy()
     errors = None if s.error is None else int(part[_ERROR].sum())
     metrics = operational_metrics(n, hours, latency, errors, int(part[_MISSING].sum()), confidence)
-    labelled_rows = part.filter(pl.col(_Y).is_not_null())
-    usable = labelled_rows.filter(pl.col(_PRED).is_not_null())
-    if _SCORE in usable.columns:
-        usable = usable.filter(pl.col(_SCORE).is_not_null())
-    # Row order from a streaming scan can vary between runs, and float sums depend on it:
-    # sorting by the values the metrics read makes the same data give the same digits.
-    inputs = [c for c in usable.columns if c in (_SCORE, _PRED, _Y) or c.startswith(_PROBA)]
-    usable = usable.select(inputs).sort(inputs)
-    labelled = labelled_rows.height
-    lag = labelled_rows[_LAG].median() if labelled else None
+    labelled = int(part[_Y].is_not_null().sum())
+    lag = part[_LAG].median() if labelled else None  # the lag is null where the label is
+    inputs = [c for c in part.columns if c in (_SCORE, _PRED, _Y) or c.startswith(_PROBA)]
+    usable = part.select(inputs).drop_nulls([c for c in (_Y, _PRED, _SCORE) if c in inputs])
+    if config.model.task != "binary_classification":
+        # Row order from a streaming scan can vary between runs, and float sums depend on
+        # it: sorting by the values the metrics read makes the same data give the same
+        # digits. (Binary metrics sum over sorted scores already.)
+        usable = usable.sort(inputs)
     quality: dict[str, Estimate]
     status = "ok"
     if labelled < config.metrics.min_labelled:

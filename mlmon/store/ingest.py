@@ -25,10 +25,11 @@ import polars as pl
 from mlmon.config import Config
 from mlmon.errors import DataError
 from mlmon.fsutil import append_line_durably, exclusive_lock
+from mlmon.store import address
 from mlmon.store.columns import Column, label_columns, prediction_columns
 from mlmon.store.layout import StoreLayout, Table
 from mlmon.store.readers import Format, Source, read_batches, resolve_source, source_columns
-from mlmon.store.scan import scan_files
+from mlmon.store.scan import locate, scan_files
 from mlmon.store.validate import REASON, ROW, validate_batch
 from mlmon.store.writer import StagedWrite, clear_stale_staging
 
@@ -226,7 +227,7 @@ class _Run:
                 days |= self._stage_source(source, report, staged)
         self.result.partitions = sorted(d.isoformat() for d in days)
         if self.table == "labels":
-            self.result.unmatched_labels = _count_unmatched(self.config, self.layout, staged)
+            self.result.unmatched_labels = _address_labels(self.config, staged)
 
     def _stage_source(
         self, source: Source, report: FileReport, staged: StagedWrite
@@ -315,47 +316,44 @@ class _Run:
         )
 
 
-_UNMATCHED_CHUNK = 1_000_000
+_ADDRESS_CHUNK = 1_000_000
 """Label ids looked up per scan of the predictions' id column: bounds the lookup's memory."""
 
 
-def _count_unmatched(config: Config, layout: StoreLayout, staged: StagedWrite) -> int:
-    """Labels written in this run whose id has no stored prediction (kept, and reported).
+def _address_labels(config: Config, staged: StagedWrite) -> int:
+    """Store with every label staged in this run the address of its prediction
+    (:mod:`mlmon.store.address`); return how many have no stored prediction (kept, with a
+    null address, and reported).
 
-    The run's label ids are looked up in chunks of ``_UNMATCHED_CHUNK`` with an ``is_in``
+    The run's label ids are looked up in chunks of ``_ADDRESS_CHUNK`` with an ``is_in``
     filter over the predictions' id column, so memory is bounded by the chunk, not by the
-    number of labels or predictions (one anti-join of 10M labels took 1.8 GB).
+    number of labels or predictions (one anti-join of 10M labels took 1.8 GB). The staged
+    files are rewritten with the addresses before the commit, so they land whole.
     """
     id_col = config.schema_.id
-    new = staged.staged_files("labels")
-    predictions = layout.files("predictions") + staged.staged_files("predictions")
     unmatched = 0
-    chunk: list[pl.Series] = []
+    chunk: list[Path] = []
     size = 0
 
-    def count(ids: pl.Series) -> int:
-        if not predictions:
-            return ids.len()
-        known = (
-            scan_files(config, "predictions", predictions)
-            .select(id_col)
-            .filter(pl.col(id_col).is_in(ids.implode()))
-            .unique()
-            .select(pl.len())
-            .collect(engine="streaming")
-            .item()
-        )
-        return ids.len() - int(known)
+    def place(paths: list[Path]) -> int:
+        frames = [pl.read_parquet(p) for p in paths]
+        ids = pl.concat([f.get_column(id_col) for f in frames])
+        found = locate(config, ids)
+        missing = 0
+        for path, frame in zip(paths, frames, strict=True):
+            addressed = frame.join(found, on=id_col, how="left", maintain_order="left")
+            missing += addressed.get_column(address.FILE).null_count()
+            staged.rewrite(path, addressed)
+        return missing
 
-    for path in new:
-        ids = pl.read_parquet(path, columns=[id_col]).get_column(id_col)
-        chunk.append(ids)
-        size += ids.len()
-        if size >= _UNMATCHED_CHUNK:
-            unmatched += count(pl.concat(chunk))
+    for path in staged.staged_files("labels"):
+        chunk.append(path)
+        size += pl.scan_parquet(path).select(pl.len()).collect().item()
+        if size >= _ADDRESS_CHUNK:
+            unmatched += place(chunk)
             chunk, size = [], 0
     if chunk:
-        unmatched += count(pl.concat(chunk))
+        unmatched += place(chunk)
     return unmatched
 
 

@@ -1,9 +1,9 @@
-"""Lazy, windowed reads of the store: what ``metrics`` and ``drift`` build on.
+"""Windowed reads of the store: what ``metrics`` and ``drift`` build on.
 
 Partition pruning is explicit: only the ``date=`` directories that overlap the window are
 listed, then ``polars.scan_parquet`` reads only the columns asked for, so memory does not grow
-with the size of the store. Labels are joined on the id (left join: unlabelled predictions
-keep a null label).
+with the size of the store. Labels are placed on their predictions by the address stored
+with them at ingest (:mod:`mlmon.store.address`); the few without one are joined on the id.
 """
 
 from __future__ import annotations
@@ -12,22 +12,38 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from mlmon.config import Config
+from mlmon.store import address
+from mlmon.store.address import DAY, FILE, GLOBAL_ROW, FileIndex
 from mlmon.store.columns import label_columns, prediction_columns, storage_schema
 from mlmon.store.layout import StoreLayout, Table
 
+_ID = "__mlmon_id"
 
-def scan_files(config: Config, table: Table, files: Sequence[Path]) -> pl.LazyFrame:
-    """Lazy scan of some of a table's files, typed by the storage schema (empty if none)."""
+
+def scan_files(
+    config: Config, table: Table, files: Sequence[Path], row_index: str | None = None
+) -> pl.LazyFrame:
+    """Lazy scan of some of a table's files, typed by the storage schema (empty if none);
+    label scans include the address columns. ``row_index`` numbers the rows across
+    ``files`` (before any filter)."""
     columns = label_columns(config) if table == "labels" else prediction_columns(config)
     schema = storage_schema(config, columns)
+    if table == "labels":
+        schema |= address.SCHEMA
     if not files:
-        return pl.LazyFrame(schema=schema)
+        empty = pl.LazyFrame(schema=schema)
+        return empty.with_row_index(row_index) if row_index else empty
     # Files written under an older config may lack a newer column: it reads as null.
     return pl.scan_parquet(
-        list(files), schema=schema, missing_columns="insert", extra_columns="ignore"
+        list(files),
+        schema=schema,
+        missing_columns="insert",
+        extra_columns="ignore",
+        row_index_name=row_index,
     )
 
 
@@ -39,41 +55,114 @@ def scan_predictions(
 ) -> pl.LazyFrame:
     """Predictions with ``since <= timestamp < until``, only ``columns`` (default: all)."""
     layout = StoreLayout(config.store.path)
-    first = since.date() if since else None
-    last = until.date() if until else None
-    lf = scan_files(config, "predictions", list(layout.files("predictions", first, last)))
-    ts = pl.col(config.schema_.timestamp)
-    if since is not None:
-        lf = lf.filter(ts >= since)
-    if until is not None:
-        lf = lf.filter(ts < until)
+    lf = scan_files(config, "predictions", layout.files("predictions", *_days(since, until)))
+    lf = lf.filter(_in_window(config, since, until))
     if columns is not None:
         lf = lf.select(list(dict.fromkeys([*columns])))
     return lf
 
 
-def scan_labels(config: Config) -> pl.LazyFrame:
-    """Every stored label: id, label, label timestamp."""
-    layout = StoreLayout(config.store.path)
-    return scan_files(config, "labels", list(layout.files("labels")))
-
-
-def scan_window(
+def read_window(
     config: Config,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
-    columns: Sequence[str] | None = None,
-    with_labels: bool = True,
-) -> pl.LazyFrame:
-    """Predictions in the window left-joined with their labels (``schema.label`` and the
-    label timestamp column), restricted to ``columns`` plus the label columns."""
+    select: Sequence[str | pl.Expr] | None = None,
+) -> pl.DataFrame:
+    """Predictions with ``since <= timestamp < until``, reduced to ``select`` (column names
+    or expressions over the prediction columns; default: every column), followed by the label
+    columns (``schema.label`` and the label timestamp; null where no label has arrived).
+
+    Rows keep the store's order (files by date, then name; rows as written). Memory holds
+    the selected columns of the window, plus 4 bytes per row of the window's files while
+    labels are placed.
+    """
     s = config.schema_
-    wanted = None if columns is None else list(dict.fromkeys([s.id, *columns]))
-    lf = scan_predictions(config, since, until, wanted)
-    if not with_labels:
-        return lf
-    label_cols = [c.name for c in label_columns(config)]
-    return lf.join(scan_labels(config).select(label_cols), on=s.id, how="left")
+    layout = StoreLayout(config.store.path)
+    label_cols = [c.name for c in label_columns(config) if c.name != s.id]
+    all_labels = scan_files(config, "labels", layout.files("labels"))
+    # Labels stored before their prediction, or by a version without addresses.
+    loose = all_labels.filter(pl.col(FILE).is_null()).select(s.id, *label_cols).collect()
+    files = layout.files("predictions", *_days(since, until))
+    index = FileIndex(layout, files)
+    exprs: list[str | pl.Expr] = list(select) if select is not None else [pl.exclude(GLOBAL_ROW)]
+    if loose.height:
+        exprs.append(pl.col(s.id).alias(_ID))
+    frame = (
+        scan_files(config, "predictions", files, row_index=GLOBAL_ROW)
+        .filter(_in_window(config, since, until))
+        .select(GLOBAL_ROW, *exprs)
+        .collect(engine="streaming")
+    )
+    placed = all_labels.filter(pl.col(FILE).is_in(index.names))
+    if files:
+        # Statistics on the day column let the scan skip label files of other days unread.
+        first, last = index.days.min().item(), index.days.max().item()
+        placed = placed.filter(pl.col(DAY).is_between(first, last))
+    placed_frame = placed.select(index.global_rows().alias(GLOBAL_ROW), *label_cols).collect(
+        engine="streaming"
+    )
+    frame = frame.with_columns(_place(frame, placed_frame, index.total, label_cols))
+    if loose.height:
+        renamed = {c: f"__loose_{c}" for c in label_cols}
+        frame = (
+            frame.join(
+                loose.rename(renamed),
+                left_on=_ID,
+                right_on=s.id,
+                how="left",
+                maintain_order="left",
+            )
+            .with_columns(pl.coalesce(c, renamed[c]).alias(c) for c in label_cols)
+            .drop(_ID, *renamed.values())
+        )
+    return frame.drop(GLOBAL_ROW)
+
+
+def _place(
+    frame: pl.DataFrame, placed: pl.DataFrame, total: int, columns: list[str]
+) -> list[pl.Series]:
+    """The label ``columns`` aligned with ``frame``'s rows: each placed label goes to the
+    row with its global row number (labels of rows outside the window are dropped)."""
+    rows = frame[GLOBAL_ROW].to_numpy()
+    position = np.full(total, -1, dtype=np.int32 if len(rows) < 2**31 else np.int64)
+    position[rows] = np.arange(len(rows))
+    target = position[placed[GLOBAL_ROW].to_numpy()]
+    keep = target >= 0
+    out = []
+    for name in columns:
+        values = placed[name].filter(pl.Series(keep))
+        column = pl.repeat(None, frame.height, dtype=values.dtype, eager=True).alias(name)
+        out.append(column.scatter(target[keep], values) if len(values) else column)
+    return out
+
+
+def locate(config: Config, ids: pl.Series) -> pl.DataFrame:
+    """The address of each of ``ids`` that has a stored prediction: the id and the
+    :mod:`~mlmon.store.address` columns. One streaming scan of the predictions' id column
+    with an ``is_in`` filter, so memory is bounded by ``ids``, not by the store."""
+    id_col = config.schema_.id
+    layout = StoreLayout(config.store.path)
+    files = layout.files("predictions")
+    index = FileIndex(layout, files)
+    found = (
+        scan_files(config, "predictions", files, row_index=GLOBAL_ROW)
+        .select(GLOBAL_ROW, id_col)
+        .filter(pl.col(id_col).is_in(ids.implode()))
+        .collect(engine="streaming")
+    )
+    where = index.addresses(found[GLOBAL_ROW].to_numpy().astype(np.int64))
+    return pl.concat([found.select(id_col), where], how="horizontal")
+
+
+def _days(
+    since: dt.datetime | None, until: dt.datetime | None
+) -> tuple[dt.date | None, dt.date | None]:
+    return (since.date() if since else None, until.date() if until else None)
+
+
+def _in_window(config: Config, since: dt.datetime | None, until: dt.datetime | None) -> pl.Expr:
+    ts = pl.col(config.schema_.timestamp)
+    return (ts >= since if since else pl.lit(True)) & (ts < until if until else pl.lit(True))
 
 
 def latest_timestamp(config: Config) -> dt.datetime | None:

@@ -22,7 +22,7 @@ from typing import Literal
 import polars as pl
 
 from mlmon.errors import DataError
-from mlmon.fsutil import fsync_dir, fsync_file
+from mlmon.fsutil import TMP_PREFIX, fsync_dir, fsync_file
 from mlmon.store.layout import PARTITION_KEY, StoreLayout, Table
 
 PARQUET_COMPRESSION: Literal["zstd"] = "zstd"
@@ -83,6 +83,15 @@ class StagedWrite:
             if t == table and (days is None or day in days)
             for p in paths
         ]
+
+    def rewrite(self, path: Path, frame: pl.DataFrame) -> None:
+        """Replace the staged file ``path`` with ``frame`` (atomically: the file is whole
+        before and after)."""
+        if path.parent == self.dir or self.dir not in path.parents:
+            raise ValueError(f"{path} is not a staged data file of this run")
+        partial = path.with_name(f"{TMP_PREFIX}{path.name}")
+        _write(frame, partial)
+        os.replace(partial, path)
 
     def add_quarantine(self, frame: pl.DataFrame) -> None:
         """Stage rejected rows (all text columns plus source, row and reason)."""

@@ -12,7 +12,7 @@ import pytest
 from mlmon.errors import DataError
 from mlmon.store import ingest
 from mlmon.store.layout import StoreLayout
-from mlmon.store.scan import latest_timestamp, scan_predictions, scan_window
+from mlmon.store.scan import latest_timestamp, read_window, scan_predictions
 from tests.conftest import GOOD_ROWS, HEADER, Project
 
 UTC = dt.UTC
@@ -134,7 +134,7 @@ def test_labels_join_on_read_and_unmatched_labels_are_kept_and_reported(project:
     assert (result.rows_written, result.unmatched_labels) == (3, 1)
     stored_labels = project.stored("labels")
     assert "ghost" in stored_labels["id"].to_list()
-    joined = scan_window(project.config(), columns=["score"]).collect().sort("id")
+    joined = read_window(project.config(), select=["id", "score"]).sort("id")
     assert joined["label"].to_list() == [1, 0, None, None, None]
     # a label without a timestamp is stamped with the ingest time
     assert joined.filter(pl.col("id") == "r2")["label_ts"].item().date() >= dt.date(2026, 11, 1)
@@ -156,7 +156,7 @@ def test_window_reads_prune_partitions_and_select_columns(project: Project) -> N
 
 
 def test_reads_of_an_empty_store_give_an_empty_typed_frame(project: Project) -> None:
-    frame = scan_window(project.config()).collect()
+    frame = read_window(project.config())
     assert frame.height == 0
     assert frame.schema["ts"] == pl.Datetime("us", "UTC")
     assert latest_timestamp(project.config()) is None
@@ -228,7 +228,7 @@ def test_regression_logs_and_labels(make_project: Callable[..., Project]) -> Non
     result = ingest(project.config(), [str(labels)], labels=True)
     assert (result.rows_written, result.rows_rejected) == (1, 1)
     assert result.reject_examples == [f"{labels} row 2: y: cannot read 'oops' as a number"]
-    joined = scan_window(project.config(), columns=["yhat"]).collect().sort("id")
+    joined = read_window(project.config(), select=["id", "yhat"]).sort("id")
     assert joined["y"].to_list() == [11.25, None]
 
 
@@ -237,7 +237,7 @@ def test_unmatched_labels_are_counted_across_lookup_chunks(
 ) -> None:
     import importlib
 
-    monkeypatch.setattr(importlib.import_module("mlmon.store.ingest"), "_UNMATCHED_CHUNK", 2)
+    monkeypatch.setattr(importlib.import_module("mlmon.store.ingest"), "_ADDRESS_CHUNK", 2)
     project = make_project(batch_rows=2)  # one staged label file per 2 rows
     ingest(project.config(), [str(project.csv("a.csv", GOOD_ROWS))])
     rows = ["r1,1,", "ghost1,0,", "r3,1,", "ghost2,1,", "r5,0,", "ghost3,1,", "r2,0,"]

@@ -41,12 +41,25 @@ def test_values_equal_scikit_learn(n: int, seed: int) -> None:
     assert list(got) == list(NAMES)
 
 
-def test_auc_with_ties_equals_scikit_learn() -> None:
+def test_auc_and_average_precision_with_ties_equal_scikit_learn() -> None:
     rng = np.random.default_rng(4)
     score = rng.integers(0, 5, 500) / 4.0
     y = (rng.random(500) < score).astype(int)
-    got = binary_metrics(y, (score > 0.5).astype(int), score, 0.95)["roc_auc"].value
-    assert got == pytest.approx(skm.roc_auc_score(y, score), abs=1e-12)
+    got = binary_metrics(y, (score > 0.5).astype(int), score, 0.95)
+    assert got["roc_auc"].value == pytest.approx(skm.roc_auc_score(y, score), abs=1e-12)
+    assert got["average_precision"].value == pytest.approx(
+        skm.average_precision_score(y, score), abs=1e-12
+    )
+
+
+def test_same_rows_in_another_order_give_identical_digits() -> None:
+    y, pred, score = _sample(20_000, 7)
+    order = np.random.default_rng(8).permutation(len(y))
+    first = binary_metrics(y, pred, score, 0.95)
+    shuffled = binary_metrics(y[order], pred[order], score[order], 0.95)
+    assert {k: v.to_dict() for k, v in first.items()} == {
+        k: v.to_dict() for k, v in shuffled.items()
+    }
 
 
 def test_one_class_window_gives_undefined_metrics_with_reasons() -> None:
