@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Literal
 
@@ -93,3 +94,25 @@ def label_columns(config: Config) -> list[Column]:
 def storage_schema(config: Config, columns: list[Column]) -> dict[str, pl.DataType]:
     """``{name: dtype}`` of stored files, for empty frames and scans."""
     return {c.name: c.dtype(config) for c in columns}
+
+
+MISSING = "_mlmon_missing"
+"""Stored with each prediction: does any configured feature lack a value (null, or NaN)?"""
+MISSING_OF = "mlmon.missing_features"
+"""Parquet key-value metadata: the feature lists ``MISSING`` was computed over."""
+
+
+def missing_features(config: Config) -> pl.Expr:
+    """True where any configured feature is null (or NaN, for numerical ones)."""
+    f = config.schema_.features
+    return pl.any_horizontal(
+        [pl.col(c).is_null() | pl.col(c).is_nan() for c in f.numerical]
+        + [pl.col(c).is_null() for c in f.categorical]
+        + [pl.lit(False)]
+    )
+
+
+def missing_features_key(config: Config) -> str:
+    """The value of ``MISSING_OF`` for this config's features (order does not matter)."""
+    f = config.schema_.features
+    return json.dumps({"numerical": sorted(f.numerical), "categorical": sorted(f.categorical)})

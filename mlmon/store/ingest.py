@@ -26,7 +26,15 @@ from mlmon.config import Config
 from mlmon.errors import DataError
 from mlmon.fsutil import append_line_durably, exclusive_lock
 from mlmon.store import address
-from mlmon.store.columns import Column, label_columns, prediction_columns
+from mlmon.store.columns import (
+    MISSING,
+    MISSING_OF,
+    Column,
+    label_columns,
+    missing_features,
+    missing_features_key,
+    prediction_columns,
+)
 from mlmon.store.layout import StoreLayout, Table
 from mlmon.store.readers import Format, Source, read_batches, resolve_source, source_columns
 from mlmon.store.scan import locate, scan_files
@@ -249,7 +257,11 @@ class _Run:
             fresh = self._drop_stored(staged, good)
             report.duplicates_skipped += batch.duplicates + good.height - fresh.height
             report.rows_written += fresh.height
-            days |= set(staged.add(self.table, fresh, self.ts_col))
+            metadata = None
+            if self.table == "predictions":
+                fresh = fresh.with_columns(missing_features(self.config).alias(MISSING))
+                metadata = {MISSING_OF: missing_features_key(self.config)}
+            days |= set(staged.add(self.table, fresh, self.ts_col, metadata))
             if self.progress:
                 self.progress(source.name, report.rows_read)
         if report.rows_read == 0:
@@ -343,7 +355,9 @@ def _address_labels(config: Config, staged: StagedWrite) -> int:
         for path, frame in zip(paths, frames, strict=True):
             addressed = frame.join(found, on=id_col, how="left", maintain_order="left")
             missing += addressed.get_column(address.FILE).null_count()
-            staged.rewrite(path, addressed)
+            # In the order of their predictions, so a read places them with near-sequential
+            # writes (scattering 10M labels in random order took 3x as long).
+            staged.rewrite(path, addressed.sort(address.FILE, address.ROW, nulls_last=True))
         return missing
 
     for path in staged.staged_files("labels"):

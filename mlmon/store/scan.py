@@ -14,11 +14,20 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 
 from mlmon.config import Config
 from mlmon.store import address
 from mlmon.store.address import DAY, FILE, GLOBAL_ROW, FileIndex
-from mlmon.store.columns import label_columns, prediction_columns, storage_schema
+from mlmon.store.columns import (
+    MISSING,
+    MISSING_OF,
+    label_columns,
+    missing_features,
+    missing_features_key,
+    prediction_columns,
+    storage_schema,
+)
 from mlmon.store.layout import StoreLayout, Table
 
 _ID = "__mlmon_id"
@@ -34,6 +43,8 @@ def scan_files(
     schema = storage_schema(config, columns)
     if table == "labels":
         schema |= address.SCHEMA
+    else:
+        schema[MISSING] = pl.Boolean()
     if not files:
         empty = pl.LazyFrame(schema=schema)
         return empty.with_row_index(row_index) if row_index else empty
@@ -87,20 +98,21 @@ def read_window(
     exprs: list[str | pl.Expr] = list(select) if select is not None else [pl.exclude(GLOBAL_ROW)]
     if loose.height:
         exprs.append(pl.col(s.id).alias(_ID))
-    frame = (
+    predictions = (
         scan_files(config, "predictions", files, row_index=GLOBAL_ROW)
         .filter(_in_window(config, since, until))
         .select(GLOBAL_ROW, *exprs)
-        .collect(engine="streaming")
     )
-    placed = all_labels.filter(pl.col(FILE).is_in(index.names))
+    placed = all_labels
     if files:
         # Statistics on the day column let the scan skip label files of other days unread.
         first, last = index.days.min().item(), index.days.max().item()
         placed = placed.filter(pl.col(DAY).is_between(first, last))
-    placed_frame = placed.select(index.global_rows().alias(GLOBAL_ROW), *label_cols).collect(
-        engine="streaming"
+    placed = placed.select(index.global_rows().alias(GLOBAL_ROW), *label_cols).drop_nulls(
+        GLOBAL_ROW  # labels of other files
     )
+    # Both scans at once: each alone leaves a core idle part of the time.
+    frame, placed_frame = pl.collect_all([predictions, placed], engine="streaming")
     frame = frame.with_columns(_place(frame, placed_frame, index.total, label_cols))
     if loose.height:
         renamed = {c: f"__loose_{c}" for c in label_cols}
@@ -124,9 +136,14 @@ def _place(
     """The label ``columns`` aligned with ``frame``'s rows: each placed label goes to the
     row with its global row number (labels of rows outside the window are dropped)."""
     rows = frame[GLOBAL_ROW].to_numpy()
-    position = np.full(total, -1, dtype=np.int32 if len(rows) < 2**31 else np.int64)
-    position[rows] = np.arange(len(rows))
-    target = position[placed[GLOBAL_ROW].to_numpy()]
+    wanted = placed[GLOBAL_ROW].to_numpy()
+    if len(rows) == total:  # nothing filtered out: row k of the files is row k of the frame
+        target = wanted
+    else:
+        dtype = np.int32 if len(rows) < 2**31 else np.int64
+        position = np.full(total, -1, dtype=dtype)
+        position[rows] = np.arange(len(rows), dtype=dtype)
+        target = position[wanted]
     keep = target >= 0
     out = []
     for name in columns:
@@ -134,6 +151,25 @@ def _place(
         column = pl.repeat(None, frame.height, dtype=values.dtype, eager=True).alias(name)
         out.append(column.scatter(target[keep], values) if len(values) else column)
     return out
+
+
+def missing_feature_flag(
+    config: Config, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> pl.Expr:
+    """An expression over prediction rows: does any configured feature lack a value?
+
+    It reads the flag stored at ingest when every file of the window stored it for the
+    features configured now (the flag then costs one column instead of all feature columns),
+    and computes it from the feature columns otherwise (files ingested by mlmon 0.1.0, or
+    before the config's features changed).
+    """
+    layout = StoreLayout(config.store.path)
+    key = missing_features_key(config).encode()
+    for path in layout.files("predictions", *_days(since, until)):
+        stored = pq.ParquetFile(path).metadata.metadata or {}
+        if stored.get(MISSING_OF.encode()) != key:
+            return missing_features(config)
+    return pl.col(MISSING)
 
 
 def locate(config: Config, ids: pl.Series) -> pl.DataFrame:

@@ -1,5 +1,7 @@
-"""Labels carry the address of their prediction, and reads place them by it; labels that
-arrived before their prediction (or were stored without an address) are joined on the id."""
+"""Reads of the store: labels carry the address of their prediction and reads place them by
+it (labels that arrived before their prediction, or were stored without an address, are
+joined on the id); the missing-feature flag stored at ingest is used only while it still
+describes the configured features."""
 
 from __future__ import annotations
 
@@ -9,9 +11,11 @@ from collections.abc import Callable
 import polars as pl
 import pytest
 
+from mlmon.config import load_config
 from mlmon.store import ingest
 from mlmon.store.address import DAY, FILE, ROW
-from mlmon.store.scan import read_window
+from mlmon.store.columns import MISSING, MISSING_OF, missing_features
+from mlmon.store.scan import missing_feature_flag, read_window
 from tests.conftest import GOOD_ROWS, Project
 
 UTC = dt.UTC
@@ -92,3 +96,36 @@ def test_addresses_do_not_depend_on_the_lookup_chunk(
     assert result.unmatched_labels == 2
     frame = read_window(project.config(), select=["id"]).sort("id")
     assert frame["label"].to_list() == [1, None, 1, None, 0]
+
+
+def test_the_missing_feature_flag_is_stored_with_each_prediction(project: Project) -> None:
+    ingest(project.config(), [str(project.csv("a.csv", GOOD_ROWS))])
+    stored = project.stored().sort("id")
+    assert stored[MISSING].to_list() == [False, False, False, True, False]  # r4: x is nan
+    assert (
+        stored.select(missing_features(project.config()))[:, 0].to_list()
+        == stored[MISSING].to_list()
+    )
+    expression = missing_feature_flag(project.config())
+    assert expression.meta.output_name() == MISSING  # read, not recomputed
+    files = sorted((project.store / "predictions").glob("*/*.parquet"))
+    assert pl.read_parquet_metadata(files[0])[MISSING_OF] == (
+        '{"numerical": ["x", "y"], "categorical": ["c"]}'
+    )
+
+
+def test_after_the_features_change_the_flag_is_computed_from_the_new_ones(
+    project: Project,
+) -> None:
+    rows = [*GOOD_ROWS[:3], "r4,2026-10-02 12:00:00,v1,0,0.4,1,,c,15.0,"]  # y missing
+    ingest(project.config(), [str(project.csv("a.csv", rows))])
+
+    def flags() -> list[bool]:
+        config = load_config(project.config_path)
+        frame = read_window(config, select=["id", missing_feature_flag(config).alias("m")])
+        return frame.sort("id")["m"].to_list()
+
+    assert flags() == [False, False, False, True]
+    text = project.config_path.read_text().replace("numerical: [x, y]", "numerical: [x]")
+    project.config_path.write_text(text)
+    assert flags() == [False, False, False, False]
