@@ -193,12 +193,13 @@ def _split(frame: pl.DataFrame, keys: list[str]) -> list[tuple[tuple[object, ...
     """
     if keys == [_KEY] and frame[_KEY].is_sorted():
         runs = frame.select(pl.col(_KEY).rle()).unnest(_KEY)
-        out, offset = [], 0
+        out: list[tuple[tuple[object, ...], pl.DataFrame]] = []
+        offset = 0
         for length, value in runs.iter_rows():
             out.append(((value,), frame.slice(offset, length)))
             offset += length
         return out
-    return list(frame.group_by(keys, maintain_order=True))
+    return [(tuple(k), part) for k, part in frame.group_by(keys, maintain_order=True)]
 
 
 def _window_end(start: dt.datetime, window: str) -> dt.datetime:
