@@ -83,6 +83,23 @@ def placements(pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return below / (2 * len(neg)), 1.0 - above / (2 * len(pos))
 
 
+def sorted_placements(pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`placements` for sorted ``pos`` and ``neg``, with two binary searches instead
+    of four: for sorted samples, pos ≤ negⱼ exactly when #{neg < pos} ≤ j, so the counts of
+    positives below each negative are running sums of the positives' placements.
+
+    >>> v10, v01 = sorted_placements(np.array([0.35, 0.8]), np.array([0.1, 0.4]))
+    >>> v10.tolist(), v01.tolist()
+    ([0.5, 1.0], [1.0, 0.5])
+    """
+    m, n = len(pos), len(neg)
+    left = np.searchsorted(neg, pos, "left")  # #{neg < posᵢ}
+    right = np.searchsorted(neg, pos, "right")  # #{neg ≤ posᵢ}
+    pos_le = np.cumsum(np.bincount(left, minlength=n + 1))[:n]  # #{pos ≤ negⱼ}
+    pos_lt = np.cumsum(np.bincount(right, minlength=n + 1))[:n]  # #{pos < negⱼ}
+    return (left + right) / (2 * n), 1.0 - (pos_le + pos_lt) / (2 * m)
+
+
 def delong_auc(y: np.ndarray, score: np.ndarray, confidence: float) -> Estimate:
     """ROC AUC with DeLong's variance. ``y`` holds 0/1.
 
@@ -104,7 +121,7 @@ def delong_auc_sorted(pos: np.ndarray, neg: np.ndarray, confidence: float) -> Es
     m, n = len(pos), len(neg)
     if m == 0 or n == 0:
         return Estimate.undefined("only one class among the labels")
-    v10, v01 = placements(pos, neg)
+    v10, v01 = sorted_placements(pos, neg)
     auc = float(np.mean(v10))
     if m < 2 or n < 2:
         return Estimate(auc)

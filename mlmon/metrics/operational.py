@@ -59,13 +59,26 @@ def operational_metrics(
     return {name: out[name] for name in NAMES}
 
 
-def latency_quantile(values: np.ndarray, q: float, confidence: float) -> Estimate:
-    """The ``q`` quantile (numpy's linear interpolation, as polars and pandas use) with a
-    distribution-free interval; None bounds where the sample is too small for one."""
-    value = float(np.quantile(values, q))
-    result = stats.quantile_test(values, q=value, p=q)
-    ci = result.confidence_interval(confidence_level=confidence)
-    low, high = float(ci.low), float(ci.high)
-    if not (np.isfinite(low) and np.isfinite(high)):
+def latency_quantile(ordered: np.ndarray, q: float, confidence: float) -> Estimate:
+    """The ``q`` quantile of the sorted sample ``ordered`` (numpy's linear interpolation, as
+    polars and pandas use) with a distribution-free interval; no bounds where the sample is
+    too small for one.
+
+    The interval is the one ``scipy.stats.quantile_test(...).confidence_interval()`` gives
+    (Conover §3.2): with B ~ Binomial(n, q) and α = (1 - confidence) / 2, the order
+    statistics x₍ₗ₎ and x₍ₕ₎ (0-based) with l = F_B⁻¹(α) - 1 and h = S_B⁻¹(α). It is
+    computed here from the sorted sample because quantile_test also computes a p-value and
+    sorts the sample again, three times per window.
+
+    >>> e = latency_quantile(np.arange(1.0, 101.0), 0.5, 0.95)
+    >>> e.value, e.low, e.high
+    (50.5, 40.0, 61.0)
+    """
+    n = len(ordered)
+    value = float(np.quantile(ordered, q))
+    alpha = (1 - confidence) / 2
+    binomial = stats.binom(n, q)
+    low_index, high_index = int(binomial.ppf(alpha)) - 1, int(binomial.isf(alpha))
+    if low_index < 0 or high_index >= n:
         return Estimate(value)
-    return Estimate(value, low, high, "order-statistic")
+    return Estimate(value, float(ordered[low_index]), float(ordered[high_index]), "order-statistic")
