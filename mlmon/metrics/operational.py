@@ -65,8 +65,8 @@ def latency_quantile(ordered: np.ndarray, q: float, confidence: float) -> Estima
     too small for one.
 
     The interval is the one ``scipy.stats.quantile_test(...).confidence_interval()`` gives
-    (Conover §3.2): with B ~ Binomial(n, q) and α = (1 - confidence) / 2, the order
-    statistics x₍ₗ₎ and x₍ₕ₎ (0-based) with l = F_B⁻¹(α) - 1 and h = S_B⁻¹(α). It is
+    (Conover §3.2): with B ~ Binomial(n, q) and a = (1 - confidence) / 2, the order
+    statistics x₍ₗ₎ and x₍ₕ₎ (0-based) with l = F_B⁻¹(a) - 1 and h = S_B⁻¹(a). It is
     computed here from the sorted sample because quantile_test also computes a p-value and
     sorts the sample again, three times per window.
 
