@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_CONFIG := configs/example.yaml
 
-.PHONY: demo test lint bench-ingest sample-logs clean
+.PHONY: demo test lint bench-ingest bench-metrics sample-logs clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "mlmon needs Python 3.11+"'
@@ -42,6 +42,9 @@ sample-logs: $(STAMP)
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py
+
+bench-metrics: $(STAMP)
+	$(BIN)/python bench/metrics.py --setup-evidently --build-store
 
 clean:
 	rm -rf .demo .pytest_cache .mypy_cache .ruff_cache

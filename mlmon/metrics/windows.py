@@ -317,8 +317,8 @@ def _window_report(
             confidence,
         )
     elif config.model.classes is not None:
-        y = usable[_Y].to_numpy().astype(int)
-        pred = usable[_PRED].to_numpy().astype(int)
+        y = usable[_Y].to_numpy()
+        pred = usable[_PRED].to_numpy()
         score = usable[_SCORE].to_numpy() if _SCORE in usable.columns else None
         quality = binary_metrics(y, pred, score, confidence)
     else:

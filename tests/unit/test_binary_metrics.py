@@ -98,6 +98,14 @@ def test_ece_by_hand() -> None:
     assert expected_calibration_error(y, score).value == pytest.approx(expected, abs=1e-12)
 
 
+def test_ece_bins_include_their_lower_edge_and_the_last_includes_one() -> None:
+    # 0.1 opens bin [0.1, 0.2) (alone with its label 1); 0.9 and 1.0 share [0.9, 1.0]
+    y = np.array([1, 0, 1])
+    score = np.array([0.1, 0.9, 1.0])
+    expected = (abs(1 - 0.1) + abs(1 - 1.9)) / 3
+    assert expected_calibration_error(y, score).value == pytest.approx(expected, abs=1e-12)
+
+
 def test_95_percent_intervals_cover_the_true_value_about_95_percent_of_the_time() -> None:
     """Simulation: draw 400 windows of 400 rows from one known population; the truth is the
     metric on a very large sample of it. Coverage must be near 95% (the binomial noise of 400
