@@ -654,9 +654,14 @@ def main(argv: list[str] | None = None) -> int:
         for k in ks:
             runs = []
             mout: dict[str, Any] = {}
-            for _ in range(args.repeat):
+            for i in range(args.repeat):
                 run, mout = run_mlmon_metrics(k, args.timeout)
                 runs.append(run)
+                print(
+                    f"mlmon metrics {args.rows:>11,} rows K={k:<3} run {i + 1}: "
+                    f"{run.wall_s:7.2f} s {run.rss_mb:7,.0f} MB",
+                    flush=True,
+                )
             record(results, "mlmon", args.rows, k, runs, {"windows": mout["windows"]})
             if k == args.features:
                 results["cross_checks"][f"mlmon vs sklearn, {args.rows:,} rows"] = cross_check(

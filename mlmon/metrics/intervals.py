@@ -2,9 +2,10 @@
 
 Which interval for which metric, and why:
 
-- proportions (accuracy, precision, recall, …): the Wilson score interval (Wilson 1927), via
-  ``scipy.stats.binomtest(...).proportion_ci(method="wilson")``; it keeps its coverage near the
-  nominal level for small n and proportions near 0 or 1, where the normal interval does not.
+- proportions (accuracy, precision, recall, …): the Wilson score interval (Wilson 1927), as
+  ``scipy.stats.binomtest(...).proportion_ci(method="wilson")`` computes it (the tests check
+  they agree); it keeps its coverage near the nominal level for small n and proportions near
+  0 or 1, where the normal interval does not.
 - ROC AUC: DeLong et al. (1988) variance, computed with midranks (Sun & Xu 2014), normal
   interval clipped to [0, 1].
 - means of per-row losses (log loss, Brier, MAE, bias, MAPE): Student-t interval of the mean.
@@ -21,7 +22,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from mlmon.metrics.estimate import Estimate
 
@@ -29,9 +30,13 @@ BOOTSTRAP_SEED = 20261127
 """Fixed, so the same window always gets the same interval."""
 
 
+# These use scipy.special's distribution functions (the ones scipy.stats calls) rather than
+# scipy.stats itself: importing scipy.stats took 0.7 s, a fifth of a 10M-row metrics run.
+
+
 def z_value(confidence: float) -> float:
-    """The two-sided normal quantile for ``confidence`` (1.96 for 0.95)."""
-    return float(stats.norm.ppf(0.5 + confidence / 2))
+    """The two-sided normal quantile for ``confidence`` (1.96 for 0.95): Φ⁻¹(½ + c/2)."""
+    return float(special.ndtri(0.5 + confidence / 2))
 
 
 def wilson(k: int, n: int, confidence: float, empty: str) -> Estimate:
@@ -43,8 +48,11 @@ def wilson(k: int, n: int, confidence: float, empty: str) -> Estimate:
     """
     if n == 0:
         return Estimate.undefined(empty)
-    ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
-    return Estimate(k / n, float(ci.low), float(ci.high), "wilson")
+    # (k + z²/2) / (n + z²) ± z / (n + z²) · √(k(n - k)/n + z²/4)
+    z = z_value(confidence)
+    center = (k + z * z / 2) / (n + z * z)
+    half = z / (n + z * z) * math.sqrt(k * (n - k) / n + z * z / 4)
+    return Estimate(k / n, max(0.0, center - half), min(1.0, center + half), "wilson")
 
 
 def mean_t(values: np.ndarray, confidence: float, empty: str) -> Estimate:
@@ -61,7 +69,7 @@ def mean_t(values: np.ndarray, confidence: float, empty: str) -> Estimate:
     if n == 1:
         return Estimate(mean)
     se = float(np.std(values, ddof=1)) / math.sqrt(n)
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * se
+    half = float(special.stdtrit(n - 1, 0.5 + confidence / 2)) * se  # Student-t quantile
     return Estimate(mean, mean - half, mean + half, "t")
 
 

@@ -8,7 +8,7 @@ Statistics*, 3rd ed., §3.2); rates carry Wilson intervals.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from mlmon.metrics.estimate import Estimate
 from mlmon.metrics.intervals import wilson
@@ -77,8 +77,32 @@ def latency_quantile(ordered: np.ndarray, q: float, confidence: float) -> Estima
     n = len(ordered)
     value = float(np.quantile(ordered, q))
     alpha = (1 - confidence) / 2
-    binomial = stats.binom(n, q)
-    low_index, high_index = int(binomial.ppf(alpha)) - 1, int(binomial.isf(alpha))
+    low_index, high_index = _binomial_ppf(alpha, n, q) - 1, _binomial_isf(alpha, n, q)
     if low_index < 0 or high_index >= n:
         return Estimate(value)
     return Estimate(value, float(ordered[low_index]), float(ordered[high_index]), "order-statistic")
+
+
+def _binomial_ppf(a: float, n: int, p: float) -> int:
+    """The smallest k with P(B ≤ k) ≥ a for B ~ Binomial(n, p) (``scipy.stats.binom.ppf``),
+    from scipy.special's binomial CDF, starting at its continuous inverse."""
+    k = _start(special.bdtrik(a, n, p), n, p)
+    while k > 0 and special.bdtr(k - 1, n, p) >= a:
+        k -= 1
+    while k < n and special.bdtr(k, n, p) < a:
+        k += 1
+    return k
+
+
+def _binomial_isf(a: float, n: int, p: float) -> int:
+    """The smallest k with P(B > k) ≤ a (``scipy.stats.binom.isf``)."""
+    k = _start(special.bdtrik(1 - a, n, p), n, p)
+    while k > 0 and special.bdtrc(k - 1, n, p) <= a:
+        k -= 1
+    while k < n and special.bdtrc(k, n, p) > a:
+        k += 1
+    return k
+
+
+def _start(guess: float, n: int, p: float) -> int:
+    return int(np.ceil(guess)) if np.isfinite(guess) else round(n * p)

@@ -145,11 +145,16 @@ def _place(
         position[rows] = np.arange(len(rows), dtype=dtype)
         target = position[wanted]
     keep = target >= 0
+    everything = bool(keep.all())
     out = []
     for name in columns:
-        values = placed[name].filter(pl.Series(keep))
+        values = placed[name] if everything else placed[name].filter(pl.Series(keep))
         column = pl.repeat(None, frame.height, dtype=values.dtype, eager=True).alias(name)
-        out.append(column.scatter(target[keep], values) if len(values) else column)
+        out.append(
+            column.scatter(target if everything else target[keep], values)
+            if len(values)
+            else column
+        )
     return out
 
 

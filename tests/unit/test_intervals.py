@@ -1,5 +1,6 @@
-"""DeLong placements and the AUC interval against the midrank formulation (scipy's rankdata),
-on samples with and without ties."""
+"""Intervals against scipy.stats: DeLong placements and the AUC interval against the midrank
+formulation (rankdata), Wilson against binomtest, the normal, t and binomial quantiles, and
+the latency quantile interval against quantile_test."""
 
 from __future__ import annotations
 
@@ -11,8 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from mlmon.metrics.intervals import delong_auc, placements, sorted_placements, z_value
-from mlmon.metrics.operational import latency_quantile
+from mlmon.metrics.intervals import (
+    delong_auc,
+    mean_t,
+    placements,
+    sorted_placements,
+    wilson,
+    z_value,
+)
+from mlmon.metrics.operational import _binomial_isf, _binomial_ppf, latency_quantile
 
 scores = st.lists(st.integers(0, 6).map(lambda k: k / 6), min_size=1, max_size=40)
 
@@ -61,3 +69,29 @@ def test_latency_interval_equals_scipy_quantile_test(n: int, q: float) -> None:
         assert (got.low, got.high) == (ci.low, ci.high)
     else:
         assert (got.low, got.high) == (None, None)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 50, 1000, 333_333])
+@pytest.mark.parametrize("confidence", [0.8, 0.95, 0.99])
+def test_wilson_equals_scipy_binomtest(n: int, confidence: float) -> None:
+    for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
+        got = wilson(k, n, confidence, "none")
+        ci = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+        assert (got.low, got.high) == pytest.approx((ci.low, ci.high), abs=1e-12), (k, n)
+
+
+def test_normal_and_t_quantiles_equal_scipy_stats() -> None:
+    for c in (0.5, 0.9, 0.95, 0.999):
+        assert z_value(c) == pytest.approx(stats.norm.ppf(0.5 + c / 2), rel=1e-14)
+        values = np.array([1.0, 4.0, 2.0, 8.0])
+        e = mean_t(values, c, "none")
+        half = stats.t.ppf(0.5 + c / 2, 3) * values.std(ddof=1) / 2
+        assert (e.low, e.high) == pytest.approx((3.75 - half, 3.75 + half), rel=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 99, 100, 101, 1000, 12_345, 333_333])
+@pytest.mark.parametrize("p", [0.5, 0.95, 0.99])
+def test_binomial_quantiles_equal_scipy_stats(n: int, p: float) -> None:
+    for a in (0.0005, 0.005, 0.025, 0.05, 0.25):
+        assert _binomial_ppf(a, n, p) == stats.binom(n, p).ppf(a), (a, n, p)
+        assert _binomial_isf(a, n, p) == stats.binom(n, p).isf(a), (a, n, p)

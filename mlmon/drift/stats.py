@@ -1,0 +1,219 @@
+"""Drift statistics: one short function each, over binned counts or raw samples. Pure.
+
+Each statistic returns a :class:`Stat` (value, and a p-value for tests). Whether a higher
+value means drift, and the value that means "no change", is declared once in
+:data:`STATISTICS`; the rule in :mod:`mlmon.drift.rules` applies thresholds.
+
+Binned statistics (PSI, Jensen-Shannon, Hellinger, L∞, total variation, chi-squared) are
+*defined* on the reference's bins: numerical columns use quantile bins computed from the
+reference alone, categorical columns their categories. The rest need the values:
+
+- ``ks``: exact from raw values (``scipy.stats.ks_2samp``) when both samples were kept whole;
+  otherwise from the empirical CDFs at the bin edges, D_b = maxₖ |F_ref(eₖ) - F_cur(eₖ)|, which
+  bounds the true statistic: D_b ≤ D ≤ D_b + maxₖ max(pₖ, qₖ) (the largest bin mass, about
+  1/bins for quantile bins), with the asymptotic p-value of ``scipy.stats.kstwo`` at
+  n_eff = n·m / (n + m), as ``ks_2samp(method="asymp")`` computes it;
+- ``wasserstein``: W₁ / σ_ref (Evidently's normalisation), from ``scipy.stats.wasserstein_distance``
+  on the raw values, or on the values kept (a seeded uniform sample) when a sample was larger;
+- ``anderson`` and ``cramervonmises``: ``scipy.stats.anderson_ksamp`` / ``cramervonmises_2samp``
+  on the values kept (exact at small n; on the samples otherwise, which makes their p-values
+  those of the sample size, i.e. conservative). ``anderson_ksamp`` caps p-values to
+  [0.001, 0.25].
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy import stats
+from scipy.spatial import distance
+
+Kind = Literal["numerical", "categorical"]
+
+PSI_EPSILON = 1e-4
+"""Bin shares of 0 are replaced by this in PSI (whose log ratio is otherwise infinite)."""
+
+
+@dataclass(frozen=True)
+class Stat:
+    """A statistic's value, and its p-value when it is a test."""
+
+    value: float
+    p_value: float | None = None
+
+
+@dataclass(frozen=True)
+class Definition:
+    """What a statistic is: a test (has a p-value) or a distance, which column kinds it
+    applies to, and its default threshold when used as the effect size."""
+
+    kinds: tuple[Kind, ...]
+    test: bool
+    default_threshold: float | None
+    higher_is_drift: bool = True
+    no_change: float = 0.0
+
+
+STATISTICS: dict[str, Definition] = {
+    "ks": Definition(("numerical",), test=True, default_threshold=0.1),
+    "wasserstein": Definition(("numerical",), test=False, default_threshold=0.1),
+    "anderson": Definition(("numerical",), test=True, default_threshold=None),
+    "cramervonmises": Definition(("numerical",), test=True, default_threshold=None),
+    "chisquare": Definition(("categorical",), test=True, default_threshold=None),
+    "psi": Definition(("numerical", "categorical"), test=False, default_threshold=0.2),
+    "jensenshannon": Definition(("numerical", "categorical"), test=False, default_threshold=0.1),
+    "hellinger": Definition(("numerical", "categorical"), test=False, default_threshold=0.1),
+    "linf": Definition(("categorical",), test=False, default_threshold=0.1),
+    "tvd": Definition(("categorical",), test=False, default_threshold=0.1),
+}
+"""Every statistic by name. ``anderson`` statistics are standardized (no fixed no-change
+value); every other statistic is 0 for identical distributions."""
+
+
+def shares(counts: np.ndarray) -> np.ndarray:
+    """Counts as shares of their total (zeros when the total is 0)."""
+    total = counts.sum()
+    return counts / total if total else np.zeros(len(counts))
+
+
+def psi(ref: np.ndarray, cur: np.ndarray) -> Stat:
+    """Population stability index: PSI = Σ (qᵢ - pᵢ) · ln(qᵢ / pᵢ) over the bins, with bin
+    shares of 0 replaced by ``PSI_EPSILON`` (Siddiqi 2006, *Credit Risk Scorecards*).
+
+    >>> round(psi(np.array([50, 50]), np.array([25, 75])).value, 4)  # .25·ln 1.5 + .25·ln 2
+    0.2747
+    """
+    p = np.maximum(shares(ref), PSI_EPSILON)
+    q = np.maximum(shares(cur), PSI_EPSILON)
+    return Stat(float(np.sum((q - p) * np.log(q / p))))
+
+
+def jensen_shannon(ref: np.ndarray, cur: np.ndarray, base: float = 2.0) -> Stat:
+    """Jensen-Shannon *distance*: √JSD with JSD = ½ KL(p‖m) + ½ KL(q‖m), m = (p + q) / 2, logs
+    in ``base`` (2: the distance lies in [0, 1]; e: in [0, √ln 2]); Lin (1991). Computed with
+    ``scipy.spatial.distance.jensenshannon``.
+
+    >>> jensen_shannon(np.array([1, 0]), np.array([0, 1])).value  # disjoint, base 2
+    1.0
+    """
+    return Stat(float(distance.jensenshannon(shares(ref), shares(cur), base=base)))
+
+
+def hellinger(ref: np.ndarray, cur: np.ndarray) -> Stat:
+    """Hellinger distance H = √(1 - Σ √(pᵢ qᵢ)), in [0, 1] (Hellinger 1909).
+
+    >>> round(hellinger(np.array([50, 50]), np.array([25, 75])).value, 4)
+    0.1782
+    """
+    bc = float(np.sum(np.sqrt(shares(ref) * shares(cur))))
+    return Stat(math.sqrt(max(0.0, 1.0 - bc)))
+
+
+def linf(ref: np.ndarray, cur: np.ndarray) -> Stat:
+    """L∞ distance: the largest change in any category's share, maxᵢ |pᵢ - qᵢ|.
+
+    >>> linf(np.array([50, 50]), np.array([25, 75])).value
+    0.25
+    """
+    return Stat(float(np.max(np.abs(shares(ref) - shares(cur)))))
+
+
+def tvd(ref: np.ndarray, cur: np.ndarray) -> Stat:
+    """Total variation distance ½ Σ |pᵢ - qᵢ|: the share of rows that would have to change
+    category.
+
+    >>> tvd(np.array([50, 50, 0]), np.array([25, 50, 25])).value
+    0.25
+    """
+    return Stat(0.5 * float(np.sum(np.abs(shares(ref) - shares(cur)))))
+
+
+def chi_square(ref: np.ndarray, cur: np.ndarray) -> Stat:
+    """Chi-squared test of homogeneity on the 2×k table of counts (reference, current),
+    ``scipy.stats.chi2_contingency`` without continuity correction; categories empty in both
+    are dropped. Unlike a goodness-of-fit test against the reference shares, it treats the
+    reference as a sample too, so its false-alarm rate stays at α however many categories.
+
+    >>> s = chi_square(np.array([30, 70]), np.array([30, 70]))
+    >>> s.value, s.p_value
+    (0.0, 1.0)
+    """
+    table = np.vstack([ref, cur]).astype(float)
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2:
+        return Stat(0.0, 1.0)
+    result = stats.chi2_contingency(table, correction=False)
+    return Stat(float(result.statistic), float(result.pvalue))
+
+
+def ks_raw(ref: np.ndarray, cur: np.ndarray) -> Stat:
+    """Two-sample Kolmogorov-Smirnov D = supₓ |F_ref(x) - F_cur(x)|, ``scipy.stats.ks_2samp``
+    (exact p-value for small samples)."""
+    result = stats.ks_2samp(ref, cur)
+    return Stat(float(result.statistic), float(result.pvalue))
+
+
+def ks_binned(ref_cdf: np.ndarray, cur_cdf: np.ndarray, n_ref: int, n_cur: int) -> Stat:
+    """KS from the two empirical CDFs at the same bin edges (see the module docstring for the
+    bound), with the asymptotic two-sided p-value ``scipy.stats.kstwo.sf(D, round(n_eff))``.
+
+    >>> s = ks_binned(np.array([0.5, 1.0]), np.array([0.3, 1.0]), 1000, 1000)
+    >>> s.value, s.p_value < 1e-15
+    (0.2, True)
+    """
+    d = float(np.max(np.abs(ref_cdf - cur_cdf))) if len(ref_cdf) else 0.0
+    n_eff = n_ref * n_cur / (n_ref + n_cur)
+    return Stat(d, float(stats.kstwo.sf(d, max(1, round(n_eff)))))
+
+
+def wasserstein(ref: np.ndarray, cur: np.ndarray, ref_std: float) -> Stat:
+    """W₁(ref, cur) / σ_ref (``scipy.stats.wasserstein_distance``); for a constant reference
+    (σ_ref = 0) the statistic is 0 when nothing moved and infinite otherwise.
+
+    >>> wasserstein(np.array([0.0, 2.0]), np.array([1.0, 3.0]), 1.0).value
+    1.0
+    """
+    w = float(stats.wasserstein_distance(ref, cur))
+    if ref_std > 0:
+        return Stat(w / ref_std)
+    return Stat(0.0 if w == 0 else math.inf)
+
+
+def anderson(ref: np.ndarray, cur: np.ndarray) -> Stat:
+    """k-sample Anderson-Darling (Scholz & Stephens 1987), ``scipy.stats.anderson_ksamp``;
+    its p-value is capped to [0.001, 0.25]."""
+    with warnings.catch_warnings():
+        # scipy warns when it caps the p-value; the cap is documented above
+        warnings.simplefilter("ignore", UserWarning)
+        result = stats.anderson_ksamp([ref, cur])
+    return Stat(float(result.statistic), float(result.pvalue))
+
+
+def cramer_von_mises(ref: np.ndarray, cur: np.ndarray) -> Stat:
+    """Two-sample Cramér-von Mises (Anderson 1962), ``scipy.stats.cramervonmises_2samp``."""
+    result = stats.cramervonmises_2samp(ref, cur)
+    return Stat(float(result.statistic), float(result.pvalue))
+
+
+def two_proportions(k_ref: int, n_ref: int, k_cur: int, n_cur: int) -> Stat:
+    """Change in a share (of nulls, say): the value is q - p (current minus reference) and
+    the p-value that of the chi-squared test of homogeneity on the 2×2 table (Fisher's exact
+    test when an expected count is below 5).
+
+    >>> s = two_proportions(10, 100, 10, 100)
+    >>> s.value, s.p_value
+    (0.0, 1.0)
+    """
+    table = np.array([[k_ref, n_ref - k_ref], [k_cur, n_cur - k_cur]], dtype=float)
+    p = k_ref / n_ref if n_ref else 0.0
+    q = k_cur / n_cur if n_cur else 0.0
+    if table.sum(axis=0).min() == 0:
+        return Stat(q - p, 1.0)
+    expected = stats.contingency.expected_freq(table)
+    if expected.min() < 5:
+        return Stat(q - p, float(stats.fisher_exact(table).pvalue))
+    return Stat(q - p, float(stats.chi2_contingency(table, correction=False).pvalue))
