@@ -1,5 +1,6 @@
 """Configuration: ``mlmon.yaml`` as typed, frozen objects."""
 
+from mlmon.config.base import parse_duration
 from mlmon.config.loader import config_path, load_config, parse_config
 from mlmon.config.model import (
     Config,
@@ -7,7 +8,6 @@ from mlmon.config.model import (
     ModelSection,
     SchemaSection,
     StoreSection,
-    parse_duration,
 )
 
 __all__ = [

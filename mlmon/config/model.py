@@ -7,84 +7,23 @@ will add (metrics, drift, retrain, promote, alerts) appear here when they are im
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
+
+from mlmon.config.base import (
+    ColumnName,
+    Duration,
+    Name,
+    Section,
+    TimeRange,
+)
+from mlmon.config.drift import DriftSection
 
 Task = Literal["binary_classification", "multiclass_classification", "regression"]
 ClassLabel = int | str
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds in a duration given as a number of seconds or a string like ``90s``, ``12h``, ``7d``.
-
-    >>> parse_duration("12h"), parse_duration(30), parse_duration("1.5m")
-    (43200.0, 30.0, 90.0)
-    """
-    if isinstance(value, bool):
-        raise PydanticCustomError("duration", "expected a duration such as 30s, 5m, 12h, 7d")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (m := _DURATION.match(value)):
-        seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2) or "s"]
-    else:
-        raise PydanticCustomError(
-            "duration",
-            "expected a duration such as 30s, 5m, 12h, 7d (got {value})",
-            {"value": repr(value)},
-        )
-    if seconds < 0:
-        raise PydanticCustomError("duration", "a duration cannot be negative")
-    return seconds
-
-
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-
-
-def _check_name(value: Any) -> Any:
-    if isinstance(value, str) and not _NAME.match(value):
-        raise PydanticCustomError(
-            "name",
-            "{value} is not a valid name: use letters, digits, '.', '_' and '-' "
-            "(no path separators), starting with a letter or digit",
-            {"value": repr(value)},
-        )
-    return value
-
-
-Name = Annotated[str, BeforeValidator(_check_name)]
-ColumnName = Annotated[str, Field(min_length=1)]
-
-
-class Section(BaseModel):
-    """A config section: frozen, and strict about unknown keys (named with the allowed ones)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _reject_unknown_keys(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            allowed = {
-                f.alias or name for name, f in cls.model_fields.items() if f.exclude is not True
-            }
-            for key in data:
-                if key not in allowed:
-                    raise PydanticCustomError(
-                        "unknown_key",
-                        "unknown key; allowed keys here: {allowed}",
-                        {"key": str(key), "allowed": ", ".join(sorted(allowed))},
-                    )
-        return data
-
 
 class ModelSection(Section):
     """``model``: what is being monitored."""
@@ -199,39 +138,6 @@ class ThresholdSection(Section):
         return self
 
 
-def _to_instant(value: Any) -> dt.datetime:
-    """A YAML date, datetime or ISO-8601 text as an aware UTC datetime (naive means UTC)."""
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise PydanticCustomError(
-                "instant", "{value} is not an ISO-8601 date or date-time", {"value": repr(value)}
-            ) from None
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
-    raise PydanticCustomError("instant", "expected a date such as 2026-10-01")
-
-
-Instant = Annotated[dt.datetime, BeforeValidator(_to_instant)]
-
-
-class BaselineSection(Section):
-    """``metrics.baseline``: the reference window ``[since, until)`` that ``max_drop``
-    compares against."""
-
-    since: Instant
-    until: Instant
-
-    @model_validator(mode="after")
-    def _ordered(self) -> BaselineSection:
-        if self.since >= self.until:
-            raise PydanticCustomError("instant", "since must be before until")
-        return self
-
-
 class MetricsSection(Section):
     """``metrics``: how ``mlmon metrics`` windows, estimates and judges."""
 
@@ -241,7 +147,7 @@ class MetricsSection(Section):
     """Binary: the score at or above which a row counts as a positive prediction, when the
     logs have a score but no prediction column."""
     confidence: float = Field(default=0.95, gt=0, lt=1)
-    baseline: BaselineSection | None = None
+    baseline: TimeRange | None = None
     thresholds: dict[str, ThresholdSection] = Field(default_factory=dict)
 
 
@@ -252,6 +158,7 @@ class Config(Section):
     schema_: SchemaSection = Field(alias="schema")
     store: StoreSection
     metrics: MetricsSection = MetricsSection()
+    drift: DriftSection = DriftSection()
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")

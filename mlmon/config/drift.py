@@ -1,0 +1,125 @@
+"""The ``drift`` section: how ``mlmon drift`` profiles, compares and decides."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from mlmon.config.base import Section, TimeRange
+
+NUMERICAL_METHODS = (
+    "auto",
+    "ks",
+    "wasserstein",
+    "psi",
+    "jensenshannon",
+    "hellinger",
+    "anderson",
+    "cramervonmises",
+)
+CATEGORICAL_METHODS = ("auto", "chisquare", "psi", "jensenshannon", "hellinger", "linf", "tvd")
+
+NumericalMethod = Literal[
+    "auto", "ks", "wasserstein", "psi", "jensenshannon", "hellinger", "anderson", "cramervonmises"
+]
+CategoricalMethod = Literal["auto", "chisquare", "psi", "jensenshannon", "hellinger", "linf", "tvd"]
+
+
+class NumericalRule(Section):
+    """``drift.numerical`` / ``drift.columns.<numerical column>``."""
+
+    method: NumericalMethod = "auto"
+    threshold: float | None = Field(default=None, ge=0)
+    """For the effect size (``auto``: normalised Wasserstein); default per statistic."""
+
+
+class CategoricalRule(Section):
+    """``drift.categorical`` / ``drift.columns.<categorical column>``."""
+
+    method: CategoricalMethod = "auto"
+    threshold: float | None = Field(default=None, ge=0)
+    """For the effect size (``auto``: Jensen-Shannon distance); default per statistic."""
+
+
+class ColumnRule(Section):
+    """``drift.columns.<column>``: a method and/or threshold for one column (its kind decides
+    which methods apply; checked against the schema when the config loads)."""
+
+    method: str | None = None
+    threshold: float | None = Field(default=None, ge=0)
+
+
+class SignalSection(Section):
+    """``drift.missing`` / ``drift.new_categories``: a share that may change by at most
+    ``threshold`` (absolute) before it is drift."""
+
+    threshold: float = Field(default=0.05, gt=0, le=1)
+    enabled: bool = True
+
+
+class MultivariateSection(Section):
+    """``drift.multivariate``: the domain classifier."""
+
+    enabled: bool = True
+    sample_rows: int = Field(default=5000, ge=50)
+    """Rows drawn from each of reference and current (seeded)."""
+    auc_threshold: float = Field(default=0.55, gt=0.5, lt=1)
+    folds: int = Field(default=5, ge=2, le=20)
+
+
+class PredictionSection(Section):
+    """``drift.prediction``: prediction and confidence drift."""
+
+    enabled: bool = True
+    low_confidence: float = Field(default=0.6, gt=0, lt=1)
+    """A prediction whose top-class probability is below this counts as low-confidence."""
+
+
+class DriftSection(Section):
+    """``drift``: reference, current window, the decision rule and its parts."""
+
+    window: Literal["1h", "1d", "1w"] | None = "1d"
+    """The current data by default: the last ``window`` up to ``--until``."""
+    reference: TimeRange | None = None
+    """A window of the store to compare against (or pass ``--reference FILE``)."""
+    min_rows: int = Field(default=30, ge=1)
+    """Fewer non-missing values than this in the current (or reference) data: no verdict."""
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    correction: Literal["bh", "bonferroni", "none"] = "bh"
+    significance: bool = True
+    """Require the (corrected) test to reject 'no change'."""
+    effect: bool = True
+    """Require the effect size to reach its threshold."""
+    bins: int = Field(default=100, ge=2, le=10_000)
+    max_categories: int = Field(default=10_000, ge=1)
+    sample_rows: int = Field(default=20_000, ge=100)
+    """Values kept per numerical column for statistics that need them (KS, Wasserstein,
+    Anderson-Darling, Cramér-von Mises): all of them up to this many, a seeded sample above."""
+    js_base: float = Field(default=2.0, gt=1)
+    dataset_share: float = Field(default=0.5, gt=0, le=1)
+    numerical: NumericalRule = NumericalRule()
+    categorical: CategoricalRule = CategoricalRule()
+    columns: dict[str, ColumnRule] = Field(default_factory=dict)
+    missing: SignalSection = SignalSection()
+    new_categories: SignalSection = SignalSection()
+    prediction: PredictionSection = PredictionSection()
+    multivariate: MultivariateSection = MultivariateSection()
+
+    @model_validator(mode="after")
+    def _column_methods_exist(self) -> DriftSection:
+        for name, rule in self.columns.items():
+            if rule.method is not None and rule.method not in (
+                set(NUMERICAL_METHODS) | set(CATEGORICAL_METHODS)
+            ):
+                raise PydanticCustomError(
+                    "method",
+                    "drift.columns.{name}.method: unknown method {method}; choose from: {valid}",
+                    {
+                        "name": name,
+                        "method": repr(rule.method),
+                        "valid": ", ".join(dict.fromkeys(NUMERICAL_METHODS + CATEGORICAL_METHODS)),
+                    },
+                )
+        return self

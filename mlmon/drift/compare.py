@@ -1,0 +1,261 @@
+"""Compare one column's current profile with its reference profile. Pure.
+
+Each comparison yields the signals a column can drift on, before any decision:
+
+- ``distribution``: a test (p-value) and an effect size (distance) of the change in the
+  distribution of the values (finite values for numerical columns; non-null for categorical);
+- ``missing``: the change in the share of rows without a usable value (null, NaN or ±inf),
+  with a two-proportion test;
+- ``new_categories`` (categorical): the share of current rows in categories the reference
+  never had (no test: any such row is real; the threshold decides).
+
+Which test and which effect size, by ``method``:
+
+============== ====================== ==========================
+method         test (p-value)         effect size (thresholded)
+============== ====================== ==========================
+auto (num.)    ks                     wasserstein (W₁ / σ_ref)
+auto (cat.)    chisquare              jensenshannon
+ks             ks                     ks (D)
+anderson, cvm  anderson / cvm         wasserstein
+chisquare      chisquare              jensenshannon
+a distance     ks / chisquare         that distance
+============== ====================== ==========================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mlmon.drift import stats as st
+from mlmon.drift.profile import CategoricalProfile, ColumnProfile, NumericalProfile
+
+OTHER = "(other)"
+"""The pooled bin of a categorical column: categories beyond the reference's kept ones."""
+
+
+@dataclass
+class Signal:
+    """One way a column can drift: a test's p-value (None when there is no test) and an effect
+    (None when it cannot be computed), to be judged against ``threshold``."""
+
+    name: str
+    test: str | None
+    test_statistic: float | None
+    p_value: float | None
+    effect: str
+    value: float | None
+    threshold: float
+    p_value_adjusted: float | None = None
+    fired: bool = False
+
+
+@dataclass
+class Comparison:
+    """A column's signals, or why it has none (``status`` skipped / insufficient_data)."""
+
+    column: str
+    kind: str
+    method: str
+    status: str
+    reason: str | None
+    n_reference: int
+    n_current: int
+    null_share_reference: float | None
+    null_share_current: float | None
+    new_category_share: float | None
+    signals: list[Signal]
+    reference_distribution: dict[str, list[float] | list[str]] | None = None
+    current_distribution: dict[str, list[float] | list[str]] | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a comparison needs from the config, resolved for one column."""
+
+    method: str
+    threshold: float | None
+    min_rows: int
+    js_base: float
+    missing_threshold: float | None
+    new_category_threshold: float | None
+
+
+def compare(column: str, ref: ColumnProfile, cur: ColumnProfile, s: Settings) -> Comparison:
+    """The signals of one column (same kind in both profiles; see the module docstring)."""
+    if isinstance(ref, NumericalProfile) and isinstance(cur, NumericalProfile):
+        return _numerical(column, ref, cur, s)
+    if isinstance(ref, CategoricalProfile) and isinstance(cur, CategoricalProfile):
+        return _categorical(column, ref, cur, s)
+    return _skipped(column, ref.kind, s, ref, cur, "the column's kind differs between profiles")
+
+
+def _missing_signal(ref: ColumnProfile, cur: ColumnProfile, s: Settings) -> list[Signal]:
+    if s.missing_threshold is None or min(ref.rows, cur.rows) < s.min_rows:
+        return []
+    stat = st.two_proportions(ref.missing, ref.rows, cur.missing, cur.rows)
+    return [
+        Signal(
+            "missing",
+            "two_proportions",
+            None,
+            stat.p_value,
+            "missing_share_change",
+            stat.value,
+            s.missing_threshold,
+        )
+    ]
+
+
+def _numerical(
+    column: str, ref: NumericalProfile, cur: NumericalProfile, s: Settings
+) -> Comparison:
+    method = "auto" if s.method == "auto" else s.method
+    base = _base(column, "numerical", method, ref, cur)
+    signals = _missing_signal(ref, cur, s)
+    base.signals = signals
+    if ref.count == 0 or cur.count == 0:
+        which = "reference" if ref.count == 0 else "current data"
+        base.status, base.reason = "skipped", f"no finite values in the {which}"
+        return base
+    if min(ref.count, cur.count) < s.min_rows:
+        base.status = "insufficient_data"
+        base.reason = f"{min(ref.count, cur.count)} values < drift.min_rows ({s.min_rows})"
+        return base
+    ref_sample, cur_sample = np.asarray(ref.sample), np.asarray(cur.sample)
+    ref_counts, cur_counts = np.asarray(ref.counts), np.asarray(cur.counts)
+    test_name = method if method in ("ks", "anderson", "cramervonmises") else "ks"
+    if test_name == "ks":
+        if ref.sample_complete and cur.sample_complete:
+            test = st.ks_raw(ref_sample, cur_sample)
+        else:
+            ref_cdf = np.cumsum(st.shares(ref_counts))[:-1]
+            cur_cdf = np.cumsum(st.shares(cur_counts))[:-1]
+            test = st.ks_binned(ref_cdf, cur_cdf, ref.count, cur.count)
+    elif test_name == "anderson":
+        test = st.anderson(ref_sample, cur_sample)
+    else:
+        test = st.cramer_von_mises(ref_sample, cur_sample)
+    effect_name = (
+        method
+        if method in ("ks", "wasserstein", "psi", "jensenshannon", "hellinger")
+        else "wasserstein"
+    )
+    if effect_name == "ks":
+        effect = test.value
+    elif effect_name == "wasserstein":
+        effect = st.wasserstein(ref_sample, cur_sample, ref.std).value
+    else:
+        effect = _binned(effect_name, ref_counts, cur_counts, s.js_base)
+    threshold = _threshold(effect_name, s.threshold)
+    signals.insert(
+        0,
+        Signal("distribution", test_name, test.value, test.p_value, effect_name, effect, threshold),
+    )
+    base.status = "ok"
+    edges = [float(e) for e in ref.edges]
+    base.reference_distribution = {"edges": edges, "shares": st.shares(ref_counts).tolist()}
+    base.current_distribution = {"edges": edges, "shares": st.shares(cur_counts).tolist()}
+    return base
+
+
+def _categorical(
+    column: str, ref: CategoricalProfile, cur: CategoricalProfile, s: Settings
+) -> Comparison:
+    method = s.method
+    base = _base(column, "categorical", method, ref, cur)
+    signals = _missing_signal(ref, cur, s)
+    base.signals = signals
+    n_ref, n_cur = ref.rows - ref.nulls, cur.rows - cur.nulls
+    if n_ref == 0 or n_cur == 0:
+        which = "reference" if n_ref == 0 else "current data"
+        base.status, base.reason = "skipped", f"no values in the {which}"
+        return base
+    if min(n_ref, n_cur) < s.min_rows:
+        base.status = "insufficient_data"
+        base.reason = f"{min(n_ref, n_cur)} values < drift.min_rows ({s.min_rows})"
+        return base
+    names = list(ref.counts)
+    ref_counts = np.array([*ref.counts.values(), ref.other], dtype=float)
+    known = [cur.counts.get(k, 0) for k in names]
+    cur_counts = np.array([*known, n_cur - sum(known)], dtype=float)
+    if ref.other == 0 and cur.other == 0:
+        new = sum(v for k, v in cur.counts.items() if k not in ref.counts)
+        base.new_category_share = new / n_cur
+    # else unknown: a profile pooled categories beyond drift.max_categories
+    test = st.chi_square(ref_counts, cur_counts)
+    effect_name = (
+        method
+        if method in ("psi", "jensenshannon", "hellinger", "linf", "tvd")
+        else "jensenshannon"
+    )
+    effect = _binned(effect_name, ref_counts, cur_counts, s.js_base)
+    threshold = _threshold(effect_name, s.threshold)
+    signals.insert(
+        0,
+        Signal(
+            "distribution", "chisquare", test.value, test.p_value, effect_name, effect, threshold
+        ),
+    )
+    if s.new_category_threshold is not None and base.new_category_share is not None:
+        signals.append(
+            Signal(
+                "new_categories",
+                None,
+                None,
+                None,
+                "new_category_share",
+                base.new_category_share,
+                s.new_category_threshold,
+            )
+        )
+    base.status = "ok"
+    labels = [*names, OTHER]
+    base.reference_distribution = {"categories": labels, "shares": st.shares(ref_counts).tolist()}
+    base.current_distribution = {"categories": labels, "shares": st.shares(cur_counts).tolist()}
+    return base
+
+
+def _binned(name: str, ref: np.ndarray, cur: np.ndarray, js_base: float) -> float:
+    if name == "jensenshannon":
+        return st.jensen_shannon(ref, cur, js_base).value
+    function = {"psi": st.psi, "hellinger": st.hellinger, "linf": st.linf, "tvd": st.tvd}[name]
+    return function(ref, cur).value
+
+
+def _threshold(effect: str, configured: float | None) -> float:
+    if configured is not None:
+        return configured
+    default = st.STATISTICS[effect].default_threshold
+    assert default is not None, f"{effect} is an effect size with a default threshold"
+    return default
+
+
+def _base(
+    column: str, kind: str, method: str, ref: ColumnProfile, cur: ColumnProfile
+) -> Comparison:
+    n_ref = ref.count if isinstance(ref, NumericalProfile) else ref.rows - ref.nulls
+    n_cur = cur.count if isinstance(cur, NumericalProfile) else cur.rows - cur.nulls
+    return Comparison(
+        column=column,
+        kind=kind,
+        method=method,
+        status="ok",
+        reason=None,
+        n_reference=n_ref,
+        n_current=n_cur,
+        null_share_reference=ref.missing / ref.rows if ref.rows else None,
+        null_share_current=cur.missing / cur.rows if cur.rows else None,
+        new_category_share=None,
+        signals=[],
+    )
+
+
+def _skipped(
+    column: str, kind: str, s: Settings, ref: ColumnProfile, cur: ColumnProfile, reason: str
+) -> Comparison:
+    out = _base(column, kind, s.method, ref, cur)
+    out.status, out.reason = "skipped", reason
+    return out

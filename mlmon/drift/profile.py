@@ -1,0 +1,275 @@
+"""Column profiles: what drift statistics need of a dataset, in one pass, mergeable.
+
+A numerical column's profile holds its row, null (null or NaN) and infinite counts, the
+count, mean, M₂ (sum of squared deviations), min and max of its finite values, counts in bins
+whose edges come from the *reference* (quantiles of the reference's values, so they never move
+with the current data and a reference profile can be cached), and the values themselves: all
+of them up to ``sample_rows``, a seeded uniform sample above. A categorical column's profile
+holds its row and null counts and counts per category (the ``max_categories`` most frequent;
+the rest pooled in ``other``).
+
+Profiles of disjoint parts of a dataset merge into the profile of the whole (counts add;
+moments combine by Chan, Golub & LeVeque's parallel formula; samples are merged and thinned
+with the same seed), which is what lets profiling run per partition later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+SAMPLE_SEED = 20261127
+PROFILE_FORMAT = 1
+
+
+@dataclass
+class NumericalProfile:
+    """One numerical column (see the module docstring)."""
+
+    rows: int
+    nulls: int
+    infinite: int
+    count: int
+    mean: float
+    m2: float
+    minimum: float | None
+    maximum: float | None
+    edges: list[float]
+    counts: list[int]
+    sample: list[float]
+    sample_complete: bool
+    kind: str = field(default="numerical", init=False)
+
+    @property
+    def std(self) -> float:
+        """Population standard deviation of the finite values (0 for fewer than 2)."""
+        return math.sqrt(self.m2 / self.count) if self.count > 1 else 0.0
+
+    @property
+    def missing(self) -> int:
+        """Rows without a usable value: null, NaN or ±inf."""
+        return self.nulls + self.infinite
+
+    def merge(self, other: NumericalProfile, sample_rows: int) -> NumericalProfile:
+        """The profile of both parts (same edges required)."""
+        if self.edges != other.edges:
+            raise ValueError("profiles with different bin edges cannot be merged")
+        n = self.count + other.count
+        delta = other.mean - self.mean
+        mean = self.mean + delta * other.count / n if n else 0.0
+        m2 = self.m2 + other.m2 + delta * delta * self.count * other.count / n if n else 0.0
+        sample = np.sort(np.concatenate([self.sample, other.sample]))
+        complete = self.sample_complete and other.sample_complete and len(sample) <= sample_rows
+        if len(sample) > sample_rows:
+            sample = np.sort(np.random.default_rng(SAMPLE_SEED).choice(sample, sample_rows, False))
+        return NumericalProfile(
+            rows=self.rows + other.rows,
+            nulls=self.nulls + other.nulls,
+            infinite=self.infinite + other.infinite,
+            count=n,
+            mean=mean,
+            m2=m2,
+            minimum=_extreme(min, self.minimum, other.minimum),
+            maximum=_extreme(max, self.maximum, other.maximum),
+            edges=list(self.edges),
+            counts=[a + b for a, b in zip(self.counts, other.counts, strict=True)],
+            sample=sample.tolist(),
+            sample_complete=complete,
+        )
+
+
+@dataclass
+class CategoricalProfile:
+    """One categorical column (see the module docstring)."""
+
+    rows: int
+    nulls: int
+    counts: dict[str, int]
+    other: int
+    kind: str = field(default="categorical", init=False)
+
+    @property
+    def missing(self) -> int:
+        return self.nulls
+
+    def merge(self, other: CategoricalProfile, max_categories: int) -> CategoricalProfile:
+        counts = dict(self.counts)
+        for k, v in other.counts.items():
+            counts[k] = counts.get(k, 0) + v
+        kept = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:max_categories])
+        pooled = sum(counts.values()) - sum(kept.values())
+        return CategoricalProfile(
+            rows=self.rows + other.rows,
+            nulls=self.nulls + other.nulls,
+            counts=kept,
+            other=self.other + other.other + pooled,
+        )
+
+
+ColumnProfile = NumericalProfile | CategoricalProfile
+
+
+@dataclass
+class Profile:
+    """Every profiled column of one dataset (reference or current)."""
+
+    rows: int
+    columns: dict[str, ColumnProfile]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": PROFILE_FORMAT,
+            "rows": self.rows,
+            "columns": {name: asdict(p) for name, p in self.columns.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Profile:
+        if data.get("format") != PROFILE_FORMAT:
+            raise ValueError(f"profile format {data.get('format')!r}, expected {PROFILE_FORMAT}")
+        columns: dict[str, ColumnProfile] = {}
+        for name, raw in data["columns"].items():
+            values = {k: v for k, v in raw.items() if k != "kind"}
+            if raw["kind"] == "numerical":
+                columns[name] = NumericalProfile(**values)
+            else:
+                columns[name] = CategoricalProfile(**values)
+        return cls(rows=int(data["rows"]), columns=columns)
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical JSON (identical data and settings → identical digest)."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _extreme(pick: Any, a: float | None, b: float | None) -> float | None:
+    values = [v for v in (a, b) if v is not None]
+    return float(pick(values)) if values else None
+
+
+# --------------------------------------------------------------------------------------------
+# Building profiles with polars
+
+
+def profile(
+    lf: pl.LazyFrame,
+    numerical: list[str],
+    categorical: list[str],
+    *,
+    bins: int,
+    sample_rows: int,
+    max_categories: int,
+    reference: Profile | None = None,
+) -> Profile:
+    """Profile ``lf``'s columns. With ``reference`` (a reference profile), numerical columns
+    are binned on the reference's edges, in one pass over only these columns; without it the
+    data *is* a reference: a first pass takes the counts, moments and samples, the edges are
+    the sample's quantiles, and a second pass counts the bins."""
+    first = _first_pass(lf, numerical, categorical, sample_rows)
+    rows = int(first["__rows"][0]) if first.height else 0
+    edges: dict[str, list[float]] = {}
+    for c in numerical:
+        if reference is not None and isinstance(reference.columns.get(c), NumericalProfile):
+            ref = reference.columns[c]
+            assert isinstance(ref, NumericalProfile)
+            edges[c] = list(ref.edges)
+        else:
+            edges[c] = quantile_edges(first[f"{c}__sample"][0].to_numpy().astype(float), bins)
+    counts = _bin_counts(lf, edges) if numerical else {}
+    columns: dict[str, ColumnProfile] = {}
+    for c in numerical:
+        sample = np.sort(first[f"{c}__sample"][0].to_numpy().astype(float))
+        count = int(first[f"{c}__count"][0])
+        var = first[f"{c}__var"][0]
+        columns[c] = NumericalProfile(
+            rows=rows,
+            nulls=int(first[f"{c}__nulls"][0]),
+            infinite=int(first[f"{c}__inf"][0]),
+            count=count,
+            mean=float(first[f"{c}__mean"][0]) if count else 0.0,
+            m2=float(var) * count if count and var is not None else 0.0,
+            minimum=_float_or_none(first[f"{c}__min"][0]),
+            maximum=_float_or_none(first[f"{c}__max"][0]),
+            edges=edges[c],
+            counts=counts[c],
+            sample=sample.tolist(),
+            sample_complete=count <= sample_rows,
+        )
+    for c in categorical:
+        pairs = first[f"{c}__values"][0].to_list()
+        ranked = sorted(
+            ((str(p[c]), int(p["count"])) for p in pairs if p[c] is not None),
+            key=lambda kv: (-kv[1], kv[0]),
+        )
+        kept = dict(ranked[:max_categories])
+        columns[c] = CategoricalProfile(
+            rows=rows,
+            nulls=int(first[f"{c}__nulls"][0]),
+            counts=kept,
+            other=sum(v for _, v in ranked[max_categories:]),
+        )
+    return Profile(rows=rows, columns=columns)
+
+
+def quantile_edges(values: np.ndarray, bins: int) -> list[float]:
+    """Interior bin edges: the 1/bins, 2/bins, … quantiles of ``values``, without repeats
+    (a column with few distinct values gets fewer bins).
+
+    >>> quantile_edges(np.arange(1.0, 101.0), 4)
+    [25.75, 50.5, 75.25]
+    >>> quantile_edges(np.array([1.0, 1.0, 1.0, 2.0]), 4)
+    [1.0, 1.25]
+    """
+    if len(values) == 0:
+        return []
+    qs = np.linspace(0, 1, bins + 1)[1:-1]
+    return [float(e) for e in np.unique(np.quantile(values, qs))]
+
+
+def _first_pass(
+    lf: pl.LazyFrame, numerical: list[str], categorical: list[str], sample_rows: int
+) -> pl.DataFrame:
+    exprs: list[pl.Expr] = [pl.len().alias("__rows")]
+    for c in numerical:
+        col = pl.col(c).cast(pl.Float64, strict=False)
+        finite = col.filter(col.is_finite())
+        exprs += [
+            (col.is_null() | col.is_nan()).sum().alias(f"{c}__nulls"),
+            col.is_infinite().sum().alias(f"{c}__inf"),
+            finite.count().alias(f"{c}__count"),
+            finite.mean().alias(f"{c}__mean"),
+            finite.var(ddof=0).alias(f"{c}__var"),
+            finite.min().alias(f"{c}__min"),
+            finite.max().alias(f"{c}__max"),
+            finite.shuffle(seed=SAMPLE_SEED).head(sample_rows).implode().alias(f"{c}__sample"),
+        ]
+    for c in categorical:
+        col = pl.col(c).cast(pl.String)
+        exprs += [
+            col.is_null().sum().alias(f"{c}__nulls"),
+            col.drop_nulls().value_counts().implode().alias(f"{c}__values"),
+        ]
+    return lf.select(exprs).collect(engine="streaming")
+
+
+def _bin_counts(lf: pl.LazyFrame, edges: dict[str, list[float]]) -> dict[str, list[int]]:
+    """Finite values per bin (-inf, e₀], (e₀, e₁], …, (eₖ, inf) of each column."""
+    exprs = []
+    for c, e in edges.items():
+        col = pl.col(c).cast(pl.Float64, strict=False)
+        finite = col.filter(col.is_finite())
+        exprs.append(
+            finite.hist(bins=[-math.inf, *e, math.inf], include_breakpoint=False).implode().alias(c)
+        )
+    row = lf.select(exprs).collect(engine="streaming")
+    return {c: [int(v) for v in row[c][0]] for c in edges}
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)

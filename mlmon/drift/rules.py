@@ -1,0 +1,75 @@
+"""The drift decision: multiple-testing correction across the run, then per signal
+"significant and large", then the dataset verdict. Pure.
+
+A signal fires when both halves hold (either can be switched off in the config):
+
+- **significant**: its p-value, adjusted across *every* test in the run (all columns, all
+  signals, prediction columns included), is below α. Benjamini-Hochberg by default (controls
+  the false discovery rate; Benjamini & Hochberg 1995), Bonferroni (family-wise error) or none;
+  adjustment by ``scipy.stats.false_discovery_control``. A signal without a test skips this half.
+- **large**: its effect size reaches the threshold (for the missing share, the absolute change).
+
+The first half stops verdicts on noise in small samples; the second stops verdicts on
+trivial changes in huge ones, where every p-value is tiny.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+import numpy as np
+from scipy import stats
+
+from mlmon.drift.compare import Comparison, Signal
+
+Correction = Literal["bh", "bonferroni", "none"]
+
+
+def adjust(p_values: list[float], correction: Correction) -> list[float]:
+    """Adjusted p-values in the same order.
+
+    >>> [round(p, 12) for p in adjust([0.01, 0.02, 0.03, 0.5], "bh")]  # p·m/rank, then min
+    [0.04, 0.04, 0.04, 0.5]
+    >>> adjust([0.01, 0.5], "bonferroni")
+    [0.02, 1.0]
+    """
+    if not p_values or correction == "none":
+        return list(p_values)
+    p = np.asarray(p_values, dtype=float)
+    if correction == "bonferroni":
+        return [float(v) for v in np.minimum(1.0, p * len(p))]
+    return [float(v) for v in stats.false_discovery_control(p, method="bh")]
+
+
+def decide(
+    comparisons: Iterable[Comparison],
+    *,
+    alpha: float,
+    correction: Correction,
+    significance: bool,
+    effect: bool,
+) -> None:
+    """Adjust every signal's p-value across all ``comparisons``, set ``fired`` on each signal,
+    and mark a comparison ``drifted`` when any of its signals fired. A column skipped for its
+    values can still drift on its missing share (a column that became empty has drifted)."""
+    comparisons = list(comparisons)
+    tested = [s for c in comparisons for s in c.signals if s.p_value is not None]
+    adjusted = adjust([s.p_value for s in tested if s.p_value is not None], correction)
+    for signal, p in zip(tested, adjusted, strict=True):
+        signal.p_value_adjusted = p
+    for c in comparisons:
+        for signal in c.signals:
+            signal.fired = _fires(signal, alpha, significance, effect)
+        if any(s.fired for s in c.signals):
+            c.status = "drifted"
+
+
+def _fires(signal: Signal, alpha: float, significance: bool, effect: bool) -> bool:
+    if signal.value is None:
+        return False
+    significant = (
+        not significance or signal.p_value_adjusted is None or signal.p_value_adjusted < alpha
+    )
+    large = not effect or abs(signal.value) >= signal.threshold
+    return significant and large
