@@ -25,8 +25,8 @@ lint: $(STAMP)
 	$(BIN)/mypy mlmon
 
 # The whole chain on the bundled sample logs. Ingesting the malformed file quarantines rows and
-# the drifted days breach the metric thresholds: findings (exit 1) that --exit-zero turns into
-# 0 so the demo goes on; the output says so.
+# the drifted days breach the metric thresholds and the shifted inputs drift: findings (exit 1)
+# that --exit-zero turns into 0 so the demo goes on; the output says so.
 demo: $(STAMP)
 	rm -rf .demo
 	$(BIN)/mlmon -c $(DEMO_CONFIG) ingest sample_logs/predictions/*
@@ -36,6 +36,10 @@ demo: $(STAMP)
 	$(BIN)/mlmon -c $(DEMO_CONFIG) ingest sample_logs/predictions/*
 	@echo "--- quality per day: the drift from 2026-10-22 breaches the thresholds (exit 1):"
 	$(BIN)/mlmon -c $(DEMO_CONFIG) metrics --since 2026-10-14 --until 2026-10-28 --fail-on any --exit-zero
+	@echo "--- data drift before the shift: nothing drifts (exit 0):"
+	$(BIN)/mlmon -c $(DEMO_CONFIG) drift --since 2026-10-08 --until 2026-10-10
+	@echo "--- data drift after the shift of 2026-10-15: income, loan amount, purpose, region (exit 1):"
+	$(BIN)/mlmon -c $(DEMO_CONFIG) drift --since 2026-10-16 --until 2026-10-18 --exit-zero
 
 sample-logs: $(STAMP)
 	$(BIN)/python sample_logs/generate.py

@@ -8,6 +8,7 @@ DESIGN.md §2; no traceback reaches the user unless ``--debug`` is given.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from mlmon import __version__
 from mlmon.cli.commands import COMMANDS
 from mlmon.cli.output import Output
 from mlmon.config import Config, config_path, load_config
+from mlmon.config.loader import CONFIG_ENV
 from mlmon.errors import ExitCode, MlmonError, UsageError
 
 try:  # typer >= 0.2x vendors click; older releases use click itself
@@ -51,6 +53,13 @@ class State:
         if self._config is None:
             self._config = load_config(self.config_path)
         return self._config
+
+    def config_if_any(self) -> Config | None:
+        """The config when one was named (``--config``, ``$MLMON_CONFIG``) or the default
+        file exists; None otherwise (for commands that can run without one)."""
+        if self.config_arg or os.environ.get(CONFIG_ENV) or self.config_path.is_file():
+            return self.config()
+        return None
 
 
 app = typer.Typer(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field
 
 from mlmon.config.base import Section, TimeRange
 
@@ -106,20 +105,3 @@ class DriftSection(Section):
     new_categories: SignalSection = SignalSection()
     prediction: PredictionSection = PredictionSection()
     multivariate: MultivariateSection = MultivariateSection()
-
-    @model_validator(mode="after")
-    def _column_methods_exist(self) -> DriftSection:
-        for name, rule in self.columns.items():
-            if rule.method is not None and rule.method not in (
-                set(NUMERICAL_METHODS) | set(CATEGORICAL_METHODS)
-            ):
-                raise PydanticCustomError(
-                    "method",
-                    "drift.columns.{name}.method: unknown method {method}; choose from: {valid}",
-                    {
-                        "name": name,
-                        "method": repr(rule.method),
-                        "valid": ", ".join(dict.fromkeys(NUMERICAL_METHODS + CATEGORICAL_METHODS)),
-                    },
-                )
-        return self

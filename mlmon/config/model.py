@@ -25,6 +25,7 @@ from mlmon.config.drift import DriftSection
 Task = Literal["binary_classification", "multiclass_classification", "regression"]
 ClassLabel = int | str
 
+
 class ModelSection(Section):
     """``model``: what is being monitored."""
 
@@ -207,7 +208,45 @@ class Config(Section):
                 "schema", "schema.features: list at least one numerical or categorical feature"
             )
         self._check_thresholds()
+        self._check_drift_columns()
         return self
+
+    def _check_drift_columns(self) -> None:
+        from mlmon.config.drift import CATEGORICAL_METHODS, NUMERICAL_METHODS
+
+        f = self.schema_.features
+        for name, rule in self.drift.columns.items():
+            valid: tuple[str, ...]
+            if name in f.numerical:
+                valid = NUMERICAL_METHODS
+            elif name in f.categorical:
+                valid = CATEGORICAL_METHODS
+            else:
+                raise PydanticCustomError(
+                    "column",
+                    "drift.columns.{name}: not a feature column; features: {features}",
+                    {"name": name, "features": ", ".join(f.all)},
+                )
+            known = dict.fromkeys(NUMERICAL_METHODS + CATEGORICAL_METHODS)
+            if rule.method is not None and rule.method not in known:
+                raise PydanticCustomError(
+                    "method",
+                    "drift.columns.{name}.method: unknown method {method}; choose from: {valid}",
+                    {"name": name, "method": repr(rule.method), "valid": ", ".join(valid)},
+                )
+            if rule.method is not None and rule.method not in valid:
+                kind = "numerical" if name in f.numerical else "categorical"
+                raise PydanticCustomError(
+                    "method",
+                    "drift.columns.{name}.method: {method} does not apply to a {kind} column; "
+                    "choose from: {valid}",
+                    {
+                        "name": name,
+                        "method": repr(rule.method),
+                        "kind": kind,
+                        "valid": ", ".join(valid),
+                    },
+                )
 
     def _check_thresholds(self) -> None:
         from mlmon.metrics.names import directions, metric_names

@@ -7,7 +7,8 @@ Each comparison yields the signals a column can drift on, before any decision:
 - ``missing``: the change in the share of rows without a usable value (null, NaN or ±inf),
   with a two-proportion test;
 - ``new_categories`` (categorical): the share of current rows in categories the reference
-  never had (no test: any such row is real; the threshold decides).
+  never had, beyond the share its own sampling predicts (:func:`unseen_share`); no test, the
+  threshold decides.
 
 Which test and which effect size, by ``method``:
 
@@ -25,6 +26,7 @@ a distance     ks / chisquare         that distance
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -177,13 +179,17 @@ def _categorical(
         base.status = "insufficient_data"
         base.reason = f"{min(n_ref, n_cur)} values < drift.min_rows ({s.min_rows})"
         return base
-    names = list(ref.counts)
-    ref_counts = np.array([*ref.counts.values(), ref.other], dtype=float)
-    known = [cur.counts.get(k, 0) for k in names]
-    cur_counts = np.array([*known, n_cur - sum(known)], dtype=float)
+    # Both samples' categories, so the test treats them alike (pooling what the reference
+    # never saw into one bin made a sparse column look drifted); categories pooled by either
+    # profile beyond drift.max_categories share the last bin.
+    names = [*ref.counts, *sorted(k for k in cur.counts if k not in ref.counts)]
+    ref_counts = np.array([*(ref.counts.get(k, 0) for k in names), ref.other], dtype=float)
+    cur_counts = np.array([*(cur.counts.get(k, 0) for k in names), cur.other], dtype=float)
+    expected_new = 0.0
     if ref.other == 0 and cur.other == 0:
         new = sum(v for k, v in cur.counts.items() if k not in ref.counts)
         base.new_category_share = new / n_cur
+        expected_new = unseen_share(ref.counts.values())
     # else unknown: a profile pooled categories beyond drift.max_categories
     test = st.chi_square(ref_counts, cur_counts)
     effect_name = (
@@ -206,16 +212,49 @@ def _categorical(
                 None,
                 None,
                 None,
-                "new_category_share",
-                base.new_category_share,
+                "new_category_share_excess",
+                base.new_category_share - expected_new,
                 s.new_category_threshold,
             )
         )
     base.status = "ok"
-    labels = [*names, OTHER]
-    base.reference_distribution = {"categories": labels, "shares": st.shares(ref_counts).tolist()}
-    base.current_distribution = {"categories": labels, "shares": st.shares(cur_counts).tolist()}
+    labels, ref_shown, cur_shown = _shown(names, ref_counts, cur_counts)
+    base.reference_distribution = {"categories": labels, "shares": st.shares(ref_shown).tolist()}
+    base.current_distribution = {"categories": labels, "shares": st.shares(cur_shown).tolist()}
     return base
+
+
+SHOWN_CATEGORIES = 50
+"""Categories reported in a column's distributions; the rest are summed into ``(other)``."""
+
+
+def _shown(
+    names: list[str], ref: np.ndarray, cur: np.ndarray
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The most frequent categories (over both samples) and ``(other)``, for display."""
+    order = np.argsort(-(ref[:-1] + cur[:-1]), kind="stable")[:SHOWN_CATEGORIES]
+    rest = np.ones(len(names), dtype=bool)
+    rest[order] = False
+    labels = [names[i] for i in order]
+    ref_out = np.append(ref[order], ref[-1] + ref[:-1][rest].sum())
+    cur_out = np.append(cur[order], cur[-1] + cur[:-1][rest].sum())
+    if ref_out[-1] == 0 and cur_out[-1] == 0:
+        return labels, ref_out[:-1], cur_out[:-1]
+    return [*labels, OTHER], ref_out, cur_out
+
+
+def unseen_share(counts: Iterable[int]) -> float:
+    """Good-Turing estimate of the share of *future* rows in categories a sample never saw:
+    (number of categories seen once) / (rows) (Good 1953). A high-cardinality column's
+    reference misses many categories by chance; the ``new_categories`` signal counts only
+    the new share beyond this.
+
+    >>> unseen_share([5, 1, 1, 3])  # two singletons in 10 rows
+    0.2
+    """
+    values = list(counts)
+    total = sum(values)
+    return sum(1 for v in values if v == 1) / total if total else 0.0
 
 
 def _binned(name: str, ref: np.ndarray, cur: np.ndarray, js_base: float) -> float:

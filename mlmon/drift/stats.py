@@ -189,7 +189,7 @@ def anderson(ref: np.ndarray, cur: np.ndarray) -> Stat:
     with warnings.catch_warnings():
         # scipy warns when it caps the p-value; the cap is documented above
         warnings.simplefilter("ignore", UserWarning)
-        result = stats.anderson_ksamp([ref, cur])
+        result = stats.anderson_ksamp([ref, cur], variant="midrank")
     return Stat(float(result.statistic), float(result.pvalue))
 
 

@@ -221,3 +221,28 @@ def test_a_threshold_needs_a_bound() -> None:
     assert (
         message == "mlmon.yaml: metrics.thresholds.roc_auc: give at least one of min, max, max_drop"
     )
+
+
+@pytest.mark.parametrize(
+    ("drift", "message"),
+    [
+        (
+            "drift: {columns: {x: {method: pssi}}}",
+            "mlmon.yaml: drift.columns.x.method: unknown method 'pssi'; choose from: auto, ks,",
+        ),
+        (
+            "drift: {columns: {nope: {method: psi}}}",
+            "drift.columns.nope: not a feature column; features: ",
+        ),
+        (
+            "drift: {columns: {c: {method: ks}}}",
+            "drift.columns.c.method: 'ks' does not apply to a categorical column; choose from: ",
+        ),
+        (
+            "drift: {correction: holm}",
+            "drift.correction: must be one of 'bh', 'bonferroni' or 'none' (got 'holm')",
+        ),
+    ],
+)
+def test_drift_section_errors_name_the_key(drift: str, message: str) -> None:
+    assert message in _error(GOOD + drift + "\n")

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
+from mlmon.cli.commands.drift import drift_command
 from mlmon.cli.commands.ingest import ingest_command
 from mlmon.cli.commands.init import init
 from mlmon.cli.commands.metrics import metrics_command
@@ -11,4 +12,5 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "init": init,
     "ingest": ingest_command,
     "metrics": metrics_command,
+    "drift": drift_command,
 }

@@ -1,0 +1,236 @@
+"""``mlmon drift``: data, prediction and multivariate drift against a reference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from mlmon.cli.output import Output
+from mlmon.cli.state import check_choice, state_of
+from mlmon.errors import ExitCode
+from mlmon.store.layout import StoreLayout
+from mlmon.timewindow import resolve_window
+
+if TYPE_CHECKING:
+    from mlmon.drift.run import DriftResult
+
+METHODS = (
+    "auto",
+    "ks",
+    "wasserstein",
+    "psi",
+    "jensenshannon",
+    "hellinger",
+    "anderson",
+    "cramervonmises",
+    "chisquare",
+    "linf",
+    "tvd",
+)
+_BARS = "▁▂▃▄▅▆▇█"
+_SKETCH_BINS = 8
+
+
+def drift_command(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Start of the current window: ISO date/time or a duration back from --until. "
+            "[default: --until minus drift.window]",
+            show_default=False,
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="End (exclusive) of the current window; 'latest' for the newest row. "
+            "[default: now]",
+            show_default=False,
+        ),
+    ] = None,
+    reference: Annotated[
+        Path | None,
+        typer.Option(
+            "--reference",
+            help="Reference data file (Parquet, CSV, JSON Lines) instead of drift.reference.",
+            show_default=False,
+        ),
+    ] = None,
+    current: Annotated[
+        Path | None,
+        typer.Option(
+            "--current",
+            help="Current data file instead of a window of the store.",
+            show_default=False,
+        ),
+    ] = None,
+    method: Annotated[
+        str | None,
+        typer.Option(
+            "--method",
+            help="Override every column's method for this run (a numerical or categorical "
+            "statistic; the other kind keeps its own).",
+            show_default=False,
+        ),
+    ] = None,
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            "--fail-on",
+            help="dataset: exit 1 when the dataset drifts; column: when any column does.",
+        ),
+    ] = "dataset",
+    fmt: Annotated[
+        str, typer.Option("--format", help="table or markdown (--json for JSON).")
+    ] = "table",
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Profile the reference again, ignoring the cache.")
+    ] = False,
+    exit_zero: Annotated[
+        bool, typer.Option("--exit-zero", help="Exit 0 even when drift is found.")
+    ] = False,
+) -> None:
+    """Data, prediction and multivariate drift of the current data against a reference."""
+    from mlmon.drift.run import compute_drift  # scipy and scikit-learn: imported when used
+    from mlmon.store.scan import latest_timestamp
+
+    state = state_of(ctx)
+    check_choice(method, METHODS, "--method")
+    check_choice(fail_on, ("dataset", "column"), "--fail-on")
+    check_choice(fmt, ("table", "markdown"), "--format")
+    config = state.config_if_any() if current is not None else state.config()
+    start = end = None
+    cache_dir = None
+    if config is not None:
+        cache_dir = (
+            None if no_cache else StoreLayout(config.store.path).root / "_cache" / "profiles"
+        )
+        if current is None:
+            start, end = resolve_window(
+                since, until, default_span=None, latest=lambda: latest_timestamp(config)
+            )
+    result = compute_drift(
+        config,
+        since=start,
+        until=end,
+        reference_path=reference,
+        current_path=current,
+        method=method,
+        fail_on=fail_on,
+        cache_dir=cache_dir,
+    )
+    render(state.out, result, fmt)
+    if result.status == "finding" and not exit_zero:
+        raise typer.Exit(ExitCode.FINDING)
+    if result.status == "insufficient_data":
+        raise typer.Exit(ExitCode.INSUFFICIENT_DATA)
+
+
+def render(out: Output, result: DriftResult, fmt: str) -> None:
+    if out.json_mode:
+        out.json("drift", result.status, result.to_dict())
+        return
+    data = result.to_dict()
+    if result.roles_inferred:
+        numerical = [c["column"] for c in data["columns"] if c["kind"] == "numerical"]
+        categorical = [c["column"] for c in data["columns"] if c["kind"] == "categorical"]
+        out.note(
+            "no config: column roles inferred from the reference's types: numerical "
+            f"{', '.join(numerical) or '-'}; categorical {', '.join(categorical) or '-'}"
+        )
+    headers = [
+        "column",
+        "kind",
+        "status",
+        "test",
+        "p (adj.)",
+        "effect",
+        "threshold",
+        "missing",
+        "sketch",
+    ]
+    order = {"drifted": 0, "ok": 1, "insufficient_data": 2, "skipped": 3}
+    rows = [_row(c) for c in sorted(data["columns"], key=lambda c: order.get(c["status"], 9))]
+    rows += [_row(c) for c in data["prediction"]["columns"]]
+    ref, cur = data["reference"], data["current"]
+    title = (
+        f"drift of {cur['source']} ({cur['rows']:,} rows) against {ref['source']} "
+        f"({ref['rows']:,} rows{', cached profile' if ref['profile_cached'] else ''})"
+    )
+    if fmt == "markdown" and not out.quiet:
+        out.stdout.write(
+            f"**{title}**\n\n| " + " | ".join(headers) + " |\n|" + "---|" * len(headers) + "\n"
+        )
+        for row in rows:
+            out.stdout.write("| " + " | ".join(str(c) for c in row) + " |\n")
+    else:
+        out.table(title, headers, rows, right=(4, 5, 6))
+    d = data["dataset"]
+    share = "-" if d["share"] is None else f"{d['share']:.0%}"
+    out.note(
+        f"dataset: {d['n_drifted']} of {d['n_columns']} columns drifted ({share}; drift at "
+        f"{d['threshold']:.0%}): {'DRIFT' if d['drifted'] else 'no drift'}"
+        + (f" [{', '.join(d['drifted_columns'])}]" if d["drifted_columns"] else "")
+    )
+    prediction = data["prediction"]
+    if prediction["columns"]:
+        out.note(f"prediction: {'DRIFT' if prediction['drifted'] else 'no drift'}")
+    if data["multivariate"] is not None:
+        m = data["multivariate"]
+        out.note(f"multivariate: {m.get('summary', '')}")
+    out.note(f"status: {result.status}")
+
+
+def _row(c: dict[str, Any]) -> list[str]:
+    status = c["status"].upper() if c["status"] == "drifted" else c["status"]
+    if c["fired"]:
+        status += " (" + ", ".join(c["fired"]) + ")"
+    if c["reason"]:
+        status += f": {c['reason']}"
+    p = c["p_value_adjusted"]
+    effect = "-" if c["statistic"] is None else f"{c['effect']} {_num(c['statistic'])}"
+    missing = "-"
+    if c["null_share_reference"] is not None and c["null_share_current"] is not None:
+        missing = f"{c['null_share_reference']:.1%}→{c['null_share_current']:.1%}"
+    return [
+        c["column"],
+        c["kind"],
+        status,
+        c["test"] or "-",
+        "-" if p is None else (f"{p:.2g}" if p >= 1e-4 else "<1e-4"),
+        effect,
+        "-" if c["threshold"] is None else _num(c["threshold"]),
+        missing,
+        _sketch(c),
+    ]
+
+
+def _num(x: float) -> str:
+    return "inf" if x == float("inf") else f"{x:.3g}"
+
+
+def _sketch(c: dict[str, Any]) -> str:
+    """Reference and current shares, coarsened to a few bars each: ``▁▃█▃ → ▁▂▅█``."""
+    ref, cur = c["reference_distribution"], c["current_distribution"]
+    if not ref or not cur:
+        return ""
+    a, b = _coarse(ref["shares"]), _coarse(cur["shares"])
+    top = max(max(a), max(b)) or 1.0
+
+    def bars(xs: list[float]) -> str:
+        return "".join(_BARS[round(x / top * (len(_BARS) - 1))] for x in xs)
+
+    return f"{bars(a)} → {bars(b)}"
+
+
+def _coarse(shares: list[float]) -> list[float]:
+    n = len(shares)
+    if n <= _SKETCH_BINS:
+        return list(shares)
+    step = n / _SKETCH_BINS
+    return [sum(shares[round(i * step) : round((i + 1) * step)]) for i in range(_SKETCH_BINS)]

@@ -1,0 +1,495 @@
+"""``mlmon drift``: the operation. Profiles the reference (cached) and the current data,
+compares every column, applies the corrected decision rule, and gives the verdicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from mlmon.config import Config
+from mlmon.config.drift import CATEGORICAL_METHODS, NUMERICAL_METHODS, DriftSection
+from mlmon.drift import sources
+from mlmon.drift.compare import Comparison, Settings, compare
+from mlmon.drift.profile import Profile, profile
+from mlmon.drift.rules import decide
+from mlmon.errors import ConfigError, DataError, UsageError
+from mlmon.fsutil import atomic_write_bytes
+
+PREDICTION_LABELS = {
+    sources.CLASS: "predicted class",
+    sources.CONFIDENCE: "confidence",
+    sources.ENTROPY: "entropy",
+    sources.LOW_CONFIDENCE: "low confidence",
+}
+
+
+@dataclass
+class Roles:
+    """Which columns are compared, and as what."""
+
+    numerical: list[str]
+    categorical: list[str]
+    prediction: dict[str, str] = field(default_factory=dict)
+    """Output columns compared (name → kind), reported apart from the features."""
+    derived: dict[str, pl.Expr] = field(default_factory=dict)
+    inferred: bool = False
+
+
+@dataclass
+class DriftResult:
+    """The result of ``mlmon drift``; :meth:`to_dict` is the JSON contract."""
+
+    reference: dict[str, Any]
+    current: dict[str, Any]
+    columns: list[Comparison]
+    prediction: list[Comparison]
+    settings: dict[str, Any]
+    fail_on: str
+    roles_inferred: bool = False
+    multivariate: dict[str, Any] | None = None
+
+    @property
+    def dataset(self) -> dict[str, Any]:
+        judged = [c for c in self.columns if c.status in ("ok", "drifted")]
+        drifted = [c for c in judged if c.status == "drifted"]
+        share = len(drifted) / len(judged) if judged else None
+        return {
+            "n_columns": len(judged),
+            "n_drifted": len(drifted),
+            "share": share,
+            "threshold": self.settings["dataset_share"],
+            "drifted": share is not None and share >= self.settings["dataset_share"],
+            "drifted_columns": [c.column for c in drifted],
+        }
+
+    @property
+    def status(self) -> str:
+        data = self.dataset
+        if data["drifted"] or (self.multivariate or {}).get("drifted"):
+            return "finding"
+        if self.fail_on == "column" and data["n_drifted"]:
+            return "finding"
+        if data["n_columns"] == 0:
+            return "insufficient_data"
+        return "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "current": self.current,
+            "roles_inferred": self.roles_inferred,
+            "settings": self.settings,
+            "dataset": self.dataset,
+            "columns": [_column_dict(c) for c in self.columns],
+            "prediction": {
+                "drifted": any(c.status == "drifted" for c in self.prediction),
+                "columns": [_column_dict(c) for c in self.prediction],
+            },
+            "multivariate": self.multivariate,
+        }
+
+
+def compute_drift(
+    config: Config | None,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    reference_path: Path | None = None,
+    current_path: Path | None = None,
+    method: str | None = None,
+    fail_on: str = "dataset",
+    cache_dir: Path | None = None,
+) -> DriftResult:
+    """Drift of the current data against the reference (see the module docstring)."""
+    settings = config.drift if config is not None else DriftSection()
+    reference = _reference_source(config, settings, reference_path)
+    current = _current_source(config, settings, since, until, current_path)
+    roles = _roles(config, reference.frame, current.frame)
+    columns = roles.numerical + roles.categorical
+    numerical = roles.numerical + [c for c, k in roles.prediction.items() if k == "numerical"]
+    categorical = roles.categorical + [c for c, k in roles.prediction.items() if k == "categorical"]
+    ref_present = _present(reference.frame, roles, numerical + categorical)
+    ref_profile, cached = _reference_profile(
+        reference, ref_present, numerical, categorical, settings, cache_dir
+    )
+    if ref_profile.rows == 0:
+        raise DataError(
+            f"the reference ({reference.description}) holds no rows",
+            hint="fix drift.reference or --reference",
+        )
+    cur_frame = _present(current.frame, roles, numerical + categorical)
+    cur_profile = profile(
+        cur_frame.frame,
+        [c for c in numerical if c in cur_frame.present],
+        [c for c in categorical if c in cur_frame.present],
+        bins=settings.bins,
+        sample_rows=settings.sample_rows,
+        max_categories=max(settings.max_categories, 1),
+        reference=ref_profile,
+    )
+    if cur_profile.rows == 0:
+        raise DataError(
+            f"the current data ({current.description}) holds no rows",
+            hint="widen --since/--until, or use --until latest for old logs",
+        )
+    problems = {
+        "reference": ref_present.problems,
+        "current data": cur_frame.problems,
+    }
+    comparisons = {
+        c: _compare(c, kind, ref_profile, cur_profile, settings, method, problems)
+        for c, kind in [(c, "numerical") for c in numerical]
+        + [(c, "categorical") for c in categorical]
+    }
+    decide(
+        comparisons.values(),
+        alpha=settings.alpha,
+        correction=settings.correction,
+        significance=settings.significance,
+        effect=settings.effect,
+    )
+    multivariate = None
+    if settings.multivariate.enabled:
+        multivariate = _multivariate(
+            reference,
+            current,
+            ref_present,
+            cur_frame,
+            roles,
+            ref_profile,
+            cur_profile,
+            settings,
+            cache_dir,
+        )
+    return DriftResult(
+        multivariate=multivariate,
+        reference={
+            "source": reference.description,
+            "rows": ref_profile.rows,
+            "profile_cached": cached,
+            "profile_key": reference.key(),
+        },
+        current={
+            "source": current.description,
+            "rows": cur_profile.rows,
+            "since": _iso(current.since),
+            "until": _iso(current.until),
+        },
+        columns=[comparisons[c] for c in columns],
+        prediction=[_renamed(comparisons[c]) for c in roles.prediction],
+        settings={
+            "alpha": settings.alpha,
+            "correction": settings.correction,
+            "significance": settings.significance,
+            "effect": settings.effect,
+            "dataset_share": settings.dataset_share,
+            "min_rows": settings.min_rows,
+            "js_base": settings.js_base,
+            "method": method,
+        },
+        fail_on=fail_on,
+        roles_inferred=roles.inferred,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _reference_source(
+    config: Config | None, settings: DriftSection, path: Path | None
+) -> sources.Source:
+    if path is not None:
+        return sources.file_source(path)
+    if config is None or settings.reference is None:
+        where = f"{config.source}: " if config is not None and config.source else ""
+        raise ConfigError(
+            f"{where}drift.reference is not set, and no --reference was given",
+            hint="set drift.reference: {since, until} (a window of the store) or pass "
+            "--reference FILE",
+        )
+    return sources.store_window(config, settings.reference.since, settings.reference.until)
+
+
+def _current_source(
+    config: Config | None,
+    settings: DriftSection,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    path: Path | None,
+) -> sources.Source:
+    if path is not None:
+        return sources.file_source(path)
+    if config is None:
+        raise UsageError("no current data", hint="pass --current FILE (or a config with a store)")
+    if until is None:
+        raise UsageError("no --until for the current window", hint="pass --until (or latest)")
+    if since is None:
+        step = {
+            "1h": dt.timedelta(hours=1),
+            "1d": dt.timedelta(days=1),
+            "1w": dt.timedelta(weeks=1),
+        }
+        since = until - step[settings.window or "1d"]
+    if since >= until:
+        raise UsageError(
+            f"--since {_iso(since)} is not before --until {_iso(until)}",
+            hint="swap them, or give a duration such as --since 7d",
+        )
+    return sources.store_window(config, since, until)
+
+
+def _roles(config: Config | None, reference: pl.LazyFrame, current: pl.LazyFrame) -> Roles:
+    ref_schema = reference.collect_schema()
+    if config is not None:
+        f = config.schema_.features
+        roles = Roles(list(f.numerical), list(f.categorical))
+        s = config.schema_
+        union = pl.Schema({**dict(current.collect_schema()), **dict(ref_schema)})
+        if config.model.task == "regression":
+            if s.prediction in union:
+                roles.prediction[s.prediction or ""] = "numerical"
+        elif s.score is not None and s.score in union:
+            roles.prediction[s.score] = "numerical"
+        for name, expr in sources.prediction_columns(config, union).items():
+            roles.derived[name] = expr
+            kind = "categorical" if name in (sources.CLASS, sources.LOW_CONFIDENCE) else "numerical"
+            roles.prediction[name] = kind
+        return roles
+    numerical, categorical = [], []
+    for name, dtype in ref_schema.items():
+        if dtype.is_numeric() and dtype != pl.Boolean:
+            numerical.append(name)
+        elif dtype in (pl.String, pl.Categorical, pl.Boolean) or isinstance(dtype, pl.Enum):
+            categorical.append(name)
+    return Roles(numerical, categorical, inferred=True)
+
+
+@dataclass
+class _Present:
+    frame: pl.LazyFrame
+    present: set[str]
+    problems: dict[str, str]
+
+
+def _present(frame: pl.LazyFrame, roles: Roles, wanted: list[str]) -> _Present:
+    """``frame`` with the derived columns added and the ``wanted`` columns it can give; the
+    others with the reason they cannot be profiled."""
+    schema = frame.collect_schema()
+    derived = {n: e.alias(n) for n, e in roles.derived.items()}
+    usable: dict[str, pl.Expr] = {}
+    problems: dict[str, str] = {}
+    for name in wanted:
+        if name in derived:
+            try:
+                frame.select(derived[name]).collect_schema()
+            except pl.exceptions.PolarsError as exc:
+                problems[name] = f"cannot be derived ({exc})"
+                continue
+            usable[name] = derived[name]
+        elif name not in schema:
+            problems[name] = "missing from the data"
+        elif name in roles.numerical or roles.prediction.get(name) == "numerical":
+            dtype = schema[name]
+            if not (dtype.is_numeric() or dtype == pl.Null):
+                problems[name] = f"holds {dtype} values, not numbers"
+                continue
+            usable[name] = pl.col(name)
+        else:
+            usable[name] = pl.col(name)
+    return _Present(frame.select(list(usable.values())), set(usable), problems)
+
+
+def _reference_profile(
+    source: sources.Source,
+    present: _Present,
+    numerical: list[str],
+    categorical: list[str],
+    settings: DriftSection,
+    cache_dir: Path | None,
+) -> tuple[Profile, bool]:
+    key = _profile_key(source, numerical, categorical, settings)
+    path = cache_dir / f"{key}.json" if cache_dir is not None else None
+    if path is not None and path.is_file():
+        try:
+            return Profile.from_dict(json.loads(path.read_text(encoding="utf-8"))), True
+        except (ValueError, KeyError, TypeError):
+            pass  # a damaged or older cache entry is rebuilt below and replaced
+    built = profile(
+        present.frame,
+        [c for c in numerical if c in present.present],
+        [c for c in categorical if c in present.present],
+        bins=settings.bins,
+        sample_rows=settings.sample_rows,
+        max_categories=settings.max_categories,
+    )
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, json.dumps(built.to_dict()).encode())
+    return built, False
+
+
+def _profile_key(
+    source: sources.Source, numerical: list[str], categorical: list[str], s: DriftSection
+) -> str:
+    text = json.dumps(
+        {
+            "source": source.key(),
+            "numerical": numerical,
+            "categorical": categorical,
+            "bins": s.bins,
+            "sample_rows": s.sample_rows,
+            "max_categories": s.max_categories,
+            "low_confidence": s.prediction.low_confidence,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _compare(
+    column: str,
+    kind: str,
+    ref: Profile,
+    cur: Profile,
+    s: DriftSection,
+    method_override: str | None,
+    problems: dict[str, dict[str, str]],
+) -> Comparison:
+    rule = s.columns.get(column)
+    per_kind = s.numerical if kind == "numerical" else s.categorical
+    method = method_override or (rule.method if rule and rule.method else None) or per_kind.method
+    valid = NUMERICAL_METHODS if kind == "numerical" else CATEGORICAL_METHODS
+    if method not in valid:
+        method = "auto"  # --method for the other kind: that kind keeps its own rule
+    threshold = rule.threshold if rule and rule.threshold is not None else per_kind.threshold
+    settings = Settings(
+        method=method,
+        threshold=threshold,
+        min_rows=s.min_rows,
+        js_base=s.js_base,
+        missing_threshold=s.missing.threshold if s.missing.enabled else None,
+        new_category_threshold=s.new_categories.threshold if s.new_categories.enabled else None,
+    )
+    r, c = ref.columns.get(column), cur.columns.get(column)
+    if r is None or c is None:
+        side = "reference" if r is None else "current data"
+        why = problems[side].get(column, "cannot be profiled")
+        return _missing_column(column, kind, method, f"in the {side}: {why}")
+    return compare(column, r, c, settings)
+
+
+def _missing_column(column: str, kind: str, method: str, reason: str) -> Comparison:
+    return Comparison(
+        column=column,
+        kind=kind,
+        method=method,
+        status="skipped",
+        reason=reason,
+        n_reference=0,
+        n_current=0,
+        null_share_reference=None,
+        null_share_current=None,
+        new_category_share=None,
+        signals=[],
+    )
+
+
+def _renamed(c: Comparison) -> Comparison:
+    c.column = PREDICTION_LABELS.get(c.column, c.column)
+    return c
+
+
+def _column_dict(c: Comparison) -> dict[str, Any]:
+    main = next((s for s in c.signals if s.name == "distribution"), None)
+    return {
+        "column": c.column,
+        "kind": c.kind,
+        "method": c.method,
+        "test": main.test if main else None,
+        "test_statistic": main.test_statistic if main else None,
+        "p_value": main.p_value if main else None,
+        "p_value_adjusted": main.p_value_adjusted if main else None,
+        "effect": main.effect if main else None,
+        "statistic": main.value if main else None,
+        "threshold": main.threshold if main else None,
+        "drifted": c.status == "drifted",
+        "fired": [s.name for s in c.signals if s.fired],
+        "status": c.status,
+        "reason": c.reason,
+        "n_reference": c.n_reference,
+        "n_current": c.n_current,
+        "null_share_reference": c.null_share_reference,
+        "null_share_current": c.null_share_current,
+        "new_category_share": c.new_category_share,
+        "signals": [
+            {
+                "signal": s.name,
+                "test": s.test,
+                "p_value": s.p_value,
+                "p_value_adjusted": s.p_value_adjusted,
+                "effect": s.effect,
+                "value": s.value,
+                "threshold": s.threshold,
+                "fired": s.fired,
+            }
+            for s in c.signals
+        ],
+        "reference_distribution": c.reference_distribution,
+        "current_distribution": c.current_distribution,
+    }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _multivariate(
+    reference: sources.Source,
+    current: sources.Source,
+    ref_present: _Present,
+    cur_present: _Present,
+    roles: Roles,
+    ref_profile: Profile,
+    cur_profile: Profile,
+    settings: DriftSection,
+    cache_dir: Path | None,
+) -> dict[str, Any]:
+    from mlmon.drift.multivariate import domain_classifier, sample_rows
+
+    features = [
+        c
+        for c in roles.numerical + roles.categorical
+        if c in ref_present.present and c in cur_present.present
+    ]
+    wanted = settings.multivariate.sample_rows
+    path = None
+    if cache_dir is not None:
+        key = hashlib.sha256(f"{reference.key()}|{features}|{wanted}".encode()).hexdigest()[:32]
+        path = cache_dir / f"{key}.rows.parquet"
+    if path is not None and path.is_file():
+        ref_rows = pl.read_parquet(path)
+    else:
+        ref_rows = sample_rows(ref_present.frame, features, ref_profile.rows, wanted)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f".tmp-{path.name}")
+            ref_rows.write_parquet(partial)
+            os.replace(partial, path)
+    cur_rows = sample_rows(cur_present.frame, features, cur_profile.rows, wanted)
+    result = domain_classifier(
+        ref_rows,
+        cur_rows,
+        [c for c in features if c in roles.numerical],
+        [c for c in features if c in roles.categorical],
+        threshold=settings.multivariate.auc_threshold,
+        folds=settings.multivariate.folds,
+        min_rows=settings.min_rows,
+    )
+    return result.to_dict()

@@ -1,0 +1,130 @@
+"""Where the reference and current data come from: a window of the store or a file, as a
+lazy frame of the columns drift compares, plus a fingerprint of the content for caching."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from mlmon.config import Config
+from mlmon.errors import DataError
+from mlmon.store.layout import StoreLayout
+from mlmon.store.scan import scan_predictions
+
+CLASS = "__predicted_class"
+CONFIDENCE = "__confidence"
+ENTROPY = "__entropy"
+LOW_CONFIDENCE = "__low_confidence"
+
+
+@dataclass
+class Source:
+    """One side of the comparison."""
+
+    description: str
+    frame: pl.LazyFrame
+    fingerprint: dict[str, object] = field(default_factory=dict)
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+    def key(self) -> str:
+        text = json.dumps(
+            {"description": self.description, "content": self.fingerprint},
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def store_window(config: Config, since: dt.datetime, until: dt.datetime) -> Source:
+    """The predictions with ``since <= timestamp < until``."""
+    layout = StoreLayout(config.store.path)
+    files = layout.files("predictions", since.date(), until.date())
+    fingerprint: dict[str, object] = {
+        "files": [
+            [p.relative_to(layout.root).as_posix(), p.stat().st_size] for p in files
+        ],  # committed files never change; new ones change the list
+    }
+    return Source(
+        f"store {_iso(since)} .. {_iso(until)}",
+        scan_predictions(config, since, until),
+        fingerprint,
+        since,
+        until,
+    )
+
+
+def file_source(path: Path) -> Source:
+    """A Parquet, CSV or JSON Lines file (by extension)."""
+    if not path.is_file():
+        raise DataError(f"{path}: no such file", hint="check the path")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            frame = pl.scan_parquet(path)
+        elif suffix == ".csv":
+            frame = pl.scan_csv(path, infer_schema_length=10_000)
+        elif suffix in (".jsonl", ".ndjson"):
+            frame = pl.scan_ndjson(path, infer_schema_length=10_000)
+        else:
+            raise DataError(
+                f"{path}: unknown file type {suffix!r}",
+                hint="use .parquet, .csv or .jsonl",
+            )
+        frame.collect_schema()
+    except DataError:
+        raise
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise DataError(
+            f"{path}: cannot read it as {suffix[1:]} ({exc})", hint="check the file"
+        ) from exc
+    stat = path.stat()
+    return Source(
+        f"file {path}",
+        frame,
+        {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns},
+    )
+
+
+def prediction_columns(config: Config, schema: pl.Schema) -> dict[str, pl.Expr]:
+    """Derived columns describing the model's output, by name: the predicted class, and for
+    classifiers with probabilities the confidence (top-class probability), its low flag and
+    (multiclass) the entropy of the class probabilities. Only those the data can give."""
+    s = config.schema_
+    task = config.model.task
+    out: dict[str, pl.Expr] = {}
+    threshold = config.drift.prediction.low_confidence
+    if task == "regression":
+        return out
+    if task == "binary_classification" and s.score is not None and s.score in schema:
+        score = pl.col(s.score).cast(pl.Float64)
+        confidence = pl.max_horizontal(score, 1.0 - score)
+        out[CONFIDENCE] = confidence
+        out[LOW_CONFIDENCE] = (confidence < threshold).cast(pl.String)
+        if s.prediction not in schema:
+            positive = score >= config.metrics.decision_threshold
+            classes = config.model.classes or (0, 1)
+            out[CLASS] = (
+                pl.when(positive).then(pl.lit(str(classes[1]))).otherwise(pl.lit(str(classes[0])))
+            )
+    if task == "multiclass_classification" and s.probabilities:
+        cols = [pl.col(c).cast(pl.Float64) for c in s.probabilities.values() if c in schema]
+        if len(cols) == len(s.probabilities):
+            top = pl.max_horizontal(cols)
+            out[CONFIDENCE] = top
+            out[LOW_CONFIDENCE] = (top < threshold).cast(pl.String)
+            out[ENTROPY] = -pl.sum_horizontal(
+                [pl.when(c > 0).then(c * c.log()).otherwise(0.0) for c in cols]
+            )
+    if s.prediction is not None and s.prediction in schema:
+        out[CLASS] = pl.col(s.prediction).cast(pl.String)
+    return out
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,161 @@
+"""Drift statistics against scipy and hand computations; profiles merge; the corrected rule."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats
+from scipy.spatial import distance
+
+from mlmon.drift import stats as st
+from mlmon.drift.profile import NumericalProfile, profile, quantile_edges
+from mlmon.drift.rules import adjust
+
+P = np.array([50.0, 30.0, 20.0])
+Q = np.array([30.0, 30.0, 40.0])
+
+
+def test_binned_distances_by_hand() -> None:
+    p, q = P / 100, Q / 100
+    assert st.psi(P, Q).value == pytest.approx(float(np.sum((q - p) * np.log(q / p))), abs=1e-12)
+    assert st.hellinger(P, Q).value == pytest.approx(
+        math.sqrt(1 - float(np.sum(np.sqrt(p * q)))), abs=1e-12
+    )
+    assert st.linf(P, Q).value == pytest.approx(0.2)
+    assert st.tvd(P, Q).value == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize("base", [2.0, math.e])
+def test_jensen_shannon_distance_by_hand_and_base(base: float) -> None:
+    p, q = P / 100, Q / 100
+    m = (p + q) / 2
+    kl = lambda a, b: float(np.sum(a * np.log(a / b))) / math.log(base)  # noqa: E731
+    expected = math.sqrt(0.5 * kl(p, m) + 0.5 * kl(q, m))
+    assert st.jensen_shannon(P, Q, base).value == pytest.approx(expected, abs=1e-12)
+    assert st.jensen_shannon(P, Q, base).value == pytest.approx(
+        distance.jensenshannon(p, q, base=base), abs=1e-15
+    )
+
+
+def test_psi_replaces_empty_bins() -> None:
+    got = st.psi(np.array([10.0, 0.0]), np.array([5.0, 5.0])).value
+    p, q = np.array([1.0, st.PSI_EPSILON]), np.array([0.5, 0.5])
+    assert got == pytest.approx(float(np.sum((q - p) * np.log(q / p))), abs=1e-12)
+
+
+def test_chi_square_is_scipys_test_of_homogeneity() -> None:
+    got = st.chi_square(P, Q)
+    expected = stats.chi2_contingency(np.vstack([P, Q]), correction=False)
+    assert (got.value, got.p_value) == pytest.approx((expected.statistic, expected.pvalue))
+
+
+def test_chi_square_false_alarm_rate_stays_near_alpha_with_many_categories() -> None:
+    # Evidently's goodness-of-fit test rejects ~75% at 20 categories on identical data
+    rng = np.random.default_rng(1)
+    shares = rng.dirichlet(np.ones(20))
+    rejections = 0
+    for _ in range(400):
+        ref = rng.multinomial(2000, shares)
+        cur = rng.multinomial(2000, shares)
+        rejections += st.chi_square(ref, cur).p_value < 0.05  # type: ignore[operator]
+    assert rejections / 400 < 0.08
+
+
+def test_raw_value_tests_are_scipys() -> None:
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(0, 1, 300), rng.normal(0.3, 1, 250)
+    ks = stats.ks_2samp(a, b)
+    assert (st.ks_raw(a, b).value, st.ks_raw(a, b).p_value) == (ks.statistic, ks.pvalue)
+    cvm = stats.cramervonmises_2samp(a, b)
+    assert st.cramer_von_mises(a, b).p_value == pytest.approx(cvm.pvalue)
+    ad = stats.anderson_ksamp([a, b], variant="midrank")
+    assert st.anderson(a, b).value == pytest.approx(ad.statistic)
+    w = stats.wasserstein_distance(a, b) / 2.0
+    assert st.wasserstein(a, b, 2.0).value == pytest.approx(w)
+
+
+def test_binned_ks_bounds_the_exact_statistic() -> None:
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(0, 1, 20_000), rng.normal(0.1, 1.1, 20_000)
+    edges = quantile_edges(a, 100)
+    ca = np.histogram(a, [-np.inf, *edges, np.inf])[0]
+    cb = np.histogram(b, [-np.inf, *edges, np.inf])[0]
+    binned = st.ks_binned(
+        np.cumsum(ca / ca.sum())[:-1], np.cumsum(cb / cb.sum())[:-1], len(a), len(b)
+    ).value
+    exact = stats.ks_2samp(a, b).statistic
+    largest_bin = max((ca / ca.sum()).max(), (cb / cb.sum()).max())
+    assert binned <= exact + 1e-12 <= binned + largest_bin + 1e-12
+
+
+def test_two_proportions_uses_fisher_for_small_counts() -> None:
+    got = st.two_proportions(0, 10, 4, 10)
+    assert got.value == pytest.approx(0.4)
+    assert got.p_value == pytest.approx(stats.fisher_exact([[0, 10], [4, 6]]).pvalue)
+
+
+def test_identical_samples_give_no_change_values() -> None:
+    x = np.random.default_rng(4).normal(0, 1, 500)
+    counts = np.array([10.0, 20.0, 30.0])
+    for f in (st.psi, st.hellinger, st.linf, st.tvd):
+        assert f(counts, counts).value == pytest.approx(0.0, abs=1e-12)
+    assert st.jensen_shannon(counts, counts).value == pytest.approx(0.0, abs=1e-7)
+    assert st.chi_square(counts, counts).p_value == pytest.approx(1.0)
+    assert st.ks_raw(x, x).value == 0.0
+    assert st.wasserstein(x, x, 1.0).value == 0.0
+
+
+def test_constant_reference_wasserstein_is_zero_or_infinite() -> None:
+    assert st.wasserstein(np.ones(5), np.ones(5), 0.0).value == 0.0
+    assert st.wasserstein(np.ones(5), np.full(5, 2.0), 0.0).value == math.inf
+
+
+def test_statistics_declare_kinds_and_direction() -> None:
+    assert all(d.higher_is_drift for d in st.STATISTICS.values())
+    assert {n for n, d in st.STATISTICS.items() if d.test} == {
+        "ks",
+        "anderson",
+        "cramervonmises",
+        "chisquare",
+    }
+
+
+def test_adjust_matches_scipy_and_bonferroni() -> None:
+    p = [0.001, 0.04, 0.03, 0.2, 0.5]
+    np.testing.assert_allclose(adjust(p, "bh"), stats.false_discovery_control(p, method="bh"))
+    assert adjust(p, "bonferroni") == pytest.approx([0.005, 0.2, 0.15, 1.0, 1.0])
+    assert adjust(p, "none") == p
+
+
+def _frame(seed: int, n: int) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(5, 2, n)
+    x[rng.random(n) < 0.05] = np.nan
+    return pl.DataFrame({"x": x, "c": rng.choice(["a", "b", "c"], n)})
+
+
+def test_profiles_of_two_parts_merge_into_the_profile_of_the_whole() -> None:
+    a, b = _frame(5, 3000), _frame(6, 2000)
+    kwargs = {"bins": 20, "sample_rows": 10_000, "max_categories": 10}
+    ref = profile(a.lazy(), ["x"], ["c"], **kwargs)  # type: ignore[arg-type]
+    part_b = profile(b.lazy(), ["x"], ["c"], reference=ref, **kwargs)  # type: ignore[arg-type]
+    whole = profile(pl.concat([a, b]).lazy(), ["x"], ["c"], reference=ref, **kwargs)  # type: ignore[arg-type]
+    merged_x = ref.columns["x"]
+    assert isinstance(merged_x, NumericalProfile)
+    got = merged_x.merge(part_b.columns["x"], 10_000)  # type: ignore[arg-type]
+    want = whole.columns["x"]
+    assert isinstance(want, NumericalProfile)
+    assert (got.rows, got.nulls, got.count, got.counts) == (
+        want.rows,
+        want.nulls,
+        want.count,
+        want.counts,
+    )
+    assert got.mean == pytest.approx(want.mean, rel=1e-12)
+    assert got.m2 == pytest.approx(want.m2, rel=1e-9)
+    assert got.sample == want.sample  # both complete: every value, sorted
+    cat = ref.columns["c"].merge(part_b.columns["c"], 10)  # type: ignore[arg-type]
+    assert cat.counts == whole.columns["c"].counts  # type: ignore[union-attr]
