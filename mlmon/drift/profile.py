@@ -4,9 +4,10 @@ A numerical column's profile holds its row, null (null or NaN) and infinite coun
 count, mean, M₂ (sum of squared deviations), min and max of its finite values, counts in bins
 whose edges come from the *reference* (quantiles of the reference's values, so they never move
 with the current data and a reference profile can be cached), and the values themselves: all
-of them up to ``sample_rows``, a seeded uniform sample above. A categorical column's profile
+of them up to ``sample_rows``, a systematic sample above (see below). A categorical column's profile
 holds its row and null counts and counts per category (the ``max_categories`` most frequent;
-the rest pooled in ``other``).
+the rest pooled in ``other``). The sample of a larger column is systematic: every k-th finite
+value in the data's order (for logs, evenly spread over time), k = ⌈rows / sample_rows⌉.
 
 Profiles of disjoint parts of a dataset merge into the profile of the whole (counts add;
 moments combine by Chan, Golub & LeVeque's parallel formula; samples are merged and thinned
@@ -171,17 +172,26 @@ def profile(
     are binned on the reference's edges, in one pass over only these columns; without it the
     data *is* a reference: a first pass takes the counts, moments and samples, the edges are
     the sample's quantiles, and a second pass counts the bins."""
-    first = _first_pass(lf, numerical, categorical, sample_rows)
-    rows = int(first["__rows"][0]) if first.height else 0
-    edges: dict[str, list[float]] = {}
+    known: dict[str, list[float]] = {}
     for c in numerical:
-        if reference is not None and isinstance(reference.columns.get(c), NumericalProfile):
-            ref = reference.columns[c]
-            assert isinstance(ref, NumericalProfile)
-            edges[c] = list(ref.edges)
-        else:
-            edges[c] = quantile_edges(first[f"{c}__sample"][0].to_numpy().astype(float), bins)
-    counts = _bin_counts(lf, edges) if numerical else {}
+        ref = reference.columns.get(c) if reference is not None else None
+        if isinstance(ref, NumericalProfile):
+            known[c] = list(ref.edges)
+    # With the reference's edges known, the bins are counted in the same pass.
+    # The row count first (Parquet metadata, or one cheap column), so the sample can be every
+    # k-th value: shuffling each column to sample it took as long as the rest of the pass.
+    step = max(1, math.ceil(lf.select(pl.len()).collect().item() / sample_rows))
+    first = _first_pass(lf, numerical, categorical, sample_rows, known, step)
+    rows = int(first["__rows"][0]) if first.height else 0
+    edges = {
+        c: known[c]
+        if c in known
+        else quantile_edges(first[f"{c}__sample"][0].to_numpy().astype(float), bins)
+        for c in numerical
+    }
+    missing = {c: e for c, e in edges.items() if c not in known}
+    counts = _bin_counts(lf, missing) if missing else {}
+    counts |= {c: [int(v) for v in first[f"{c}__hist"][0]] for c in known}
     columns: dict[str, ColumnProfile] = {}
     for c in numerical:
         sample = np.sort(first[f"{c}__sample"][0].to_numpy().astype(float))
@@ -199,7 +209,7 @@ def profile(
             edges=edges[c],
             counts=counts[c],
             sample=sample.tolist(),
-            sample_complete=count <= sample_rows,
+            sample_complete=step == 1,  # every finite value was kept
         )
     for c in categorical:
         pairs = first[f"{c}__values"][0].to_list()
@@ -233,12 +243,19 @@ def quantile_edges(values: np.ndarray, bins: int) -> list[float]:
 
 
 def _first_pass(
-    lf: pl.LazyFrame, numerical: list[str], categorical: list[str], sample_rows: int
+    lf: pl.LazyFrame,
+    numerical: list[str],
+    categorical: list[str],
+    sample_rows: int,
+    edges: dict[str, list[float]],
+    step: int,
 ) -> pl.DataFrame:
     exprs: list[pl.Expr] = [pl.len().alias("__rows")]
     for c in numerical:
         col = pl.col(c).cast(pl.Float64, strict=False)
         finite = col.filter(col.is_finite())
+        if c in edges:
+            exprs.append(_hist(finite, edges[c]).alias(f"{c}__hist"))
         exprs += [
             (col.is_null() | col.is_nan()).sum().alias(f"{c}__nulls"),
             col.is_infinite().sum().alias(f"{c}__inf"),
@@ -247,7 +264,7 @@ def _first_pass(
             finite.var(ddof=0).alias(f"{c}__var"),
             finite.min().alias(f"{c}__min"),
             finite.max().alias(f"{c}__max"),
-            finite.shuffle(seed=SAMPLE_SEED).head(sample_rows).implode().alias(f"{c}__sample"),
+            finite.gather_every(step).head(sample_rows).implode().alias(f"{c}__sample"),
         ]
     for c in categorical:
         col = pl.col(c).cast(pl.String)
@@ -263,12 +280,13 @@ def _bin_counts(lf: pl.LazyFrame, edges: dict[str, list[float]]) -> dict[str, li
     exprs = []
     for c, e in edges.items():
         col = pl.col(c).cast(pl.Float64, strict=False)
-        finite = col.filter(col.is_finite())
-        exprs.append(
-            finite.hist(bins=[-math.inf, *e, math.inf], include_breakpoint=False).implode().alias(c)
-        )
+        exprs.append(_hist(col.filter(col.is_finite()), e).alias(c))
     row = lf.select(exprs).collect(engine="streaming")
     return {c: [int(v) for v in row[c][0]] for c in edges}
+
+
+def _hist(values: pl.Expr, edges: list[float]) -> pl.Expr:
+    return values.hist(bins=[-math.inf, *edges, math.inf], include_breakpoint=False).implode()
 
 
 def _float_or_none(value: Any) -> float | None:
