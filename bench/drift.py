@@ -169,13 +169,14 @@ print(json.dumps({"drifted": drifted, "nannyml": nml.__version__}))
 
 
 def reference_edges(ref: Path) -> dict[str, list[float]]:
-    qs = [i / 100 for i in range(1, 100)]
-    frame = (
-        pl.scan_parquet(ref)
-        .select([pl.col(c).quantile(q).alias(f"{c}|{q}") for c in NUMERICAL for q in qs])
-        .collect()
-    )
-    return {c: sorted({float(frame[f"{c}|{q}"][0]) for q in qs}) for c in NUMERICAL}
+    """The 1%, 2%, … 99% quantiles of each numerical column of the reference (not timed)."""
+    frame = pl.read_parquet(ref, columns=NUMERICAL)
+    qs = np.linspace(0, 1, 101)[1:-1]
+    edges = {}
+    for c in NUMERICAL:
+        values = frame[c].drop_nulls().drop_nans().to_numpy()
+        edges[c] = [float(e) for e in np.unique(np.quantile(values, qs))]
+    return edges
 
 
 def peer_python(name: str) -> Path:

@@ -54,6 +54,7 @@ class DriftResult:
     fail_on: str
     roles_inferred: bool = False
     multivariate: dict[str, Any] | None = None
+    label: Comparison | None = None
 
     @property
     def dataset(self) -> dict[str, Any]:
@@ -92,6 +93,7 @@ class DriftResult:
                 "drifted": any(c.status == "drifted" for c in self.prediction),
                 "columns": [_column_dict(c) for c in self.prediction],
             },
+            "label": None if self.label is None else _column_dict(self.label),
             "multivariate": self.multivariate,
         }
 
@@ -148,8 +150,9 @@ def compute_drift(
         for c, kind in [(c, "numerical") for c in numerical]
         + [(c, "categorical") for c in categorical]
     }
+    label = _label_drift(config, reference, current, settings) if config is not None else None
     decide(
-        comparisons.values(),
+        [*comparisons.values(), *([label] if label is not None else [])],
         alpha=settings.alpha,
         correction=settings.correction,
         significance=settings.significance,
@@ -170,6 +173,7 @@ def compute_drift(
         )
     return DriftResult(
         multivariate=multivariate,
+        label=label,
         reference={
             "source": reference.description,
             "rows": ref_profile.rows,
@@ -399,6 +403,41 @@ def _missing_column(column: str, kind: str, method: str, reason: str) -> Compari
         new_category_share=None,
         signals=[],
     )
+
+
+def _label_drift(
+    config: Config, reference: sources.Source, current: sources.Source, s: DriftSection
+) -> Comparison | None:
+    """Prior shift: the labels' distribution, where both sides have labels. Rows without a
+    label are left out (coverage grows as labels arrive; that is not drift)."""
+    ref, cur = sources.labels(config, reference), sources.labels(config, current)
+    if ref is None or cur is None:
+        return None
+    name = config.schema_.label
+    numerical = config.model.task == "regression"
+    if not numerical:
+        ref, cur = (
+            ref.select(pl.col(name).cast(pl.String)),
+            cur.select(pl.col(name).cast(pl.String)),
+        )
+    kwargs: dict[str, Any] = {
+        "bins": s.bins,
+        "sample_rows": s.sample_rows,
+        "max_categories": s.max_categories,
+    }
+    num, cat = ([name], []) if numerical else ([], [name])
+    ref_profile = profile(ref, num, cat, **kwargs)
+    cur_profile = profile(cur, num, cat, reference=ref_profile, **kwargs)
+    rule = s.numerical if numerical else s.categorical
+    settings = Settings(
+        method=rule.method,
+        threshold=rule.threshold,
+        min_rows=s.min_rows,
+        js_base=s.js_base,
+        missing_threshold=None,
+        new_category_threshold=s.new_categories.threshold if s.new_categories.enabled else None,
+    )
+    return compare(name, ref_profile.columns[name], cur_profile.columns[name], settings)
 
 
 def _renamed(c: Comparison) -> Comparison:

@@ -31,6 +31,8 @@ class Source:
     fingerprint: dict[str, object] = field(default_factory=dict)
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+    store: bool = False
+    """A window of the store (labels live in their own table) rather than a file."""
 
     def key(self) -> str:
         text = json.dumps(
@@ -56,6 +58,7 @@ def store_window(config: Config, since: dt.datetime, until: dt.datetime) -> Sour
         fingerprint,
         since,
         until,
+        store=True,
     )
 
 
@@ -89,6 +92,20 @@ def file_source(path: Path) -> Source:
         frame,
         {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns},
     )
+
+
+def labels(config: Config, source: Source) -> pl.LazyFrame | None:
+    """The source's labels (``schema.label``, nulls dropped) as one column, or None when it
+    has none: a file without the label column, or a store window before any label arrived."""
+    name = config.schema_.label
+    if source.store:
+        from mlmon.store.scan import read_window
+
+        frame = read_window(config, source.since, source.until, select=[]).select(name)
+        return frame.lazy().drop_nulls() if frame[name].null_count() < frame.height else None
+    if name not in source.frame.collect_schema():
+        return None
+    return source.frame.select(name).drop_nulls()
 
 
 def prediction_columns(config: Config, schema: pl.Schema) -> dict[str, pl.Expr]:

@@ -15,7 +15,9 @@ reference alone, categorical columns their categories. The rest need the values:
   n_eff = n·m / (n + m), as ``ks_2samp(method="asymp")`` computes it (Kolmogorov's limit,
   ``kstwobign``, above ``KSTWO_EXACT_LIMIT``);
 - ``wasserstein``: W₁ / σ_ref (Evidently's normalisation), from ``scipy.stats.wasserstein_distance``
-  on the raw values, or on the values kept (a seeded uniform sample) when a sample was larger;
+  on the raw values, or on the values kept (a systematic sample of ``drift.sample_rows``
+  values, every k-th in the data's order) when a column has more; the sampling error of W₁
+  on 20,000 values per side is about 0.01 σ, a tenth of the default threshold;
 - ``anderson`` and ``cramervonmises``: ``scipy.stats.anderson_ksamp`` / ``cramervonmises_2samp``
   on the values kept (exact at small n; on the samples otherwise, which makes their p-values
   those of the sample size, i.e. conservative). ``anderson_ksamp`` caps p-values to

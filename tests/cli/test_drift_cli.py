@@ -195,3 +195,17 @@ def test_store_without_a_reference_exits_3(make_project: Callable[..., Project])
     assert result.code == 3
     assert "drift.reference is not set, and no --reference was given" in result.stderr
     assert os.path.basename(str(project.config_path)) in result.stderr
+
+
+def test_store_labels_give_label_drift_where_both_windows_have_them(dproject: Project) -> None:
+    _store(dproject, days=3, labelled_days=2)
+    labelled = json.loads(
+        dproject.cli("--json", "drift", "--since", "2026-10-02", "--until", "2026-10-03").stdout
+    )
+    label = labelled["result"]["label"]
+    assert label["column"] == "label" and label["kind"] == "categorical"
+    assert label["status"] == "ok" and label["n_current"] == 400
+    unlabelled = json.loads(
+        dproject.cli("--json", "drift", "--since", "2026-10-03", "--until", "2026-10-04").stdout
+    )
+    assert unlabelled["result"]["label"] is None

@@ -209,3 +209,28 @@ def test_multivariate_drift_catches_a_joint_change_no_single_column_shows(
     assert result.multivariate["auc"] > 0.9
     same = compute_drift(config, reference_path=a, current_path=a)
     assert same.multivariate is not None and not same.multivariate["drifted"]
+
+
+def test_label_drift_compares_the_labels_where_both_sides_have_them(tmp_path: Path) -> None:
+    rng = np.random.default_rng(17)
+    ref_df = synthetic(3_000, 18, False).with_columns(
+        pl.Series("label", (rng.random(3_000) < 0.2).astype(int))
+    )
+    labels = (rng.random(3_000) < 0.5).astype(int).tolist()
+    unlabelled = rng.random(3_000) < 0.1
+    cur_df = synthetic(3_000, 19, False).with_columns(
+        pl.Series("label", [None if u else v for u, v in zip(unlabelled, labels, strict=True)])
+    )
+    a, b = _files(tmp_path, ref_df, cur_df)
+    result = compute_drift(_config(tmp_path), reference_path=a, current_path=b)
+    assert result.label is not None
+    assert result.label.status == "drifted"  # base rate 20% -> 50%: prior shift
+    assert result.label.n_current == pytest.approx(2_700, abs=100)  # unlabelled rows left out
+    assert result.to_dict()["label"]["column"] == "label"
+    no_labels = compute_drift(_config(tmp_path), reference_path=a, current_path=a)
+    assert no_labels.label is not None and no_labels.label.status == "ok"
+    without = _files(tmp_path, ref_df.drop("label"), cur_df.drop("label"))
+    assert (
+        compute_drift(_config(tmp_path), reference_path=without[0], current_path=without[1]).label
+        is None
+    )

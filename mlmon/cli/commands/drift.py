@@ -157,6 +157,8 @@ def render(out: Output, result: DriftResult, fmt: str) -> None:
     order = {"drifted": 0, "ok": 1, "insufficient_data": 2, "skipped": 3}
     rows = [_row(c) for c in sorted(data["columns"], key=lambda c: order.get(c["status"], 9))]
     rows += [_row(c) for c in data["prediction"]["columns"]]
+    if data["label"] is not None:
+        rows.append(_row({**data["label"], "column": f"{data['label']['column']} (truth)"}))
     ref, cur = data["reference"], data["current"]
     title = (
         f"drift of {cur['source']} ({cur['rows']:,} rows) against {ref['source']} "
@@ -180,6 +182,9 @@ def render(out: Output, result: DriftResult, fmt: str) -> None:
     prediction = data["prediction"]
     if prediction["columns"]:
         out.note(f"prediction: {'DRIFT' if prediction['drifted'] else 'no drift'}")
+    if data["label"] is not None:
+        verdict = "DRIFT" if data["label"]["drifted"] else "no drift"
+        out.note(f"labels (prior shift): {verdict}")
     if data["multivariate"] is not None:
         m = data["multivariate"]
         out.note(f"multivariate: {m.get('summary', '')}")
