@@ -29,6 +29,7 @@ The columns each tool flags are recorded and checked against the injected truth.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import shutil
 import subprocess
@@ -213,7 +214,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.setup:
         setup()
     OUT.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {"machine": machine(), "truth": TRUTH, "entries": []}
+    # Entries accumulate across runs (a run with --skip-peers keeps the peers' figures);
+    # a new measurement of the same tool and size replaces the old one.
+    previous = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.is_file() else {}
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "truth": TRUTH,
+        "entries": previous.get("entries", []),
+    }
 
     def record(tool: str, rows: int, runs: list[Run], drifted: list[str] | None) -> None:
         best = min(runs, key=lambda r: r.wall_s)
@@ -226,7 +234,10 @@ def main(argv: list[str] | None = None) -> int:
             "drifted": drifted,
             "correct": None if drifted is None else drifted == TRUTH,
         }
-        results["entries"].append(entry)
+        results["entries"] = [
+            e for e in results["entries"] if (e["tool"], e["rows"]) != (tool, rows)
+        ] + [entry]
+        entry["measured"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         print(
             f"{tool:<28} {rows:>10,} rows: {best.wall_s:8.2f} s {entry['rss_mb']:8,.0f} MB  "
             f"drifted={drifted}",

@@ -116,10 +116,3 @@ def domain_classifier(
     base.auc, base.low, base.high = auc.value, auc.low, auc.high
     base.drifted = auc.value >= threshold and auc.low is not None and auc.low > 0.5
     return base
-
-
-def sample_rows(frame: pl.LazyFrame, columns: list[str], rows: int, wanted: int) -> pl.DataFrame:
-    """About ``wanted`` rows spread evenly over a frame of ``rows`` rows (every k-th row, so
-    the scan streams and memory stays bounded)."""
-    step = max(1, rows // max(1, wanted))
-    return frame.select(columns).gather_every(step).head(wanted).collect(engine="streaming")

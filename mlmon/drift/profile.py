@@ -122,6 +122,8 @@ class Profile:
 
     rows: int
     columns: dict[str, ColumnProfile]
+    row_sample: pl.DataFrame | None = None
+    """Whole rows, evenly spread (for the multivariate check); not part of the JSON form."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -167,6 +169,7 @@ def profile(
     sample_rows: int,
     max_categories: int,
     reference: Profile | None = None,
+    row_sample: tuple[list[str], int] | None = None,
 ) -> Profile:
     """Profile ``lf``'s columns. With ``reference`` (a reference profile), numerical columns
     are binned on the reference's edges, in one pass over only these columns; without it the
@@ -180,9 +183,15 @@ def profile(
     # With the reference's edges known, the bins are counted in the same pass.
     # The row count first (Parquet metadata, or one cheap column), so the sample can be every
     # k-th value: shuffling each column to sample it took as long as the rest of the pass.
-    step = max(1, math.ceil(lf.select(pl.len()).collect().item() / sample_rows))
-    first = _first_pass(lf, numerical, categorical, sample_rows, known, step)
-    rows = int(first["__rows"][0]) if first.height else 0
+    total = lf.select(pl.len()).collect().item()
+    step = max(1, math.ceil(total / sample_rows))
+    extra: list[pl.Expr] = []
+    if row_sample is not None and row_sample[0]:
+        joint, wanted = row_sample
+        every = max(1, math.ceil(total / wanted))
+        extra.append(pl.struct(joint).gather_every(every).head(wanted).implode().alias("__rows"))
+    first = _first_pass(lf, numerical, categorical, sample_rows, known, step, extra)
+    rows = int(first["__count"][0]) if first.height else 0
     edges = {
         c: known[c]
         if c in known
@@ -224,7 +233,10 @@ def profile(
             counts=kept,
             other=sum(v for _, v in ranked[max_categories:]),
         )
-    return Profile(rows=rows, columns=columns)
+    row_frame = None
+    if "__rows" in first.columns:
+        row_frame = first.select(pl.col("__rows").explode()).unnest("__rows")
+    return Profile(rows=rows, columns=columns, row_sample=row_frame)
 
 
 def quantile_edges(values: np.ndarray, bins: int) -> list[float]:
@@ -249,8 +261,9 @@ def _first_pass(
     sample_rows: int,
     edges: dict[str, list[float]],
     step: int,
+    extra: list[pl.Expr],
 ) -> pl.DataFrame:
-    exprs: list[pl.Expr] = [pl.len().alias("__rows")]
+    exprs: list[pl.Expr] = [pl.len().alias("__count"), *extra]
     for c in numerical:
         col = pl.col(c).cast(pl.Float64, strict=False)
         finite = col.filter(col.is_finite())

@@ -17,10 +17,10 @@ from mlmon.config import Config
 from mlmon.config.drift import CATEGORICAL_METHODS, NUMERICAL_METHODS, DriftSection
 from mlmon.drift import sources
 from mlmon.drift.compare import Comparison, Settings, compare
-from mlmon.drift.profile import Profile, profile
+from mlmon.drift.profile import PROFILE_FORMAT, Profile, profile
 from mlmon.drift.rules import decide
 from mlmon.errors import ConfigError, DataError, UsageError
-from mlmon.fsutil import atomic_write_bytes
+from mlmon.fsutil import TMP_PREFIX, atomic_write_bytes
 
 PREDICTION_LABELS = {
     sources.CLASS: "predicted class",
@@ -118,15 +118,24 @@ def compute_drift(
     numerical = roles.numerical + [c for c, k in roles.prediction.items() if k == "numerical"]
     categorical = roles.categorical + [c for c, k in roles.prediction.items() if k == "categorical"]
     ref_present = _present(reference.frame, roles, numerical + categorical)
+    cur_frame = _present(current.frame, roles, numerical + categorical)
+    # The multivariate check's rows are sampled in the same passes as the profiles.
+    joint = [
+        c
+        for c in roles.numerical + roles.categorical
+        if c in ref_present.present and c in cur_frame.present
+    ]
+    row_sample = (
+        (joint, settings.multivariate.sample_rows) if settings.multivariate.enabled else None
+    )
     ref_profile, cached = _reference_profile(
-        reference, ref_present, numerical, categorical, settings, cache_dir
+        reference, ref_present, numerical, categorical, settings, cache_dir, row_sample
     )
     if ref_profile.rows == 0:
         raise DataError(
             f"the reference ({reference.description}) holds no rows",
             hint="fix drift.reference or --reference",
         )
-    cur_frame = _present(current.frame, roles, numerical + categorical)
     cur_profile = profile(
         cur_frame.frame,
         [c for c in numerical if c in cur_frame.present],
@@ -135,6 +144,7 @@ def compute_drift(
         sample_rows=settings.sample_rows,
         max_categories=max(settings.max_categories, 1),
         reference=ref_profile,
+        row_sample=row_sample,
     )
     if cur_profile.rows == 0:
         raise DataError(
@@ -161,15 +171,7 @@ def compute_drift(
     multivariate = None
     if settings.multivariate.enabled:
         multivariate = _multivariate(
-            reference,
-            current,
-            ref_present,
-            cur_frame,
-            roles,
-            ref_profile,
-            cur_profile,
-            settings,
-            cache_dir,
+            ref_profile.row_sample, cur_profile.row_sample, roles, joint, settings
         )
     return DriftResult(
         multivariate=multivariate,
@@ -317,13 +319,20 @@ def _reference_profile(
     categorical: list[str],
     settings: DriftSection,
     cache_dir: Path | None,
+    row_sample: tuple[list[str], int] | None,
 ) -> tuple[Profile, bool]:
-    key = _profile_key(source, numerical, categorical, settings)
+    """The reference's profile (and row sample), from the cache when it holds them: the
+    profile as ``<key>.json``, the rows as ``<key>.rows.parquet``, both written atomically."""
+    key = _profile_key(source, numerical, categorical, settings, row_sample)
     path = cache_dir / f"{key}.json" if cache_dir is not None else None
-    if path is not None and path.is_file():
+    rows_path = cache_dir / f"{key}.rows.parquet" if cache_dir is not None else None
+    if path is not None and rows_path is not None and path.is_file():
         try:
-            return Profile.from_dict(json.loads(path.read_text(encoding="utf-8"))), True
-        except (ValueError, KeyError, TypeError):
+            cached = Profile.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            if row_sample is not None:
+                cached.row_sample = pl.read_parquet(rows_path)
+            return cached, True
+        except (ValueError, KeyError, TypeError, OSError, pl.exceptions.PolarsError):
             pass  # a damaged or older cache entry is rebuilt below and replaced
     built = profile(
         present.frame,
@@ -332,18 +341,29 @@ def _reference_profile(
         bins=settings.bins,
         sample_rows=settings.sample_rows,
         max_categories=settings.max_categories,
+        row_sample=row_sample,
     )
-    if path is not None:
+    if path is not None and rows_path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, json.dumps(built.to_dict()).encode())
+        if built.row_sample is not None:
+            partial = rows_path.with_name(f"{TMP_PREFIX}{rows_path.name}")
+            built.row_sample.write_parquet(partial)
+            os.replace(partial, rows_path)
+        atomic_write_bytes(path, json.dumps(built.to_dict()).encode())  # last: marks it whole
     return built, False
 
 
 def _profile_key(
-    source: sources.Source, numerical: list[str], categorical: list[str], s: DriftSection
+    source: sources.Source,
+    numerical: list[str],
+    categorical: list[str],
+    s: DriftSection,
+    row_sample: tuple[list[str], int] | None,
 ) -> str:
     text = json.dumps(
         {
+            "profile_format": PROFILE_FORMAT,
+            "row_sample": row_sample,
             "source": source.key(),
             "numerical": numerical,
             "categorical": categorical,
@@ -490,38 +510,15 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 def _multivariate(
-    reference: sources.Source,
-    current: sources.Source,
-    ref_present: _Present,
-    cur_present: _Present,
+    ref_rows: pl.DataFrame | None,
+    cur_rows: pl.DataFrame | None,
     roles: Roles,
-    ref_profile: Profile,
-    cur_profile: Profile,
+    features: list[str],
     settings: DriftSection,
-    cache_dir: Path | None,
 ) -> dict[str, Any]:
-    from mlmon.drift.multivariate import domain_classifier, sample_rows
+    from mlmon.drift.multivariate import domain_classifier
 
-    features = [
-        c
-        for c in roles.numerical + roles.categorical
-        if c in ref_present.present and c in cur_present.present
-    ]
-    wanted = settings.multivariate.sample_rows
-    path = None
-    if cache_dir is not None:
-        key = hashlib.sha256(f"{reference.key()}|{features}|{wanted}".encode()).hexdigest()[:32]
-        path = cache_dir / f"{key}.rows.parquet"
-    if path is not None and path.is_file():
-        ref_rows = pl.read_parquet(path)
-    else:
-        ref_rows = sample_rows(ref_present.frame, features, ref_profile.rows, wanted)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(f".tmp-{path.name}")
-            ref_rows.write_parquet(partial)
-            os.replace(partial, path)
-    cur_rows = sample_rows(cur_present.frame, features, cur_profile.rows, wanted)
+    assert ref_rows is not None and cur_rows is not None, "profiles were asked for row samples"
     result = domain_classifier(
         ref_rows,
         cur_rows,

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mlmon.cli.output import Output
 from mlmon.cli.state import check_choice, state_of
 from mlmon.errors import ExitCode
-from mlmon.metrics.estimate import Estimate
-from mlmon.metrics.windows import MetricsResult, compute_metrics
-from mlmon.store.scan import latest_timestamp
 from mlmon.timewindow import resolve_window
+
+if TYPE_CHECKING:  # the library is imported when the command runs, so other commands start fast
+    from mlmon.metrics.estimate import Estimate
+    from mlmon.metrics.windows import MetricsResult
 
 WINDOWS = ("1h", "1d", "1w", "all")
 _KEY_METRICS = {
@@ -74,6 +75,9 @@ def metrics_command(
     ] = False,
 ) -> None:
     """Realized model quality and operational metrics per window, checked against thresholds."""
+    from mlmon.metrics.windows import compute_metrics
+    from mlmon.store.scan import latest_timestamp
+
     state = state_of(ctx)
     check_choice(window, WINDOWS, "--window")
     check_choice(fail_on, ("latest", "any"), "--fail-on")
