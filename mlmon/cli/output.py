@@ -97,11 +97,19 @@ class Output:
         headers: Sequence[str],
         rows: Sequence[Sequence[Any]],
         right: Sequence[int] = (),
+        markdown: bool = False,
     ) -> None:
-        """A result table: rich in a terminal, tab-free aligned text otherwise."""
+        """A result table: rich in a terminal, tab-free aligned text otherwise, or a markdown
+        table (for CI job summaries and pull-request comments)."""
         if self.quiet or self.json_mode:
             return
         cells = [[_fmt(v) for v in row] for row in rows]
+        if markdown:
+            self.stdout.write(f"**{title}**\n\n| " + " | ".join(headers) + " |\n")
+            self.stdout.write("|" + "---|" * len(headers) + "\n")
+            for row in cells:
+                self.stdout.write("| " + " | ".join(row) + " |\n")
+            return
         if self.stdout_is_tty:
             table = Table(title=title, title_justify="left")
             for i, h in enumerate(headers):

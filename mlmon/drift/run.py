@@ -136,16 +136,7 @@ def compute_drift(
             f"the reference ({reference.description}) holds no rows",
             hint="fix drift.reference or --reference",
         )
-    cur_profile = profile(
-        cur_frame.frame,
-        [c for c in numerical if c in cur_frame.present],
-        [c for c in categorical if c in cur_frame.present],
-        bins=settings.bins,
-        sample_rows=settings.sample_rows,
-        max_categories=max(settings.max_categories, 1),
-        reference=ref_profile,
-        row_sample=row_sample,
-    )
+    cur_profile = cur_frame.profile(numerical, categorical, settings, row_sample, ref_profile)
     if cur_profile.rows == 0:
         raise DataError(
             f"the current data ({current.description}) holds no rows",
@@ -283,6 +274,26 @@ class _Present:
     present: set[str]
     problems: dict[str, str]
 
+    def profile(
+        self,
+        numerical: list[str],
+        categorical: list[str],
+        s: DriftSection,
+        row_sample: tuple[list[str], int] | None,
+        reference: Profile | None = None,
+    ) -> Profile:
+        """The profile of the columns this frame can give (on ``reference``'s bins)."""
+        return profile(
+            self.frame,
+            [c for c in numerical if c in self.present],
+            [c for c in categorical if c in self.present],
+            bins=s.bins,
+            sample_rows=s.sample_rows,
+            max_categories=s.max_categories,
+            reference=reference,
+            row_sample=row_sample,
+        )
+
 
 def _present(frame: pl.LazyFrame, roles: Roles, wanted: list[str]) -> _Present:
     """``frame`` with the derived columns added and the ``wanted`` columns it can give; the
@@ -334,15 +345,7 @@ def _reference_profile(
             return cached, True
         except (ValueError, KeyError, TypeError, OSError, pl.exceptions.PolarsError):
             pass  # a damaged or older cache entry is rebuilt below and replaced
-    built = profile(
-        present.frame,
-        [c for c in numerical if c in present.present],
-        [c for c in categorical if c in present.present],
-        bins=settings.bins,
-        sample_rows=settings.sample_rows,
-        max_categories=settings.max_categories,
-        row_sample=row_sample,
-    )
+    built = present.profile(numerical, categorical, settings, row_sample)
     if path is not None and rows_path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         if built.row_sample is not None:

@@ -9,6 +9,7 @@ import typer
 
 from mlmon.cli.output import Output
 from mlmon.cli.state import check_choice, state_of
+from mlmon.config.drift import CATEGORICAL_METHODS, NUMERICAL_METHODS
 from mlmon.errors import ExitCode
 from mlmon.store.layout import StoreLayout
 from mlmon.timewindow import resolve_window
@@ -16,19 +17,7 @@ from mlmon.timewindow import resolve_window
 if TYPE_CHECKING:
     from mlmon.drift.run import DriftResult
 
-METHODS = (
-    "auto",
-    "ks",
-    "wasserstein",
-    "psi",
-    "jensenshannon",
-    "hellinger",
-    "anderson",
-    "cramervonmises",
-    "chisquare",
-    "linf",
-    "tvd",
-)
+METHODS = tuple(dict.fromkeys(NUMERICAL_METHODS + CATEGORICAL_METHODS))
 _BARS = "▁▂▃▄▅▆▇█"
 _SKETCH_BINS = 8
 
@@ -164,14 +153,7 @@ def render(out: Output, result: DriftResult, fmt: str) -> None:
         f"drift of {cur['source']} ({cur['rows']:,} rows) against {ref['source']} "
         f"({ref['rows']:,} rows{', cached profile' if ref['profile_cached'] else ''})"
     )
-    if fmt == "markdown" and not out.quiet:
-        out.stdout.write(
-            f"**{title}**\n\n| " + " | ".join(headers) + " |\n|" + "---|" * len(headers) + "\n"
-        )
-        for row in rows:
-            out.stdout.write("| " + " | ".join(str(c) for c in row) + " |\n")
-    else:
-        out.table(title, headers, rows, right=(4, 5, 6))
+    out.table(title, headers, rows, right=(4, 5, 6), markdown=fmt == "markdown")
     d = data["dataset"]
     share = "-" if d["share"] is None else f"{d['share']:.0%}"
     out.note(

@@ -158,14 +158,13 @@ def render(out: Output, result: MetricsResult, task: str, fmt: str) -> None:
         )
     per = "over the whole window" if result.window == "all" else f"per {result.window} window"
     title = f"metrics {per}, {result.confidence:.0%} intervals (* = decides the exit code)"
-    if fmt == "markdown" and not out.quiet:
-        out.stdout.write(
-            f"**{title}**\n\n| " + " | ".join(headers) + " |\n|" + "---|" * len(headers) + "\n"
-        )
-        for row in rows:
-            out.stdout.write("| " + " | ".join(str(c) for c in row) + " |\n")
-    else:
-        out.table(title, headers, rows, right=tuple(range(1 + bool(result.by), len(headers) - 2)))
+    out.table(
+        title,
+        headers,
+        rows,
+        right=tuple(range(1 + bool(result.by), len(headers) - 2)),
+        markdown=fmt == "markdown",
+    )
     breaches = sum(len(w.breaches) for i, w in enumerate(result.windows) if i in result.deciding)
     out.note(
         f"status: {result.status}"
