@@ -234,3 +234,61 @@ def test_label_drift_compares_the_labels_where_both_sides_have_them(tmp_path: Pa
         compute_drift(_config(tmp_path), reference_path=without[0], current_path=without[1]).label
         is None
     )
+
+
+MULTICLASS = """\
+model: {name: pets, task: multiclass_classification, classes: [cat, dog, bird]}
+schema:
+  id: id
+  timestamp: ts
+  prediction: pred
+  probabilities: {cat: p_cat, dog: p_dog, bird: p_bird}
+  label: label
+  features: {numerical: [x]}
+store: {path: store}
+drift: {multivariate: {enabled: false}}
+"""
+
+
+def _multiclass(n: int, seed: int, confident: bool) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    alpha = [8.0, 1.0, 1.0] if confident else [2.0, 2.0, 2.0]
+    p = rng.dirichlet(alpha, n)
+    return pl.DataFrame(
+        {
+            "x": rng.normal(0, 1, n),
+            "p_cat": p[:, 0],
+            "p_dog": p[:, 1],
+            "p_bird": p[:, 2],
+            "pred": np.array(["cat", "dog", "bird"])[p.argmax(axis=1)],
+        }
+    )
+
+
+def test_multiclass_confidence_and_entropy_drift_when_the_model_grows_unsure(
+    tmp_path: Path,
+) -> None:
+    a, b = _files(tmp_path, _multiclass(5_000, 20, True), _multiclass(5_000, 21, False))
+    config = parse_config(MULTICLASS, tmp_path / "mlmon.yaml")
+    result = compute_drift(config, reference_path=a, current_path=b)
+    by = {c.column: c for c in result.prediction}
+    assert set(by) == {"predicted class", "confidence", "low confidence", "entropy"}
+    assert by["confidence"].status == "drifted" and by["entropy"].status == "drifted"
+    assert [c.status for c in result.columns] == ["ok"]  # the input did not change
+
+
+def test_regression_prediction_drift(tmp_path: Path) -> None:
+    text = (
+        "model: {name: prices, task: regression}\n"
+        "schema: {id: id, timestamp: ts, prediction: yhat, label: y,"
+        " features: {numerical: [x]}}\n"
+        "store: {path: store}\ndrift: {multivariate: {enabled: false}}\n"
+    )
+    rng = np.random.default_rng(22)
+    ref = pl.DataFrame({"x": rng.normal(0, 1, 3000), "yhat": rng.normal(100, 10, 3000)})
+    cur = pl.DataFrame({"x": rng.normal(0, 1, 3000), "yhat": rng.normal(110, 10, 3000)})
+    a, b = _files(tmp_path, ref, cur)
+    result = compute_drift(
+        parse_config(text, tmp_path / "mlmon.yaml"), reference_path=a, current_path=b
+    )
+    assert [(c.column, c.status) for c in result.prediction] == [("yhat", "drifted")]
