@@ -19,7 +19,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from mlmon import __version__
-from mlmon.cli.commands import COMMANDS
+from mlmon.cli.commands import COMMANDS, GROUPS
 from mlmon.cli.output import Output
 from mlmon.config import Config, config_path, load_config
 from mlmon.config.loader import CONFIG_ENV
@@ -103,6 +103,8 @@ def _global_options(
 
 for _name, _func in COMMANDS.items():
     app.command(_name)(_func)
+for _name, _group in GROUPS.items():
+    app.add_typer(_group, name=_name)
 
 
 def split_global_options(argv: Sequence[str]) -> tuple[list[str], list[str]]:

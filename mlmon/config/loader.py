@@ -100,13 +100,18 @@ def parse_config(text: str, path: Path) -> Config:
             else f"{path}: {len(lines)} problems:\n  " + "\n  ".join(lines)
         )
         raise ConfigError(message, hint=_HINT) from None
-    store_path = config.store.path.expanduser()
-    if not store_path.is_absolute():
-        # normpath turns "configs/../.demo/store" into ".demo/store" for readable messages
-        store_path = Path(os.path.normpath(path.parent / store_path))
-    return config.model_copy(
-        update={"source": path, "store": config.store.model_copy(update={"path": store_path})}
-    )
+    store = config.store.model_copy(update={"path": _relative_to(path, config.store.path)})
+    registry = config.registry.model_copy(update={"path": _relative_to(path, config.registry.path)})
+    return config.model_copy(update={"source": path, "store": store, "registry": registry})
+
+
+def _relative_to(config_file: Path, value: Path) -> Path:
+    """A path from the config, relative to the config file's directory unless absolute."""
+    value = value.expanduser()
+    if value.is_absolute():
+        return value
+    # normpath turns "configs/../.demo/store" into ".demo/store" for readable messages
+    return Path(os.path.normpath(config_file.parent / value))
 
 
 def _substitute_env(node: Any, keys: tuple[Any, ...], path: Path) -> Any:

@@ -108,6 +108,13 @@ class SchemaSection(Section):
         return cols
 
 
+class RegistrySection(Section):
+    """``registry``: where model versions, aliases and their history live."""
+
+    path: Path = Path("registry")
+    lock_timeout: Duration = 60.0
+
+
 class StoreSection(Section):
     """``store``: where the Parquet log store lives and how ingest treats bad rows."""
 
@@ -158,6 +165,7 @@ class Config(Section):
     model: ModelSection
     schema_: SchemaSection = Field(alias="schema")
     store: StoreSection
+    registry: RegistrySection = RegistrySection()
     metrics: MetricsSection = MetricsSection()
     drift: DriftSection = DriftSection()
     source: Path | None = Field(default=None, exclude=True)

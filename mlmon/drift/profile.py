@@ -188,7 +188,7 @@ def profile(
     extra: list[pl.Expr] = []
     if row_sample is not None and row_sample[0]:
         joint, wanted = row_sample
-        every = max(1, math.ceil(total / wanted))
+        every = max(1, total // wanted)  # at least `wanted` rows before the head
         extra.append(pl.struct(joint).gather_every(every).head(wanted).implode().alias("__rows"))
     first = _first_pass(lf, numerical, categorical, sample_rows, known, step, extra)
     rows = int(first["__count"][0]) if first.height else 0

@@ -3,14 +3,21 @@
 from collections.abc import Callable
 from typing import Any
 
+import typer
+
 from mlmon.cli.commands.drift import drift_command
 from mlmon.cli.commands.ingest import ingest_command
 from mlmon.cli.commands.init import init
 from mlmon.cli.commands.metrics import metrics_command
+from mlmon.cli.commands.registry import registry_app, rollback_command
 
 COMMANDS: dict[str, Callable[..., Any]] = {
     "init": init,
     "ingest": ingest_command,
     "metrics": metrics_command,
     "drift": drift_command,
+    "rollback": rollback_command,
 }
+
+GROUPS: dict[str, typer.Typer] = {"registry": registry_app}
+"""Commands with subcommands (``mlmon registry list``, ...)."""

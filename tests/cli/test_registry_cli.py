@@ -1,0 +1,93 @@
+"""``mlmon registry`` and ``mlmon rollback`` from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mlmon.registry import Registry
+from tests.conftest import Project
+
+
+def _versions(project: Project, n: int, production: list[str]) -> Registry:
+    reg = Registry(project.root / "registry", "loans")
+    art = project.root / "model.skops"
+    art.write_bytes(b"model bytes")
+    for _ in range(n):
+        reg.register(art, {"created_at": "2026-11-27T00:00:00Z", "trigger": {"reason": "test"}})
+    for v in production:
+        reg.set_alias("production", v, "promoted", reason=f"promote {v}")
+    return reg
+
+
+def test_registry_list_show_history_and_path(project: Project) -> None:
+    reg = _versions(project, 2, ["1"])
+    listed = project.cli("registry", "list")
+    assert listed.code == 0
+    lines = listed.stdout.splitlines()
+    assert lines[0] == f"model loans in {project.root / 'registry'}"
+    assert lines[2].split()[:2] == ["1", "production"]
+    assert lines[3].split()[:2] == ["2", "candidate"]
+    doc = json.loads(project.cli("--json", "registry", "list").stdout)
+    assert doc["result"]["aliases"] == {"candidate": "2", "production": "1"}
+    shown = json.loads(project.cli("registry", "show", "production").stdout)
+    assert (
+        shown["version"] == "1"
+        and shown["artifact"]["sha256"] == reg.metadata("1")["artifact"]["sha256"]
+    )
+    history = project.cli("registry", "history")
+    assert "promoted" in history.stdout and "promote 1" in history.stdout
+    path = project.cli("registry", "path", "production")
+    assert path.code == 0 and path.stdout == f"{reg.version_dir('1') / 'model.skops'}\n"
+
+
+def test_registry_path_refuses_a_tampered_artifact(project: Project) -> None:
+    reg = _versions(project, 1, ["1"])
+    (reg.version_dir("1") / "model.skops").write_bytes(b"tampered")
+    result = project.cli("registry", "path", "production")
+    assert result.code == 5
+    assert "does not match its SHA-256" in result.stderr
+    assert result.stdout == ""
+
+
+def test_unknown_version_and_bad_name_exit_5(project: Project) -> None:
+    _versions(project, 1, [])
+    result = project.cli("registry", "show", "9")
+    assert result.code == 5 and "has no version '9' (registered: 1)" in result.stderr
+    result = project.cli("registry", "show", "../x")
+    assert result.code == 5 and "is not a valid alias" in result.stderr
+
+
+def test_rollback_moves_production_back_and_says_so(project: Project) -> None:
+    _versions(project, 3, ["1", "2", "3"])
+    dry = project.cli("rollback", "--dry-run")
+    assert dry.code == 0 and dry.stdout == "would roll production back: 3 → 2 (dry run)\n"
+    result = project.cli("--json", "rollback", "--reason", "bad promotion")
+    doc = json.loads(result.stdout)
+    assert doc["result"] == {
+        "from_version": "3",
+        "to_version": "2",
+        "changed": True,
+        "dry_run": False,
+    }
+    again = project.cli("rollback", "--to", "2")
+    assert again.code == 0 and again.stdout == "production is already version 2; nothing to do\n"
+
+
+def test_rollback_with_nothing_to_go_back_to_exits_5(project: Project) -> None:
+    _versions(project, 1, ["1"])
+    result = project.cli("rollback")
+    assert result.code == 5
+    assert (
+        "nothing to roll back to" in result.stderr
+        and "hint: name one with --to VERSION" in result.stderr
+    )
+    fresh = Project(project.root / "empty")
+    (project.root / "empty").mkdir()
+    fresh.config_path.write_text(project.config_path.read_text())
+    result = fresh.cli("rollback")
+    assert result.code == 5 and "has no production version to roll back" in result.stderr
+
+
+def test_registry_path_is_relative_to_the_config(project: Project, tmp_path: Path) -> None:
+    assert project.config().registry.path == project.root / "registry"
