@@ -72,3 +72,10 @@ class RegistryError(MlmonError):
 
     exit_code = ExitCode.REGISTRY
     kind = "registry"
+
+
+class InsufficientDataError(MlmonError):
+    """Too few rows or labels to decide (exit 7): the promotion gate's minimum, say."""
+
+    exit_code = ExitCode.INSUFFICIENT_DATA
+    kind = "insufficient_data"

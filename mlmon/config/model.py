@@ -21,6 +21,8 @@ from mlmon.config.base import (
     TimeRange,
 )
 from mlmon.config.drift import DriftSection
+from mlmon.config.promote import GATE_METRICS, PromoteSection
+from mlmon.config.retrain import RetrainSection
 
 Task = Literal["binary_classification", "multiclass_classification", "regression"]
 ClassLabel = int | str
@@ -168,6 +170,8 @@ class Config(Section):
     registry: RegistrySection = RegistrySection()
     metrics: MetricsSection = MetricsSection()
     drift: DriftSection = DriftSection()
+    retrain: RetrainSection = RetrainSection()
+    promote: PromoteSection = PromoteSection()
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
@@ -217,7 +221,59 @@ class Config(Section):
             )
         self._check_thresholds()
         self._check_drift_columns()
+        self._check_retrain()
+        self._check_promote()
         return self
+
+    def _check_promote(self) -> None:
+        valid = GATE_METRICS[self.model.task]
+        p = self.promote
+        for key, name in [("metric", p.metric)] + [(f"guardrails.{g}", g) for g in p.guardrails]:
+            if name is not None and name not in valid:
+                raise PydanticCustomError(
+                    "metric",
+                    "promote.{key}: the gate cannot compare {name} for {task}; choose from: "
+                    "{valid}",
+                    {
+                        "key": key,
+                        "name": repr(name),
+                        "task": self.model.task,
+                        "valid": ", ".join(valid),
+                    },
+                )
+
+    def _check_retrain(self) -> None:
+        from mlmon.metrics.names import metric_names
+
+        t = self.retrain.triggers
+        if t.performance is not None:
+            valid = metric_names(self.model.task)
+            if t.performance.metric not in valid:
+                raise PydanticCustomError(
+                    "metric",
+                    "retrain.triggers.performance.metric: unknown metric {name} for {task}; "
+                    "choose from: {valid}",
+                    {
+                        "name": repr(t.performance.metric),
+                        "task": self.model.task,
+                        "valid": ", ".join(valid),
+                    },
+                )
+            if t.performance.min is None and t.performance.max is None:
+                raise PydanticCustomError("bound", "retrain.triggers.performance: give min or max")
+        if t.drift is not None:
+            unknown = [c for c in t.drift.features if c not in self.schema_.features.all]
+            if unknown:
+                raise PydanticCustomError(
+                    "column",
+                    "retrain.triggers.drift.features: not feature columns: {unknown}",
+                    {"unknown": ", ".join(unknown)},
+                )
+        e = self.retrain.estimator
+        if e.class_ is not None and e.function is not None:
+            raise PydanticCustomError(
+                "estimator", "retrain.estimator: give class or function, not both"
+            )
 
     def _check_drift_columns(self) -> None:
         from mlmon.config.drift import CATEGORICAL_METHODS, NUMERICAL_METHODS

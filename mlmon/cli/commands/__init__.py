@@ -9,13 +9,17 @@ from mlmon.cli.commands.drift import drift_command
 from mlmon.cli.commands.ingest import ingest_command
 from mlmon.cli.commands.init import init
 from mlmon.cli.commands.metrics import metrics_command
+from mlmon.cli.commands.promote import promote_command
 from mlmon.cli.commands.registry import registry_app, rollback_command
+from mlmon.cli.commands.retrain import retrain_command
 
 COMMANDS: dict[str, Callable[..., Any]] = {
     "init": init,
     "ingest": ingest_command,
     "metrics": metrics_command,
     "drift": drift_command,
+    "retrain": retrain_command,
+    "promote": promote_command,
     "rollback": rollback_command,
 }
 

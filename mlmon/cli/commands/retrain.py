@@ -1,0 +1,80 @@
+"""``mlmon retrain``: decide from triggers, train, register a candidate."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mlmon.cli.state import state_of
+from mlmon.errors import ExitCode
+from mlmon.timewindow import resolve_window
+
+
+def retrain_command(
+    ctx: typer.Context,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="End of the training and trigger windows; 'latest' for the newest row. "
+            "[default: now]",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report which triggers fire and why; change nothing.")
+    ] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Like --dry-run, and exit 1 when retraining is due.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Retrain whatever the triggers say (needs --reason).")
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why (recorded).", show_default=False)
+    ] = None,
+) -> None:
+    """Decide from the triggers whether to retrain; if so, train and register a candidate."""
+    from mlmon.lifecycle.retrain import retrain
+    from mlmon.store.scan import latest_timestamp
+
+    state = state_of(ctx)
+    if force and not reason:
+        raise typer.BadParameter(
+            "--force needs --reason TEXT (it is recorded)", param_hint="--force"
+        )
+    config = state.config()
+    _, end = resolve_window(None, until, default_span=None, latest=lambda: latest_timestamp(config))
+    result = retrain(config, end, dry_run=dry_run, check=check, force=reason if force else None)
+    out = state.out
+    if out.json_mode:
+        out.json("retrain", result.status, result.to_dict())
+    else:
+        rows = [[t.name, "FIRED" if t.fired else "no", t.reason] for t in result.triggers]
+        out.table("retrain triggers", ["trigger", "fired", "why"], rows)
+        if result.forced:
+            out.result_line(f"forced: {result.forced}")
+        if result.version is not None and result.training is not None:
+            cand = result.holdout_metrics["candidate"] or {}
+            prod = result.holdout_metrics["production"]
+            from mlmon.lifecycle.model import PRIMARY
+
+            key = PRIMARY[config.model.task]
+            training = result.training
+            line = (
+                f"registered version {result.version} as candidate: trained on "
+                f"{training['train_rows']:,} rows, {key} on {training['holdout_rows']:,} "
+                f"holdout rows {cand[key]['value']:.4f}"
+            )
+            if prod is not None:
+                line += f" (production: {prod[key]['value']:.4f})"
+            out.result_line(line)
+        elif result.triggered:
+            out.result_line(
+                "retraining is due" + (" (dry run: nothing changed)" if dry_run or check else "")
+            )
+        else:
+            out.result_line("no trigger fired; nothing to do")
+    if result.status == "finding":
+        raise typer.Exit(ExitCode.FINDING)

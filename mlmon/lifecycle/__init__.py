@@ -1,0 +1,1 @@
+"""The model lifecycle: training data, retraining on triggers, the promotion gate."""
