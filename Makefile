@@ -40,6 +40,17 @@ demo: $(STAMP)
 	$(BIN)/mlmon -c $(DEMO_CONFIG) drift --since 2026-10-08 --until 2026-10-10
 	@echo "--- data drift after the shift of 2026-10-15: income, loan amount, purpose, region (exit 1):"
 	$(BIN)/mlmon -c $(DEMO_CONFIG) drift --since 2026-10-16 --until 2026-10-18 --exit-zero
+	@echo "--- a first model from the first two weeks (no production yet: the schedule trigger fires):"
+	$(BIN)/mlmon -c $(DEMO_CONFIG) retrain --until 2026-10-15
+	@echo "--- it reaches promote.threshold, so it goes to production:"
+	$(BIN)/mlmon -c $(DEMO_CONFIG) promote --until 2026-10-22
+	@echo "--- a week later the inputs have drifted: the drift trigger fires and a candidate is trained:"
+	$(BIN)/mlmon -c $(DEMO_CONFIG) retrain --until 2026-10-22
+	@echo "--- the gate compares candidate and production on the same newer labelled rows:"
+	$(BIN)/mlmon -c $(DEMO_CONFIG) promote --until 2026-10-29
+	@echo "--- and a bad promotion is undone with one command:"
+	$(BIN)/mlmon -c $(DEMO_CONFIG) rollback --reason "demo: undo the last promotion"
+	$(BIN)/mlmon -c $(DEMO_CONFIG) registry list
 
 sample-logs: $(STAMP)
 	$(BIN)/python sample_logs/generate.py

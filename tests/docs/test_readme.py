@@ -43,10 +43,10 @@ def _examples(readme: str) -> list[tuple[str, list[str]]]:
     return examples
 
 
-def _normalise(lines: list[str], store: str) -> Counter[str]:
+def _normalise(lines: list[str], store: str, registry: str) -> Counter[str]:
     out: Counter[str] = Counter()
     for line in lines:
-        line = line.replace(store, ".demo/store").rstrip()
+        line = line.replace(store, ".demo/store").replace(registry, ".demo/registry").rstrip()
         for pattern, placeholder in _VOLATILE:
             line = pattern.sub(placeholder, line)
         if line:
@@ -61,11 +61,13 @@ def test_readme_examples_run_and_print_what_they_show(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "MLMON_STORE": str(tmp_path / "store"),
+        "MLMON_REGISTRY": str(tmp_path / "registry"),
         "NO_COLOR": "1",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
     env.pop("MLMON_CONFIG", None)
     store = str(tmp_path / "store")
+    registry = str(tmp_path / "registry")
     for command, expected in examples:
         if command.startswith("export "):
             name, _, value = command.removeprefix("export ").partition("=")
@@ -80,8 +82,8 @@ def test_readme_examples_run_and_print_what_they_show(tmp_path: Path) -> None:
             check=False,
             timeout=300,
         )
-        got = _normalise((proc.stdout + proc.stderr).splitlines(), store)
-        want = _normalise(expected, store)
+        got = _normalise((proc.stdout + proc.stderr).splitlines(), store, registry)
+        want = _normalise(expected, store, registry)
         assert got == want, (
             f"README example `{command}` printed something else (exit {proc.returncode}):\n"
             f"--- README\n" + "\n".join(expected) + "\n--- actual\n" + proc.stdout + proc.stderr

@@ -40,9 +40,7 @@ def list_versions(ctx: typer.Context) -> None:
                 v,
                 ", ".join(by_version.get(v, [])) or "-",
                 str(meta.get("created_at", "-")),
-                str((meta.get("trigger") or {}).get("reason", "-"))
-                if isinstance(meta.get("trigger"), dict)
-                else str(meta.get("trigger", "-")),
+                _trigger(meta.get("trigger")),
                 str(meta["artifact"]["sha256"])[:12],
             ]
         )
@@ -155,3 +153,13 @@ def rollback_command(
         state.out.result_line(f"would roll production back: {before} → {after} (dry run)")
     else:
         state.out.result_line(f"rolled production back: {before} → {after}")
+
+
+def _trigger(trigger: object) -> str:
+    """What caused a version: the triggers that fired, or the reason it was forced."""
+    if not isinstance(trigger, dict):
+        return "-"
+    if trigger.get("forced"):
+        return f"forced: {trigger['forced']}"
+    fired = [t.get("trigger", "?") for t in trigger.get("fired") or [] if isinstance(t, dict)]
+    return ", ".join(fired) or "-"

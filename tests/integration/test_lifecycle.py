@@ -1,0 +1,145 @@
+"""retrain → promote → rollback on a real store and registry, through the CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import numpy as np
+import polars as pl
+import pytest
+
+from mlmon.lifecycle.retrain import PROFILE, open_registry
+from mlmon.registry.artifact import load_model
+from tests.conftest import BINARY_CONFIG, Project
+from tests.integration.test_metrics import _store
+
+LIFECYCLE = """\
+metrics: {{min_labelled: 50}}
+retrain:
+  window: 3d
+  holdout: 0.25
+  estimator: {{class: sklearn.ensemble.HistGradientBoostingClassifier, params: {{max_iter: 30}}}}
+  triggers:
+    schedule: {{max_age: 30d}}
+promote: {{resamples: 200, min_rows: 100, non_inferiority_margin: {margin}{extra}}}
+"""
+
+
+@pytest.fixture
+def lproject(make_project: Callable[..., Project]) -> Callable[..., Project]:
+    def make(margin: float = 0.05, extra: str = "") -> Project:
+        text = BINARY_CONFIG.format(batch_rows=1000, on_invalid="quarantine")
+        project = make_project(text=text + LIFECYCLE.format(margin=margin, extra=extra))
+        _store(project, days=6, per_day=400, labelled_days=6)
+        return project
+
+    return make
+
+
+def _json(project: Project, *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    result = project.cli("--json", *args)
+    return result.code, json.loads(result.stdout)
+
+
+def test_dry_run_and_check_report_without_changing_anything(
+    lproject: Callable[..., Project],
+) -> None:
+    project = lproject()
+    code, doc = _json(project, "retrain", "--until", "2026-10-04", "--dry-run")
+    assert code == 0
+    assert doc["result"]["triggers"] == [
+        {"trigger": "schedule", "fired": True, "reason": "no production version yet"}
+    ]
+    assert doc["result"]["version"] is None
+    assert project.cli("retrain", "--until", "2026-10-04", "--check").code == 1
+    assert not (project.root / "registry").exists()
+
+
+def test_retrain_registers_a_seeded_candidate_with_its_lineage(
+    lproject: Callable[..., Project],
+) -> None:
+    project = lproject()
+    code, doc = _json(project, "retrain", "--until", "2026-10-04")
+    assert code == 0 and doc["result"]["version"] == "1"
+    registry = open_registry(project.config())
+    meta = registry.metadata("1")
+    assert registry.aliases() == {"candidate": "1"}
+    for key in (
+        "created_at",
+        "estimator",
+        "features",
+        "task",
+        "training",
+        "holdout_metrics",
+        "artifact",
+        "versions",
+        "parent_version",
+        "trigger",
+        "config_digest",
+    ):
+        assert key in meta, key
+    assert meta["training"]["rows"] == 1200 and meta["training"]["holdout_rows"] == 300
+    assert meta["training"]["since"] == "2026-10-01T00:00:00Z"
+    assert (registry.version_dir("1") / PROFILE).is_file()
+    model = load_model(registry.artifact_path("1"))
+    again = _json(project, "retrain", "--until", "2026-10-04", "--force", "--reason", "same data")
+    assert again[1]["result"]["version"] == "2"
+    twin = load_model(registry.artifact_path("2"))
+    x = pl.DataFrame({"x": np.linspace(-2, 2, 50), "y": np.zeros(50), "c": ["a", "b"] * 25})
+    np.testing.assert_array_equal(model.predict_proba(x), twin.predict_proba(x))
+    assert registry.metadata("2")["training"]["digest"] == meta["training"]["digest"]
+    assert registry.metadata("2")["trigger"]["forced"] == "same data"
+
+
+def test_promote_through_the_gate_then_rollback(lproject: Callable[..., Project]) -> None:
+    project = lproject()
+    project.cli("retrain", "--until", "2026-10-04")
+    first = project.cli("promote", "--until", "latest")
+    assert first.code == 0, first.stderr
+    assert "promoted: production (none) → 1" in first.stdout
+    project.cli("retrain", "--until", "2026-10-05", "--force", "--reason", "new week")
+    code, doc = _json(project, "promote", "--until", "latest")
+    result = doc["result"]
+    assert code == 0 and result["promoted"] and result["production_after"] == "2"
+    gate = result["gate"]
+    assert gate["metric"] == "roc_auc" and gate["rows"] >= 100
+    assert gate["ci_low"] <= gate["difference"] <= gate["ci_high"]
+    again = project.cli("promote", "2")
+    assert again.code == 0 and "already in production; nothing to do" in again.stdout
+    back = project.cli("rollback")
+    assert back.code == 0 and back.stdout == "rolled production back: 2 → 1\n"
+    events = [e.event for e in open_registry(project.config()).events()]
+    assert events.count("promoted") == 2 and events[-1] == "rolled_back"
+
+
+def test_a_failed_gate_exits_1_changes_nothing_and_force_records_why(
+    lproject: Callable[..., Project],
+) -> None:
+    project = lproject(extra=", min_absolute_change: 0.5")
+    project.cli("retrain", "--until", "2026-10-04")
+    assert project.cli("promote", "--until", "latest").code == 0  # no production: no rule to fail
+    project.cli("retrain", "--until", "2026-10-05", "--force", "--reason", "next")
+    failed = project.cli("promote", "--until", "latest")
+    assert failed.code == 1
+    assert (
+        "FAIL  improvement" in failed.stdout
+        and "gate failed: production stays at 1" in failed.stdout
+    )
+    registry = open_registry(project.config())
+    assert registry.aliases()["production"] == "1"
+    assert registry.events()[-1].event == "gate_failed"
+    forced = project.cli("promote", "--until", "latest", "--force", "--reason", "hotfix")
+    assert forced.code == 0 and "forced past the gate: production 1 → 2" in forced.stdout
+    assert registry.events()[-1].event == "forced" and registry.events()[-1].reason == "hotfix"
+
+
+def test_too_few_rows_for_the_gate_exits_7_and_unknown_versions_exit_5(
+    lproject: Callable[..., Project],
+) -> None:
+    project = lproject()
+    project.cli("retrain", "--until", "2026-10-04")
+    short = project.cli("promote", "--until", "2026-10-03T08:00:00")  # holdout from 06:00
+    assert short.code == 7 and "labelled rows to compare on" in short.stderr
+    unknown = project.cli("promote", "9")
+    assert unknown.code == 5 and "has no version '9'" in unknown.stderr
