@@ -83,6 +83,8 @@ class DriftSection(Section):
     """The current data by default: the last ``window`` up to ``--until``."""
     reference: TimeRange | None = None
     """A window of the store to compare against (or pass ``--reference FILE``)."""
+    reference_version: str | None = None
+    """Or a registered version (``production``, ``3``): the profile of its training data."""
     min_rows: int = Field(default=30, ge=1)
     """Fewer non-missing values than this in the current (or reference) data: no verdict."""
     alpha: float = Field(default=0.05, gt=0, lt=1)

@@ -102,7 +102,12 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError(message, hint=_HINT) from None
     store = config.store.model_copy(update={"path": _relative_to(path, config.store.path)})
     registry = config.registry.model_copy(update={"path": _relative_to(path, config.registry.path)})
-    return config.model_copy(update={"source": path, "store": store, "registry": registry})
+    retrain = config.retrain
+    if retrain.base_data is not None:
+        retrain = retrain.model_copy(update={"base_data": _relative_to(path, retrain.base_data)})
+    return config.model_copy(
+        update={"source": path, "store": store, "registry": registry, "retrain": retrain}
+    )
 
 
 def _relative_to(config_file: Path, value: Path) -> Path:

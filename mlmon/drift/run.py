@@ -104,6 +104,7 @@ def compute_drift(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     reference_path: Path | None = None,
+    reference_version: str | None = None,
     current_path: Path | None = None,
     method: str | None = None,
     fail_on: str = "dataset",
@@ -111,7 +112,12 @@ def compute_drift(
 ) -> DriftResult:
     """Drift of the current data against the reference (see the module docstring)."""
     settings = config.drift if config is not None else DriftSection()
-    reference = _reference_source(config, settings, reference_path)
+    version = reference_version or (settings.reference_version if reference_path is None else None)
+    registered = None
+    if version is not None and config is not None and reference_path is None:
+        reference, registered = sources.registry_profile(config, version)
+    else:
+        reference = _reference_source(config, settings, reference_path)
     current = _current_source(config, settings, since, until, current_path)
     roles = _roles(config, reference.frame, current.frame)
     columns = roles.numerical + roles.categorical
@@ -128,9 +134,17 @@ def compute_drift(
     row_sample = (
         (joint, settings.multivariate.sample_rows) if settings.multivariate.enabled else None
     )
-    ref_profile, cached = _reference_profile(
-        reference, ref_present, numerical, categorical, settings, cache_dir, row_sample
-    )
+    if registered is not None:
+        ref_profile, cached = registered, True
+        ref_present.problems = {
+            c: "not in the training data"
+            for c in numerical + categorical
+            if c not in registered.columns
+        }
+    else:
+        ref_profile, cached = _reference_profile(
+            reference, ref_present, numerical, categorical, settings, cache_dir, row_sample
+        )
     if ref_profile.rows == 0:
         raise DataError(
             f"the reference ({reference.description}) holds no rows",
@@ -521,7 +535,20 @@ def _multivariate(
 ) -> dict[str, Any]:
     from mlmon.drift.multivariate import domain_classifier
 
-    assert ref_rows is not None and cur_rows is not None, "profiles were asked for row samples"
+    if ref_rows is None or cur_rows is None:
+        from mlmon.drift.multivariate import MultivariateResult
+
+        return MultivariateResult(
+            None,
+            None,
+            None,
+            settings.multivariate.auc_threshold,
+            False,
+            0,
+            0,
+            features,
+            reason="the reference is a training-data profile, which keeps no whole rows",
+        ).to_dict()
     result = domain_classifier(
         ref_rows,
         cur_rows,

@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from mlmon.config import Config
+from mlmon.drift.profile import Profile
 from mlmon.errors import DataError
 from mlmon.store.layout import StoreLayout
 from mlmon.store.scan import scan_predictions
@@ -92,6 +93,35 @@ def file_source(path: Path) -> Source:
         frame,
         {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns},
     )
+
+
+def registry_profile(config: Config, ref: str) -> tuple[Source, Profile]:
+    """The drift profile of a registered version's training data (``retrain`` keeps it beside
+    the artifact), with an empty frame of its columns' types standing in for the data."""
+    from mlmon.errors import RegistryError
+    from mlmon.registry import Registry
+
+    registry = Registry(config.registry.path, config.model.name, config.registry.lock_timeout)
+    version = registry.resolve(ref)
+    path = registry.version_dir(version) / "reference_profile.json"
+    try:
+        profile = Profile.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RegistryError(
+            f"version {version} of {config.model.name!r} has no readable training-data profile "
+            f"({path}: {exc})",
+            hint="versions registered by mlmon retrain carry one; use a store window or a file",
+        ) from exc
+    schema = {
+        name: pl.Float64() if column.kind == "numerical" else pl.String()
+        for name, column in profile.columns.items()
+    }
+    described = f"model {config.model.name} version {version}" + (
+        "" if ref == version else f" ({ref})"
+    )
+    return Source(
+        f"{described} training data", pl.LazyFrame(schema=schema), {"version": version}
+    ), profile
 
 
 def labels(config: Config, source: Source) -> pl.LazyFrame | None:

@@ -231,6 +231,13 @@ class Registry:
                 )
         return path
 
+    def load(self, ref: str, trusted: tuple[str, ...] = ()) -> Any:
+        """The model of a version or alias (``"production"``): its SHA-256 checked, then
+        loaded with skops under the trust policy of :mod:`mlmon.registry.artifact`."""
+        from mlmon.registry.artifact import load_model
+
+        return load_model(self.artifact_path(ref), trusted)
+
     # ---------------------------------------------------------------- writes
 
     def rollback(

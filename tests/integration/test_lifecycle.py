@@ -143,3 +143,64 @@ def test_too_few_rows_for_the_gate_exits_7_and_unknown_versions_exit_5(
     assert short.code == 7 and "labelled rows to compare on" in short.stderr
     unknown = project.cli("promote", "9")
     assert unknown.code == 5 and "has no version '9'" in unknown.stderr
+
+
+def fit_constant(features: pl.DataFrame, target: np.ndarray) -> object:
+    """A user estimator function (``module:function``) for the test below."""
+    from sklearn.dummy import DummyClassifier
+
+    return DummyClassifier(strategy="prior").fit(features, target)
+
+
+def test_base_data_and_a_user_function_estimator(
+    make_project: Callable[..., Project],
+) -> None:
+    text = BINARY_CONFIG.format(batch_rows=1000, on_invalid="quarantine") + (
+        "metrics: {min_labelled: 50}\n"
+        "retrain:\n  window: 3d\n  base_data: base.parquet\n"
+        "  estimator: {function: 'tests.integration.test_lifecycle:fit_constant'}\n"
+        "  trusted_types: [sklearn.dummy.DummyClassifier]\n"
+    )
+    project = make_project(text=text)
+    _store(project, days=3, per_day=200, labelled_days=3)
+    rng = np.random.default_rng(0)
+    pl.DataFrame(
+        {"x": rng.normal(size=100), "y": rng.normal(size=100), "c": ["a"] * 100, "label": [1] * 100}
+    ).write_parquet(project.root / "base.parquet")
+    code, doc = _json(project, "retrain", "--until", "2026-10-04", "--force", "--reason", "t")
+    assert code == 0, doc
+    assert doc["result"]["training"]["rows"] == 700  # 600 logged + 100 base rows
+    assert doc["result"]["training"]["base_data"].endswith("base.parquet")
+    registry = open_registry(project.config())
+    model = registry.load("candidate")
+    assert type(model).__name__ == "DummyClassifier"
+
+
+def test_drift_against_the_training_data_of_a_registered_version(
+    lproject: Callable[..., Project],
+) -> None:
+    project = lproject()
+    project.cli("retrain", "--until", "2026-10-04")
+    code, doc = _json(
+        project,
+        "drift",
+        "--reference-version",
+        "candidate",
+        "--since",
+        "2026-10-05",
+        "--until",
+        "2026-10-06",
+    )
+    result = doc["result"]
+    assert code == 0, doc
+    assert result["reference"]["source"] == "model loans version 1 (candidate) training data"
+    assert result["reference"]["rows"] == 900  # the training rows, not the holdout
+    assert [(c["column"], c["status"]) for c in result["columns"]] == [
+        ("x", "ok"),
+        ("y", "ok"),
+        ("c", "ok"),
+    ]
+    assert result["prediction"]["columns"][0]["status"] == "skipped"
+    assert result["multivariate"]["reason"].startswith("the reference is a training-data profile")
+    unknown = project.cli("drift", "--reference-version", "7", "--until", "latest")
+    assert unknown.code == 5

@@ -50,6 +50,15 @@ def drift_command(
             show_default=False,
         ),
     ] = None,
+    reference_version: Annotated[
+        str | None,
+        typer.Option(
+            "--reference-version",
+            help="Compare with a registered version's training data (production, 3, ...) "
+            "instead. [default: drift.reference_version]",
+            show_default=False,
+        ),
+    ] = None,
     current: Annotated[
         Path | None,
         typer.Option(
@@ -108,6 +117,7 @@ def drift_command(
         since=start,
         until=end,
         reference_path=reference,
+        reference_version=reference_version,
         current_path=current,
         method=method,
         fail_on=fail_on,
