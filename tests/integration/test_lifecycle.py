@@ -204,3 +204,17 @@ def test_drift_against_the_training_data_of_a_registered_version(
     assert result["multivariate"]["reason"].startswith("the reference is a training-data profile")
     unknown = project.cli("drift", "--reference-version", "7", "--until", "latest")
     assert unknown.code == 5
+
+
+def test_promote_dry_run_shows_the_decision_and_changes_nothing(
+    lproject: Callable[..., Project],
+) -> None:
+    project = lproject()
+    project.cli("retrain", "--until", "2026-10-04")
+    registry = open_registry(project.config())
+    before = registry.events_file.read_bytes()
+    dry = project.cli("promote", "--until", "latest", "--dry-run")
+    assert dry.code == 0
+    assert dry.stdout.splitlines()[-1] == "would promote version 1 (dry run: nothing changed)"
+    assert registry.aliases() == {"candidate": "1"}
+    assert registry.events_file.read_bytes() == before
