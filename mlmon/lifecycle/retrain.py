@@ -63,6 +63,8 @@ class RetrainResult:
     version: str | None = None
     training: dict[str, Any] | None = None
     holdout_metrics: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    already: str | None = None
+    """A version already trained on the same rows with the same config (nothing new done)."""
 
     @property
     def triggered(self) -> bool:
@@ -79,6 +81,7 @@ class RetrainResult:
             "dry_run": self.dry_run or self.check,
             "triggers": [t.to_dict() for t in self.triggers],
             "version": self.version,
+            "already_trained": self.already,
             "training": self.training,
             "holdout_metrics": self.holdout_metrics,
         }
@@ -105,6 +108,15 @@ def retrain(
         return result
     since = until - dt.timedelta(seconds=config.retrain.window)
     data = training_data(config, since, until)
+    digest, config_digest = data.digest(), _config_digest(config)
+    if force is None:
+        for existing in reversed(registry.versions()):
+            meta = registry.metadata(existing)
+            if (meta.get("training") or {}).get("digest") == digest and meta.get(
+                "config_digest"
+            ) == config_digest:
+                result.already = existing  # a repeated run: the model would be the same
+                return result
     train, holdout = data.split(config.retrain.holdout)
     fitted = lm.fit(config, train)
     confidence = config.metrics.confidence
@@ -125,7 +137,7 @@ def retrain(
         "train_rows": train.rows,
         "holdout_rows": holdout.rows,
         "holdout_since": _iso(holdout.timestamps.min()) if holdout.timestamps is not None else None,  # type: ignore[arg-type]
-        "digest": data.digest(),
+        "digest": digest,
         "base_data": str(config.retrain.base_data) if config.retrain.base_data else None,
     }
     fired = [t.to_dict() for t in result.triggers if t.fired]
@@ -148,7 +160,7 @@ def retrain(
         "production_holdout_metrics": result.holdout_metrics["production"],
         "parent_version": production,
         "trigger": {"fired": fired, "forced": force},
-        "config_digest": _config_digest(config),
+        "config_digest": config_digest,
         "versions": _library_versions(),
     }
     with tempfile.TemporaryDirectory() as tmp:

@@ -218,3 +218,18 @@ def test_promote_dry_run_shows_the_decision_and_changes_nothing(
     assert dry.stdout.splitlines()[-1] == "would promote version 1 (dry run: nothing changed)"
     assert registry.aliases() == {"candidate": "1"}
     assert registry.events_file.read_bytes() == before
+
+
+def test_repeating_a_retrain_on_the_same_rows_and_config_is_a_no_op(
+    lproject: Callable[..., Project],
+) -> None:
+    project = lproject()
+    assert project.cli("retrain", "--until", "2026-10-04").code == 0
+    registry = open_registry(project.config())
+    before = registry.events_file.read_bytes()
+    again = project.cli("retrain", "--until", "2026-10-04")
+    assert again.code == 0
+    assert again.stdout.splitlines()[-1] == (
+        "version 1 was already trained on the same rows with the same config; nothing to do"
+    )
+    assert registry.versions() == ["1"] and registry.events_file.read_bytes() == before

@@ -70,6 +70,11 @@ def retrain_command(
             if prod is not None:
                 line += f" (production: {prod[key]['value']:.4f})"
             out.result_line(line)
+        elif result.already is not None:
+            out.result_line(
+                f"version {result.already} was already trained on the same rows with the same "
+                "config; nothing to do"
+            )
         elif result.triggered:
             out.result_line(
                 "retraining is due" + (" (dry run: nothing changed)" if dry_run or check else "")
