@@ -13,6 +13,7 @@ import pytest
 from mlmon.config import parse_config
 from mlmon.drift.run import compute_drift
 from mlmon.errors import DataError
+from tests.conftest import MULTICLASS_CONFIG
 
 NUMERICAL = [f"n{i}" for i in range(12)]
 CATEGORICAL = ["c0", "c1", "c2", "c3"]
@@ -236,18 +237,7 @@ def test_label_drift_compares_the_labels_where_both_sides_have_them(tmp_path: Pa
     )
 
 
-MULTICLASS = """\
-model: {name: pets, task: multiclass_classification, classes: [cat, dog, bird]}
-schema:
-  id: id
-  timestamp: ts
-  prediction: pred
-  probabilities: {cat: p_cat, dog: p_dog, bird: p_bird}
-  label: label
-  features: {numerical: [x]}
-store: {path: store}
-drift: {multivariate: {enabled: false}}
-"""
+MULTICLASS = MULTICLASS_CONFIG + "drift: {multivariate: {enabled: false}}\n"
 
 
 def _multiclass(n: int, seed: int, confident: bool) -> pl.DataFrame:

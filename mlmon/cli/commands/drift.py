@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from mlmon.cli.options import Format
 from mlmon.cli.output import Output
 from mlmon.cli.state import check_choice, state_of
 from mlmon.config.drift import CATEGORICAL_METHODS, NUMERICAL_METHODS
@@ -83,9 +84,7 @@ def drift_command(
             help="dataset: exit 1 when the dataset drifts; column: when any column does.",
         ),
     ] = "dataset",
-    fmt: Annotated[
-        str, typer.Option("--format", help="table or markdown (--json for JSON).")
-    ] = "table",
+    fmt: Format = "table",
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Profile the reference again, ignoring the cache.")
     ] = False,

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from mlmon.cli.options import Format
 from mlmon.cli.output import Output
 from mlmon.cli.state import check_choice, state_of
 from mlmon.errors import ExitCode
@@ -67,9 +68,7 @@ def metrics_command(
             help="latest: the newest window decides the exit code; any: every window counts.",
         ),
     ] = "latest",
-    fmt: Annotated[
-        str, typer.Option("--format", help="table or markdown (--json for JSON).")
-    ] = "table",
+    fmt: Format = "table",
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit 0 even when a threshold is breached.")
     ] = False,

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from mlmon.cli.options import Reason, require_reason, until_option
 from mlmon.cli.state import state_of
 from mlmon.errors import ExitCode
 from mlmon.timewindow import resolve_window
@@ -17,36 +18,24 @@ def promote_command(
         str | None,
         typer.Argument(help="The version to promote [default: the candidate].", show_default=False),
     ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option(
-            "--until",
-            help="End of the comparison window; 'latest' for the newest row. [default: now]",
-            show_default=False,
-        ),
-    ] = None,
+    until: Annotated[str | None, until_option("the comparison window")] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the gate's decision; change nothing.")
     ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Promote even if the gate fails (needs --reason).")
     ] = False,
-    reason: Annotated[
-        str | None, typer.Option("--reason", help="Why (recorded).", show_default=False)
-    ] = None,
+    reason: Reason = None,
 ) -> None:
     """Gate a candidate against production on the same labelled rows; promote it if it passes."""
     from mlmon.lifecycle.promote import promote
     from mlmon.store.scan import latest_timestamp
 
     state = state_of(ctx)
-    if force and not reason:
-        raise typer.BadParameter(
-            "--force needs --reason TEXT (it is recorded)", param_hint="--force"
-        )
+    forced = require_reason(force, reason)
     config = state.config()
     _, end = resolve_window(None, until, default_span=None, latest=lambda: latest_timestamp(config))
-    result = promote(config, version, end, dry_run=dry_run, force=reason if force else None)
+    result = promote(config, version, end, dry_run=dry_run, force=forced)
     out = state.out
     if out.json_mode:
         out.json("promote", result.status, result.to_dict())

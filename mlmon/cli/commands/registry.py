@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from mlmon.cli.options import Reason
 from mlmon.cli.state import state_of
 from mlmon.config import Config
 from mlmon.registry import Registry
@@ -127,10 +128,7 @@ def rollback_command(
             show_default=False,
         ),
     ] = None,
-    reason: Annotated[
-        str | None,
-        typer.Option("--reason", help="Why; recorded in the event log.", show_default=False),
-    ] = None,
+    reason: Reason = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what would happen; change nothing.")
     ] = False,

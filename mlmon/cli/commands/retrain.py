@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from mlmon.cli.options import Reason, require_reason, until_option
 from mlmon.cli.state import state_of
 from mlmon.errors import ExitCode
 from mlmon.timewindow import resolve_window
@@ -13,15 +14,7 @@ from mlmon.timewindow import resolve_window
 
 def retrain_command(
     ctx: typer.Context,
-    until: Annotated[
-        str | None,
-        typer.Option(
-            "--until",
-            help="End of the training and trigger windows; 'latest' for the newest row. "
-            "[default: now]",
-            show_default=False,
-        ),
-    ] = None,
+    until: Annotated[str | None, until_option("the training and trigger windows")] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report which triggers fire and why; change nothing.")
     ] = False,
@@ -31,22 +24,17 @@ def retrain_command(
     force: Annotated[
         bool, typer.Option("--force", help="Retrain whatever the triggers say (needs --reason).")
     ] = False,
-    reason: Annotated[
-        str | None, typer.Option("--reason", help="Why (recorded).", show_default=False)
-    ] = None,
+    reason: Reason = None,
 ) -> None:
     """Decide from the triggers whether to retrain; if so, train and register a candidate."""
     from mlmon.lifecycle.retrain import retrain
     from mlmon.store.scan import latest_timestamp
 
     state = state_of(ctx)
-    if force and not reason:
-        raise typer.BadParameter(
-            "--force needs --reason TEXT (it is recorded)", param_hint="--force"
-        )
+    forced = require_reason(force, reason)
     config = state.config()
     _, end = resolve_window(None, until, default_span=None, latest=lambda: latest_timestamp(config))
-    result = retrain(config, end, dry_run=dry_run, check=check, force=reason if force else None)
+    result = retrain(config, end, dry_run=dry_run, check=check, force=forced)
     out = state.out
     if out.json_mode:
         out.json("retrain", result.status, result.to_dict())
