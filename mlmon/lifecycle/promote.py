@@ -109,9 +109,11 @@ def promote(
         return result
     details = gate.to_dict()
     if gate.passed:
-        registry.set_alias("production", candidate, "promoted", details=details)
+        registry.set_alias("production", candidate, "promoted", details=details, expect=production)
     elif force is not None:
-        registry.set_alias("production", candidate, "forced", reason=force, details=details)
+        registry.set_alias(
+            "production", candidate, "forced", reason=force, details=details, expect=production
+        )
     else:
         registry.record("gate_failed", version=candidate, details=details)
         return result

@@ -336,11 +336,23 @@ class Registry:
         *,
         reason: str | None = None,
         details: Mapping[str, Any] | None = None,
+        expect: str | bool | None = True,
     ) -> str | None:
-        """Point ``alias`` at ``version`` (logged as ``event``); return the previous target."""
+        """Point ``alias`` at ``version`` (logged as ``event``); return the previous target.
+
+        With ``expect`` (a version, or None for "no alias yet") the move happens only if the
+        alias still points there, so a decision made outside the lock (the promotion gate,
+        which takes seconds) never overwrites a move another process made meanwhile."""
         check_name(alias, "alias")
         with self.locked():
             self.metadata(version)
+            current = self.aliases().get(alias)
+            if expect is not True and current != expect:
+                raise RegistryError(
+                    f"{alias} of {self.model!r} moved to {current} while this decision was "
+                    f"made (it was {expect}); nothing changed",
+                    hint="run the command again",
+                )
             return self._move_alias(alias, version, event, reason=reason, details=details)
 
     def record(

@@ -187,3 +187,14 @@ def test_a_registry_path_that_cannot_be_a_directory_is_a_clear_error(tmp_path: P
     with pytest.raises(RegistryError, match="cannot create the registry directory") as err:
         _registry(tmp_path).register(_artifact(tmp_path), {})
     assert err.value.exit_code == 5
+
+
+def test_an_alias_move_that_expects_a_stale_target_changes_nothing(tmp_path: Path) -> None:
+    reg = _registry(tmp_path)
+    for _ in range(3):
+        reg.register(_artifact(tmp_path), {})
+    reg.set_alias("production", "1", "promoted", expect=None)
+    reg.set_alias("production", "2", "promoted")  # another process, meanwhile
+    with pytest.raises(RegistryError, match="moved to 2 while this decision was made"):
+        reg.set_alias("production", "3", "promoted", expect="1")
+    assert reg.aliases()["production"] == "2"
