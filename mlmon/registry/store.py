@@ -258,7 +258,11 @@ class Registry:
                 history = production_history(self.events())
                 if len(history) < 2:
                     raise RegistryError(
-                        f"nothing to roll back to: version {current} is the only version "
+                        f"nothing to roll back to: version {current} of {self.model!r} is the "
+                        "first production version in the history (earlier rollbacks walked "
+                        "back to it)"
+                        if any(e.event == "rolled_back" for e in self.events())
+                        else f"nothing to roll back to: version {current} is the only version "
                         f"{self.model!r} has had in production",
                         hint="name one with --to VERSION",
                     )

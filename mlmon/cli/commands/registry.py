@@ -111,7 +111,7 @@ def path(
     """The artifact file of a version or alias, after checking its SHA-256 (for serving)."""
     state = state_of(ctx)
     registry = open_registry(state.config())
-    artifact = registry.artifact_path(ref)
+    artifact = registry.artifact_path(ref).resolve()  # absolute: a server may run elsewhere
     if state.out.json_mode:
         state.out.json("registry", "ok", {"ref": ref, "path": str(artifact)})
         return
