@@ -78,3 +78,12 @@ def _instant_or_duration(text: str, flag: str, anchor: dt.datetime | None) -> dt
         except ValueError:
             pass
     return parse_instant(text, flag)
+
+
+def iso_utc(value: dt.datetime | None) -> str | None:
+    """An instant as ISO-8601 UTC with a ``Z`` (None stays None), as the JSON output writes it.
+
+    >>> iso_utc(dt.datetime(2026, 10, 1, 2, tzinfo=dt.timezone(dt.timedelta(hours=2))))
+    '2026-10-01T00:00:00Z'
+    """
+    return None if value is None else value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")

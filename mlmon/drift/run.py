@@ -21,6 +21,7 @@ from mlmon.drift.profile import PROFILE_FORMAT, Profile, profile
 from mlmon.drift.rules import decide
 from mlmon.errors import ConfigError, DataError, UsageError
 from mlmon.fsutil import TMP_PREFIX, atomic_write_bytes
+from mlmon.timewindow import iso_utc
 
 PREDICTION_LABELS = {
     sources.CLASS: "predicted class",
@@ -190,8 +191,8 @@ def compute_drift(
         current={
             "source": current.description,
             "rows": cur_profile.rows,
-            "since": _iso(current.since),
-            "until": _iso(current.until),
+            "since": iso_utc(current.since),
+            "until": iso_utc(current.until),
         },
         columns=[comparisons[c] for c in columns],
         prediction=[_renamed(comparisons[c]) for c in roles.prediction],
@@ -250,7 +251,7 @@ def _current_source(
         since = until - step[settings.window or "1d"]
     if since >= until:
         raise UsageError(
-            f"--since {_iso(since)} is not before --until {_iso(until)}",
+            f"--since {iso_utc(since)} is not before --until {iso_utc(until)}",
             hint="swap them, or give a duration such as --since 7d",
         )
     return sources.store_window(config, since, until)
@@ -520,10 +521,6 @@ def _column_dict(c: Comparison) -> dict[str, Any]:
         "reference_distribution": c.reference_distribution,
         "current_distribution": c.current_distribution,
     }
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _multivariate(

@@ -16,6 +16,7 @@ from mlmon.drift.profile import Profile
 from mlmon.errors import DataError
 from mlmon.store.layout import StoreLayout
 from mlmon.store.scan import scan_predictions
+from mlmon.timewindow import iso_utc
 
 CLASS = "__predicted_class"
 CONFIDENCE = "__confidence"
@@ -54,7 +55,7 @@ def store_window(config: Config, since: dt.datetime, until: dt.datetime) -> Sour
         ],  # committed files never change; new ones change the list
     }
     return Source(
-        f"store {_iso(since)} .. {_iso(until)}",
+        f"store {iso_utc(since)} .. {iso_utc(until)}",
         scan_predictions(config, since, until),
         fingerprint,
         since,
@@ -99,9 +100,9 @@ def registry_profile(config: Config, ref: str) -> tuple[Source, Profile]:
     """The drift profile of a registered version's training data (``retrain`` keeps it beside
     the artifact), with an empty frame of its columns' types standing in for the data."""
     from mlmon.errors import RegistryError
-    from mlmon.registry import Registry
+    from mlmon.registry import open_registry
 
-    registry = Registry(config.registry.path, config.model.name, config.registry.lock_timeout)
+    registry = open_registry(config)
     version = registry.resolve(ref)
     path = registry.version_dir(version) / "reference_profile.json"
     try:
@@ -171,7 +172,3 @@ def prediction_columns(config: Config, schema: pl.Schema) -> dict[str, pl.Expr]:
     if s.prediction is not None and s.prediction in schema:
         out[CLASS] = pl.col(s.prediction).cast(pl.String)
     return out
-
-
-def _iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")

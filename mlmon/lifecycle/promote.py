@@ -19,7 +19,7 @@ from mlmon.config import Config
 from mlmon.errors import DataError, InsufficientDataError
 from mlmon.lifecycle import model as lm
 from mlmon.lifecycle.gate import GateResult, decide, metric_functions
-from mlmon.lifecycle.retrain import open_registry
+from mlmon.registry import open_registry
 from mlmon.registry.artifact import load_model
 
 

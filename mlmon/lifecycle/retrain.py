@@ -34,8 +34,9 @@ from mlmon.config import Config
 from mlmon.errors import DataError, MlmonError
 from mlmon.lifecycle import model as lm
 from mlmon.metrics.estimate import Estimate
-from mlmon.registry import Registry
+from mlmon.registry import Registry, open_registry
 from mlmon.registry.artifact import load_model, save_model
+from mlmon.timewindow import iso_utc
 
 ARTIFACT = "model.skops"
 PROFILE = "reference_profile.json"
@@ -87,11 +88,6 @@ class RetrainResult:
         }
 
 
-def open_registry(config: Config) -> Registry:
-    """The registry of the configured model."""
-    return Registry(config.registry.path, config.model.name, config.registry.lock_timeout)
-
-
 def retrain(
     config: Config,
     until: dt.datetime,
@@ -131,18 +127,18 @@ def retrain(
         "production": None if production_metrics is None else _plain(production_metrics),
     }
     result.training = {
-        "since": _iso(since),
-        "until": _iso(until),
+        "since": iso_utc(since),
+        "until": iso_utc(until),
         "rows": data.rows,
         "train_rows": train.rows,
         "holdout_rows": holdout.rows,
-        "holdout_since": _iso(holdout.timestamps.min()) if holdout.timestamps is not None else None,  # type: ignore[arg-type]
+        "holdout_since": _first(holdout.timestamps),
         "digest": digest,
         "base_data": str(config.retrain.base_data) if config.retrain.base_data else None,
     }
     fired = [t.to_dict() for t in result.triggers if t.fired]
     metadata = {
-        "created_at": _iso(dt.datetime.now(dt.UTC)),
+        "created_at": iso_utc(dt.datetime.now(dt.UTC)),
         "task": config.model.task,
         "classes": list(config.model.classes) if config.model.classes else None,
         "features": {
@@ -209,7 +205,7 @@ def training_data(
     labelled = pl.concat(parts, how="vertical_relaxed")
     if labelled.height < 2:
         raise DataError(
-            f"only {labelled.height} labelled row(s) between {_iso(since)} and {_iso(until)}",
+            f"only {labelled.height} labelled row(s) between {iso_utc(since)} and {iso_utc(until)}",
             hint="widen retrain.window, ingest labels, or add retrain.base_data",
         )
     return lm.Dataset(
@@ -276,7 +272,7 @@ def _performance(config: Config, until: dt.datetime) -> Trigger:
         return Trigger(
             "performance",
             False,
-            f"not evaluated: {window.labelled} labelled rows since {_iso(since)}",
+            f"not evaluated: {window.labelled} labelled rows since {iso_utc(since)}",
         )
     low = p.min is not None and value.value < p.min
     high = p.max is not None and value.value > p.max
@@ -324,6 +320,15 @@ def _training_profile(config: Config, train: lm.Dataset) -> Any:
     )
 
 
+def _first(timestamps: pl.Series | None) -> str | None:
+    """The earliest timestamp, ISO-formatted (None without timestamps)."""
+    if timestamps is None:
+        return None
+    first = timestamps.min()
+    assert isinstance(first, dt.datetime)
+    return iso_utc(first)
+
+
 def _plain(metrics: dict[str, Estimate]) -> dict[str, Any]:
     return {k: v.to_dict() for k, v in metrics.items()}
 
@@ -348,7 +353,3 @@ def _library_versions() -> dict[str, str]:
         "skops": skops.__version__,
         "platform": sys.platform,
     }
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")

@@ -25,6 +25,7 @@ from mlmon.metrics.operational import operational_metrics
 from mlmon.metrics.regression import regression_metrics
 from mlmon.metrics.thresholds import Breach, evaluate
 from mlmon.store.scan import missing_feature_flag, read_window
+from mlmon.timewindow import iso_utc
 
 _EVERY = {"1h": "1h", "1d": "1d", "1w": "1w"}
 _PROBA = "__p"
@@ -59,8 +60,8 @@ class WindowReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "start": _iso(self.start),
-            "end": _iso(self.end),
+            "start": iso_utc(self.start),
+            "end": iso_utc(self.end),
             "by": self.by,
             "n": self.n,
             "labelled": self.labelled,
@@ -99,8 +100,8 @@ class MetricsResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "since": _iso(self.since),
-            "until": _iso(self.until),
+            "since": iso_utc(self.since),
+            "until": iso_utc(self.until),
             "window": self.window,
             "by": self.by,
             "confidence": self.confidence,
@@ -140,7 +141,7 @@ def compute_metrics(
         )
     frame = _load(config, since, until, window, by)
     if frame.height == 0:
-        span = f"{_iso(since) or 'the start'} .. {_iso(until)}"
+        span = f"{iso_utc(since) or 'the start'} .. {iso_utc(until)}"
         raise DataError(
             f"no predictions in the window {span}",
             hint="widen --since/--until, or use --until latest for old logs",
@@ -150,8 +151,8 @@ def compute_metrics(
         base = _load(config, baseline_window[0], baseline_window[1], "all", None)
         if base.height == 0:
             raise DataError(
-                f"the baseline window {_iso(baseline_window[0])} .. {_iso(baseline_window[1])} "
-                "holds no predictions",
+                f"the baseline window {iso_utc(baseline_window[0])} .. "
+                f"{iso_utc(baseline_window[1])} holds no predictions",
                 hint="fix metrics.baseline in the config",
             )
         baseline = _window_report(
@@ -333,7 +334,3 @@ def _window_report(
         status,
         {**quality, **metrics},
     )
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")

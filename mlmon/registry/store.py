@@ -42,6 +42,7 @@ from mlmon.fsutil import (
     fsync_dir,
     fsync_file,
 )
+from mlmon.timewindow import iso_utc
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 EVENTS = ("registered", "promoted", "gate_failed", "rolled_back", "forced", "alias_set")
@@ -408,7 +409,7 @@ class Registry:
     ) -> None:
         assert event in EVENTS, event
         record = Event(
-            time=dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
+            time=str(iso_utc(dt.datetime.now(dt.UTC))),
             event=event,
             version=version,
             alias=alias,

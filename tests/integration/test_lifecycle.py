@@ -9,7 +9,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from mlmon.lifecycle.retrain import PROFILE, open_registry
+from mlmon.lifecycle.retrain import PROFILE
+from mlmon.registry import open_registry
 from mlmon.registry.artifact import load_model
 from tests.conftest import BINARY_CONFIG, Project
 from tests.integration.test_metrics import _store

@@ -9,17 +9,11 @@ import typer
 
 from mlmon.cli.options import Reason
 from mlmon.cli.state import state_of
-from mlmon.config import Config
-from mlmon.registry import Registry
+from mlmon.registry import open_registry
 
 registry_app = typer.Typer(
     help="Inspect model versions, aliases and the event log.", no_args_is_help=True
 )
-
-
-def open_registry(config: Config) -> Registry:
-    """The registry of the configured model."""
-    return Registry(config.registry.path, config.model.name, config.registry.lock_timeout)
 
 
 @registry_app.command("list")
