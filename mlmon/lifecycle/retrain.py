@@ -291,7 +291,13 @@ def _drift(config: Config, until: dt.datetime) -> Trigger:
     d = config.retrain.triggers.drift
     assert d is not None
     try:
-        result = compute_drift(config, until=until)
+        # the trigger reads the dataset verdict and named columns, not the multivariate check:
+        # skip its classifier rather than train it for nothing
+        off = config.drift.multivariate.model_copy(update={"enabled": False})
+        univariate = config.model_copy(
+            update={"drift": config.drift.model_copy(update={"multivariate": off})}
+        )
+        result = compute_drift(univariate, until=until)
     except MlmonError as exc:
         return Trigger("drift", False, f"not evaluated: {exc.message}")
     dataset = result.dataset
