@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from typing import Literal
 
 import numpy as np
-from scipy import stats
 
 from mlmon.drift.compare import Comparison, Signal
 
@@ -39,6 +38,8 @@ def adjust(p_values: list[float], correction: Correction) -> list[float]:
     p = np.asarray(p_values, dtype=float)
     if correction == "bonferroni":
         return [float(v) for v in np.minimum(1.0, p * len(p))]
+    from scipy import stats  # imported here: see mlmon.drift.stats
+
     return [float(v) for v in stats.false_discovery_control(p, method="bh")]
 
 
