@@ -1,0 +1,1 @@
+"""Change detectors (the registry of names is added with ADWIN)."""
