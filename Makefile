@@ -40,6 +40,9 @@ demo: $(STAMP)
 	$(BIN)/mlmon -c $(DEMO_CONFIG) drift --since 2026-10-08 --until 2026-10-10
 	@echo "--- data drift after the shift of 2026-10-15: income, loan amount, purpose, region (exit 1):"
 	$(BIN)/mlmon -c $(DEMO_CONFIG) drift --since 2026-10-16 --until 2026-10-18 --exit-zero
+	@echo "--- concept drift: DDM reads the labelled errors in time order, carrying its state over from"
+	@echo "    the last run; the relation between inputs and default changes on 2026-10-22 (exit 1):"
+	$(BIN)/mlmon -c $(DEMO_CONFIG) drift --since 2026-10-18 --until 2026-10-25 --exit-zero
 	@echo "--- a first model from the first two weeks (no production yet: the schedule trigger fires):"
 	$(BIN)/mlmon -c $(DEMO_CONFIG) retrain --until 2026-10-15
 	@echo "--- it reaches promote.threshold, so it goes to production:"

@@ -25,6 +25,11 @@ N_DAYS = 30  # 2026-10-01 .. 2026-10-30
 LAST_LABEL_DAY = dt.date(2026, 10, 30)  # no label arrives after this day
 FEATURE_DRIFT_DAY = dt.date(2026, 10, 15)
 CONCEPT_DRIFT_DAY = dt.date(2026, 10, 22)
+# A marketing campaign brings in applicants with lower credit scores, many of them close to the
+# model's decision boundary: its scores say it is less sure, so the performance estimated from
+# the scores drops on days whose labels have not arrived yet.
+CAMPAIGN_DAY = dt.date(2026, 10, 27)
+CAMPAIGN_CREDIT = (600.0, 45.0)  # centre and spread of credit scores from the campaign day
 CSV_DAY = dt.date(2026, 10, 28)
 JSONL_DAY = dt.date(2026, 10, 29)
 MALFORMED_DAY = dt.date(2026, 10, 31)
@@ -263,7 +268,8 @@ def simulate_day(day: dt.date, n: int, first_id: int) -> Day:
     loan = np.exp(np.log(loan_median) + 0.6 * (0.3 * base + 0.95 * rng.normal(size=n)))
     loan = np.round(np.clip(loan, 1_000.0, 150_000.0) / 50.0) * 50.0
     dti = np.round(np.clip(rng.gamma(4.0, 0.075, size=n), 0.0, 1.5), 3)
-    credit_raw = 690.0 + 70.0 * (0.5 * base + 0.87 * rng.normal(size=n))
+    centre, spread = CAMPAIGN_CREDIT if day >= CAMPAIGN_DAY else (690.0, 70.0)
+    credit_raw = centre + spread * (0.5 * base + 0.87 * rng.normal(size=n))
     credit = np.clip(np.round(credit_raw), 300, 850).astype(np.int64)
     age = np.clip(np.round(18.0 + rng.gamma(3.0, 8.0, size=n)), 18, 90).astype(np.int64)
     emp_years = np.minimum(rng.gamma(1.6, 4.0, size=n), np.maximum(age - 18, 0) + 0.5)

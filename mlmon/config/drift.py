@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -76,6 +76,33 @@ class PredictionSection(Section):
     """A prediction whose top-class probability is below this counts as low-confidence."""
 
 
+class ConceptSection(Section):
+    """``drift.concept``: concept drift on the errors of the labelled predictions."""
+
+    enabled: bool = True
+    detectors: dict[str, dict[str, Any]] | None = None
+    """Detector name → its parameters (``{}`` for River's defaults). Default by task: ``ddm``
+    with ``warm_start: 1000`` on the misclassification indicator for classification (with
+    River's 30, the noisy first rows can set a low minimum error rate after which DDM
+    rarely fires), ``adwin`` on the absolute error for regression (it needs no scale).
+    Checked against each detector's valid ranges when the config loads."""
+    error_rate_increase: float = Field(default=0.02, gt=0, le=1)
+    """Classification: the smallest rise in the error rate (absolute) that is a finding."""
+    mae_increase: float = Field(default=0.1, gt=0)
+    """Regression: the smallest rise in the mean absolute error (relative) that is a finding."""
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+    """Of the interval on the change in error."""
+    persist: bool = True
+    """Keep the detectors' state between runs (``<store>/_state/concept``), so consecutive
+    runs continue one stream; a new production version starts a fresh one."""
+
+    def detector_params(self, task: str) -> dict[str, dict[str, Any]]:
+        """The configured detectors, or the task's default."""
+        if self.detectors is not None:
+            return self.detectors
+        return {"adwin": {}} if task == "regression" else {"ddm": {"warm_start": 1000}}
+
+
 class DriftSection(Section):
     """``drift``: reference, current window, the decision rule and its parts."""
 
@@ -107,3 +134,4 @@ class DriftSection(Section):
     new_categories: SignalSection = SignalSection()
     prediction: PredictionSection = PredictionSection()
     multivariate: MultivariateSection = MultivariateSection()
+    concept: ConceptSection = ConceptSection()

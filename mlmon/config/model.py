@@ -148,6 +148,18 @@ class ThresholdSection(Section):
         return self
 
 
+class EstimateSection(Section):
+    """``metrics.estimate``: performance estimated from the scores (CBPE) where labels are
+    late."""
+
+    enabled: bool = True
+    reference: TimeRange | None = None
+    """The labelled window the scores are calibrated on (default: ``metrics.baseline``)."""
+    use_estimates: bool = False
+    """Apply the thresholds to the estimates in windows with fewer than
+    ``metrics.min_labelled`` labels, so a drop is caught before the labels arrive."""
+
+
 class MetricsSection(Section):
     """``metrics``: how ``mlmon metrics`` windows, estimates and judges."""
 
@@ -159,6 +171,7 @@ class MetricsSection(Section):
     confidence: float = Field(default=0.95, gt=0, lt=1)
     baseline: TimeRange | None = None
     thresholds: dict[str, ThresholdSection] = Field(default_factory=dict)
+    estimate: EstimateSection = EstimateSection()
 
 
 class Config(Section):
@@ -221,6 +234,7 @@ class Config(Section):
             )
         self._check_thresholds()
         self._check_drift_columns()
+        self._check_concept_detectors()
         self._check_retrain()
         self._check_promote()
         return self
@@ -274,6 +288,35 @@ class Config(Section):
             raise PydanticCustomError(
                 "estimator", "retrain.estimator: give class or function, not both"
             )
+
+    def _check_concept_detectors(self) -> None:
+        from mlmon.concept.detectors import DETECTORS
+
+        task = self.model.task
+        for name, params in self.drift.concept.detector_params(task).items():
+            cls = DETECTORS.get(name)
+            if cls is None:
+                raise PydanticCustomError(
+                    "detector",
+                    "drift.concept.detectors.{name}: unknown detector; choose from: {valid}",
+                    {"name": name, "valid": ", ".join(DETECTORS)},
+                )
+            if cls.binary and task == "regression":
+                numeric = ", ".join(n for n, c in DETECTORS.items() if not c.binary)
+                raise PydanticCustomError(
+                    "detector",
+                    "drift.concept.detectors.{name}: reads a 0/1 error indicator, but a "
+                    "regression model's errors are numbers; choose from: {valid}",
+                    {"name": name, "valid": numeric},
+                )
+            try:
+                cls(**(params or {}))
+            except ValueError as exc:
+                raise PydanticCustomError(
+                    "detector",
+                    "drift.concept.detectors.{name}: {error}",
+                    {"name": name, "error": str(exc).removeprefix(f"{name}: ")},
+                ) from None
 
     def _check_drift_columns(self) -> None:
         from mlmon.config.drift import CATEGORICAL_METHODS, NUMERICAL_METHODS

@@ -58,6 +58,7 @@ class DriftResult:
     roles_inferred: bool = False
     multivariate: dict[str, Any] | None = None
     label: Comparison | None = None
+    concept: dict[str, Any] | None = None
 
     @property
     def dataset(self) -> dict[str, Any]:
@@ -77,6 +78,8 @@ class DriftResult:
     def status(self) -> str:
         data = self.dataset
         if data["drifted"] or (self.multivariate or {}).get("drifted"):
+            return "finding"
+        if (self.concept or {}).get("drifted"):
             return "finding"
         if self.fail_on == "column" and data["n_drifted"]:
             return "finding"
@@ -98,6 +101,7 @@ class DriftResult:
             },
             "label": None if self.label is None else _column_dict(self.label),
             "multivariate": self.multivariate,
+            "concept": self.concept,
         }
 
 
@@ -234,12 +238,18 @@ def _compute_drift(
         significance=settings.significance,
         effect=settings.effect,
     )
+    concept = None
+    if config is not None:
+        from mlmon.concept.run import concept_drift
+
+        concept = concept_drift(config, reference, current, settings)
     multivariate = None
     if settings.multivariate.enabled:
         multivariate = _multivariate(
             ref_profile.row_sample, cur_profile.row_sample, roles, joint, settings
         )
     return DriftResult(
+        concept=concept,
         multivariate=multivariate,
         label=label,
         reference={

@@ -291,11 +291,17 @@ def _drift(config: Config, until: dt.datetime) -> Trigger:
     d = config.retrain.triggers.drift
     assert d is not None
     try:
-        # the trigger reads the dataset verdict and named columns, not the multivariate check:
-        # skip its classifier rather than train it for nothing
+        # the trigger reads the dataset verdict and named columns, not the multivariate check
+        # (skip its classifier rather than train it for nothing) nor concept drift (whose
+        # detectors' stream belongs to `mlmon drift`)
         off = config.drift.multivariate.model_copy(update={"enabled": False})
+        no_concept = config.drift.concept.model_copy(update={"enabled": False})
         univariate = config.model_copy(
-            update={"drift": config.drift.model_copy(update={"multivariate": off})}
+            update={
+                "drift": config.drift.model_copy(
+                    update={"multivariate": off, "concept": no_concept}
+                )
+            }
         )
         result = compute_drift(univariate, until=until)
     except MlmonError as exc:

@@ -29,6 +29,8 @@ class Breach:
     ci_low: float | None
     ci_high: float | None
     significant: bool
+    estimated: bool = False
+    """The value is a CBPE estimate (labels not yet arrived), not the realized metric."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -39,6 +41,8 @@ def evaluate(
     metrics: Mapping[str, Estimate],
     baseline: Mapping[str, Estimate] | None,
     higher_is_better: Mapping[str, bool],
+    *,
+    estimated: bool = False,
 ) -> list[Breach]:
     """Every breach of ``thresholds`` by ``metrics`` (undefined metrics breach nothing).
     ``higher_is_better`` gives the direction of the metrics ``max_drop`` applies to.
@@ -84,6 +88,7 @@ def evaluate(
                     est.low,
                     est.high,
                     significant,
+                    estimated,
                 )
             )
     return breaches

@@ -18,17 +18,19 @@ import polars as pl
 from mlmon.config import Config
 from mlmon.errors import ConfigError, DataError, UsageError
 from mlmon.metrics.binary import binary_metrics
+from mlmon.metrics.cbpe import Calibration, CalibrationRefused, estimate_binary, fit_calibration
 from mlmon.metrics.estimate import Estimate
 from mlmon.metrics.multiclass import multiclass_metrics
 from mlmon.metrics.names import directions, quality_names
 from mlmon.metrics.operational import operational_metrics
+from mlmon.metrics.outcome import PROBA, outcome
 from mlmon.metrics.regression import regression_metrics
 from mlmon.metrics.thresholds import Breach, evaluate
 from mlmon.store.scan import missing_feature_flag, read_window
 from mlmon.timewindow import iso_utc
 
 _EVERY = {"1h": "1h", "1d": "1d", "1w": "1w"}
-_PROBA = "__p"
+_PROBA = PROBA
 _ERROR = "__error"
 _KEY, _MISSING, _Y, _PRED, _SCORE, _LAG = (
     "__w",
@@ -53,6 +55,8 @@ class WindowReport:
     status: str
     metrics: dict[str, Estimate]
     breaches: list[Breach] = field(default_factory=list)
+    estimated: dict[str, Estimate] | None = None
+    """CBPE estimates of the quality metrics from every row's score (None: not estimated)."""
 
     @property
     def label_coverage(self) -> float | None:
@@ -69,6 +73,9 @@ class WindowReport:
             "label_lag_median_hours": self.label_lag_median_hours,
             "status": self.status,
             "metrics": {k: v.to_dict() for k, v in self.metrics.items()},
+            "estimated": None
+            if self.estimated is None
+            else {k: v.to_dict() for k, v in self.estimated.items()},
             "breaches": [b.to_dict() for b in self.breaches],
         }
 
@@ -86,6 +93,8 @@ class MetricsResult:
     windows: list[WindowReport]
     deciding: list[int]
     baseline: dict[str, Estimate] | None = None
+    estimation: dict[str, Any] | None = None
+    """How the estimates were made (calibration), or why there are none."""
 
     @property
     def status(self) -> str:
@@ -110,6 +119,7 @@ class MetricsResult:
             "baseline": None
             if self.baseline is None
             else {k: v.to_dict() for k, v in self.baseline.items()},
+            "estimation": self.estimation,
             "windows": [w.to_dict() for w in self.windows],
         }
 
@@ -158,6 +168,7 @@ def compute_metrics(
         baseline = _window_report(
             config, base, baseline_window[0], baseline_window[1], None, confidence
         ).metrics
+    calibration, estimation = _calibration(config, baseline_window)
     keys = [_KEY, "__by"] if by else [_KEY]
     groups = sorted(_split(frame, keys), key=lambda kv: tuple(str(k) for k in kv[0]))
 
@@ -170,8 +181,20 @@ def compute_metrics(
         report = _window_report(
             config, part, lo, min(end, until), str(group_key[1]) if by else None, confidence
         )
-        # undefined metrics (no quality verdict below min_labelled) breach nothing
-        report.breaches = evaluate(settings.thresholds, report.metrics, baseline, directions(task))
+        if calibration is not None:
+            report.estimated = _estimate(calibration, part, confidence)
+        # undefined metrics (no quality verdict below min_labelled) breach nothing, unless
+        # thresholds apply to the estimates there
+        higher = directions(task)
+        report.breaches = evaluate(settings.thresholds, report.metrics, baseline, higher)
+        if (
+            report.status == "insufficient_data"
+            and report.estimated is not None
+            and settings.estimate.use_estimates
+        ):
+            report.breaches += evaluate(
+                settings.thresholds, report.estimated, baseline, higher, estimated=True
+            )
         return report
 
     # Windows are independent and their work is in numpy, scipy and polars, which release the
@@ -181,7 +204,53 @@ def compute_metrics(
     latest = max(r.start for r in reports)
     deciding = [i for i, r in enumerate(reports) if fail_on == "any" or r.start == latest]
     return MetricsResult(
-        since, until, window, by, confidence, settings.min_labelled, reports, deciding, baseline
+        since,
+        until,
+        window,
+        by,
+        confidence,
+        settings.min_labelled,
+        reports,
+        deciding,
+        baseline,
+        estimation,
+    )
+
+
+def _calibration(
+    config: Config, baseline_window: tuple[dt.datetime, dt.datetime] | None
+) -> tuple[Calibration | None, dict[str, Any] | None]:
+    """The calibration CBPE uses, fitted on the labelled reference window, and what to
+    report about it (or why there are no estimates)."""
+    e = config.metrics.estimate
+    if not e.enabled:
+        return None, None
+    if config.model.task != "binary_classification" or config.schema_.score is None:
+        return None, {"reason": "estimates need a binary classifier with schema.score"}
+    window = (e.reference.since, e.reference.until) if e.reference else baseline_window
+    if window is None:
+        return None, {"reason": "no labelled reference: set metrics.estimate.reference"}
+    frame = _load(config, window[0], window[1], "all", None).drop_nulls([_Y, _SCORE])
+    where = {"reference": {"since": iso_utc(window[0]), "until": iso_utc(window[1])}}
+    try:
+        calibration = fit_calibration(frame[_Y].to_numpy(), frame[_SCORE].to_numpy())
+    except CalibrationRefused as exc:
+        return None, where | {"reason": str(exc)}
+    return calibration, where | {
+        "method": "cbpe",
+        "labelled_reference_rows": frame.height,
+        "calibration": calibration.to_dict(),
+        "reason": None,
+    }
+
+
+def _estimate(
+    calibration: Calibration, part: pl.DataFrame, confidence: float
+) -> dict[str, Estimate]:
+    rows = part.select(_SCORE, _PRED).drop_nulls()
+    scores = rows[_SCORE].to_numpy().astype(float)
+    return estimate_binary(
+        calibration.apply(scores), scores, rows[_PRED].to_numpy().astype(int), confidence
     )
 
 
@@ -215,40 +284,10 @@ def _load(
     label/prediction/score columns. Feature columns are reduced to one missing flag while
     scanning, so memory does not grow with the number of features."""
     s = config.schema_
-    classes = config.model.classes
     ts = pl.col(s.timestamp)
     missing = missing_feature_flag(config, since, until)
-    label = pl.col(s.label)
-    proba_cols: list[pl.Expr] = []
-    if config.model.task == "multiclass_classification":
-        assert classes is not None
-        index = list(range(len(classes)))
-        y = label.replace_strict(list(classes), index, default=None, return_dtype=pl.Int32)
-        probabilities = s.probabilities or {}
-        proba_cols = [
-            pl.col(probabilities[c]).alias(f"{_PROBA}{i}")
-            for i, c in enumerate(classes)
-            if c in probabilities
-        ]
-        if s.prediction is not None:
-            pred = pl.col(s.prediction).replace_strict(
-                list(classes), index, default=None, return_dtype=pl.Int32
-            )
-        else:
-            pred = pl.concat_list([pl.col(probabilities[c]) for c in classes]).list.arg_max()
-    elif classes is not None:  # binary: 1 for the positive class (the second one)
-        positive = classes[1]
-        y = (label == positive).cast(pl.Int8)
-        if s.prediction is not None:
-            pred = (pl.col(s.prediction) == positive).cast(pl.Int8)
-        else:
-            assert s.score is not None, "the config guarantees a prediction or a score"
-            threshold = config.metrics.decision_threshold
-            pred = (pl.col(s.score) >= threshold).cast(pl.Int8)
-    else:
-        assert s.prediction is not None, "regression configs have a prediction column"
-        y = label.cast(pl.Float64)
-        pred = pl.col(s.prediction).cast(pl.Float64)
+    o = outcome(config)
+    y, pred, proba_cols = o.y, o.pred, o.probabilities
     # First narrow the predictions (features become one flag, the error text a flag), then
     # join the labels: the join then carries a few columns, whatever the number of features.
     narrow = [

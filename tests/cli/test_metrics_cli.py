@@ -16,6 +16,12 @@ from tests.integration.test_metrics import METRICS, _store
 WINDOW = ("--since", "2026-10-01", "--until", "2026-10-04")
 
 
+ESTIMATES_NOTE = (
+    "~ = estimated from the scores (CBPE) where too few labels have arrived; est. roc_auc: "
+    "the estimate for every window (assumes calibrated scores and no concept drift)\n"
+)
+
+
 @pytest.fixture
 def mproject(make_project: Callable[..., Project]) -> Project:
     return make_project(
@@ -30,7 +36,7 @@ def test_ok_window_exits_0(mproject: Project) -> None:
     assert result.stdout.startswith(
         "metrics per 1d window, 95% intervals (* = decides the exit code)"
     )
-    assert result.stderr == "status: ok\n"
+    assert result.stderr == ESTIMATES_NOTE + "status: ok\n"
 
 
 def test_breach_in_the_latest_window_exits_1_and_exit_zero_makes_it_0(mproject: Project) -> None:
@@ -38,7 +44,7 @@ def test_breach_in_the_latest_window_exits_1_and_exit_zero_makes_it_0(mproject: 
     result = mproject.cli("metrics", *WINDOW)
     assert result.code == 1
     assert "BREACH roc_auc<0.6" in result.stdout
-    assert result.stderr.startswith("status: finding (")
+    assert result.stderr.startswith(ESTIMATES_NOTE + "status: finding (")
     assert mproject.cli("metrics", *WINDOW, "--exit-zero").code == 0
 
 
@@ -46,7 +52,7 @@ def test_latest_window_without_labels_exits_7(mproject: Project) -> None:
     _store(mproject, labelled_days=2)
     result = mproject.cli("metrics", *WINDOW)
     assert result.code == 7
-    assert result.stderr == "status: insufficient_data\n"
+    assert result.stderr == ESTIMATES_NOTE + "status: insufficient_data\n"
 
 
 def test_empty_window_exits_4(mproject: Project) -> None:

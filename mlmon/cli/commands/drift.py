@@ -179,7 +179,56 @@ def render(out: Output, result: DriftResult, fmt: str) -> None:
     if data["multivariate"] is not None:
         m = data["multivariate"]
         out.note(f"multivariate: {m.get('summary', '')}")
+    if data["concept"] is not None:
+        _concept(out, data["concept"], fmt)
     out.note(f"status: {result.status}")
+
+
+def _concept(out: Output, c: dict[str, Any], fmt: str) -> None:
+    """The concept section: one row per change point, then the error comparison."""
+    stream = "error rate" if c["stream"] == "misclassification" else "mean absolute error"
+    rows = []
+    for d in c["detectors"]:
+        for p in d["change_points"]:
+            rows.append(
+                [
+                    d["detector"],
+                    p["timestamp"],
+                    p["warning_since"] or "-",
+                    f"{_opt(p['error_before'])} → {_opt(p['error_after'])}",
+                    "DRIFT" if p["drifted"] else (p["direction"] or "-"),
+                ]
+            )
+    if rows:
+        title = f"concept drift: change points in the {stream} of {c['n_labelled']:,} labelled rows"
+        headers = ["detector", "changed at", "warning since", stream, "verdict"]
+        out.table(title, headers, rows, markdown=fmt == "markdown")
+    for d in c["detectors"]:
+        if not d["change_points"]:
+            extra = f" ({d['since_reset']:,} of {d['warm_up']:,} rows to warm up)"
+            out.note(
+                f"concept: {d['detector']}: {d['status']}, no change point in "
+                f"{d['rows_read']:,} new labelled rows"
+                + (extra if d["status"] == "insufficient_data" else "")
+            )
+    k = c["comparison"]
+    if k is not None and k["difference"] is not None:
+        low, high = k["interval"]
+        out.note(
+            f"concept: {stream} {_opt(k['reference'])} (reference) → {_opt(k['current'])} "
+            f"(current), change {_opt(k['difference'])} [{_opt(low)}, {_opt(high)}], "
+            f"p {_p(k['p_value'])}: {'DRIFT' if k['drifted'] else 'no drift'}"
+        )
+    verdict = {"drifted": "DRIFT", "ok": "no drift"}.get(c["status"], c["status"])
+    out.note(f"concept: {verdict}" + (f" ({c['reason']})" if c["reason"] else ""))
+
+
+def _opt(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3g}"
+
+
+def _p(p: float | None) -> str:
+    return "-" if p is None else (f"{p:.2g}" if p >= 1e-4 else "<1e-4")
 
 
 def _row(c: dict[str, Any]) -> list[str]:
@@ -198,7 +247,7 @@ def _row(c: dict[str, Any]) -> list[str]:
         c["kind"],
         status,
         c["test"] or "-",
-        "-" if p is None else (f"{p:.2g}" if p >= 1e-4 else "<1e-4"),
+        _p(p),
         effect,
         "-" if c["threshold"] is None else _num(c["threshold"]),
         missing,

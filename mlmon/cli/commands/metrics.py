@@ -112,6 +112,7 @@ def render(out: Output, result: MetricsResult, task: str, fmt: str) -> None:
         return
     keys = _KEY_METRICS[task]
     trend_metric = keys[1]
+    estimates = any(w.estimated is not None for w in result.windows)
     values = [w.metrics[trend_metric].value for w in result.windows]
     known = [v for v in values if v is not None]
     lo, hi = (min(known), max(known)) if known else (0.0, 1.0)
@@ -122,6 +123,7 @@ def render(out: Output, result: MetricsResult, task: str, fmt: str) -> None:
         "labelled",
         "coverage",
         *keys,
+        *([f"est. {trend_metric}"] if estimates else []),
         "error_rate",
         "latency_p95",
         f"{trend_metric} trend",
@@ -135,7 +137,8 @@ def render(out: Output, result: MetricsResult, task: str, fmt: str) -> None:
             if not w.breaches
             else "BREACH "
             + ", ".join(
-                f"{b.metric}{'<' if b.direction == 'below' else '>'}{b.bound:.4g}"
+                f"{'~' if b.estimated else ''}{b.metric}"
+                f"{'<' if b.direction == 'below' else '>'}{b.bound:.4g}"
                 for b in w.breaches
             )
         )
@@ -148,7 +151,9 @@ def render(out: Output, result: MetricsResult, task: str, fmt: str) -> None:
                 w.n,
                 w.labelled,
                 f"{w.label_coverage:.0%}" if w.label_coverage is not None else "-",
-                *(_cell(w.metrics[k]) for k in keys),
+                *(_realized_or_estimated(w.metrics[k], (w.estimated or {}).get(k)) for k in keys),
+                *([_cell(w.estimated[trend_metric])] if w.estimated is not None else []),
+                *([""] if estimates and w.estimated is None else []),
                 _cell(w.metrics["error_rate"]),
                 _cell(w.metrics["latency_p95"], digits=4),
                 _bar(w.metrics[trend_metric].value, lo, hi),
@@ -164,6 +169,14 @@ def render(out: Output, result: MetricsResult, task: str, fmt: str) -> None:
         right=tuple(range(1 + bool(result.by), len(headers) - 2)),
         markdown=fmt == "markdown",
     )
+    if estimates:
+        out.note(
+            "~ = estimated from the scores (CBPE) where too few labels have arrived; "
+            f"est. {trend_metric}: the estimate for every window (assumes calibrated scores "
+            "and no concept drift)"
+        )
+    elif result.estimation is not None and result.estimation.get("reason"):
+        out.note(f"no estimates: {result.estimation['reason']}")
     breaches = sum(len(w.breaches) for i, w in enumerate(result.windows) if i in result.deciding)
     out.note(
         f"status: {result.status}"
@@ -174,6 +187,13 @@ def render(out: Output, result: MetricsResult, task: str, fmt: str) -> None:
             else ""
         )
     )
+
+
+def _realized_or_estimated(realized: Estimate, estimated: Estimate | None) -> str:
+    """The realized value, or the estimate marked ``~`` where the realized one is undefined."""
+    if realized.value is None and estimated is not None and estimated.value is not None:
+        return "~" + _cell(estimated)
+    return _cell(realized)
 
 
 def _cell(e: Estimate, digits: int = 3) -> str:

@@ -88,7 +88,7 @@ class Detector(abc.ABC):
 
     name: ClassVar[str]
     binary: ClassVar[bool] = False
-    """The input is a 0/1 indicator (an error), not any number."""
+    """The input is a 0/1 indicator (an error) or a value in [0, 1], not any number."""
     has_warning: ClassVar[bool] = False
     PARAMS: ClassVar[dict[str, Param]] = {}
     STATE: ClassVar[tuple[str, ...]] = ()

@@ -37,6 +37,7 @@ class HDDMW(Detector):
     """Hoeffding drift detection on weighted averages (see the module docstring)."""
 
     name = "hddm_w"
+    binary = True  # Hoeffding / McDiarmid bounds need values in [0, 1]
     has_warning = True
     PARAMS: ClassVar[dict[str, Param]] = {
         "drift_confidence": Param(0.001, low=0, high=1, low_open=True, high_open=True),

@@ -1,0 +1,239 @@
+"""Concept drift in ``mlmon drift``: change points on a real store's labelled errors, state
+that continues one stream across runs, and the reference-vs-current error comparison."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from mlmon.config import parse_config
+from mlmon.drift.run import compute_drift
+from mlmon.errors import ConfigError
+from mlmon.store.ingest import ingest
+
+CONFIG = """\
+model: {{name: m, task: {task}, {classes}}}
+schema:
+  id: id
+  timestamp: ts
+  prediction: pred
+  label: label
+  features: {{numerical: [x]}}
+store: {{path: store}}
+registry: {{path: registry}}
+drift:
+  window: 1d
+  reference: {{since: "2026-10-01", until: "2026-10-05"}}
+  multivariate: {{enabled: false}}
+  concept: {{{concept}}}
+"""
+START = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
+CHANGE = dt.datetime(2026, 10, 8, tzinfo=dt.UTC)
+U = dt.UTC
+
+
+def _config(tmp_path: Path, concept: str = "", task: str = "binary_classification"):  # type: ignore[no-untyped-def]
+    classes = "classes: [0, 1]" if task != "regression" else ""
+    text = CONFIG.format(task=task, classes=classes, concept=concept)
+    return parse_config(text, tmp_path / "mlmon.yaml")
+
+
+def _store(
+    tmp_path: Path, *, regression: bool = False, days: int = 12, per_day: int = 2000
+) -> None:
+    """Predictions and labels, one row every 43.2 s; the model's error rate goes 0.1 → 0.3 at
+    CHANGE (regression: the absolute error's scale goes 1 → 3)."""
+    rng = np.random.default_rng(42)
+    n = days * per_day
+    ts = [START + dt.timedelta(seconds=86400 / per_day * i) for i in range(n)]
+    after = np.array([t >= CHANGE for t in ts])
+    label = rng.integers(0, 2, n)
+    if regression:
+        truth = rng.normal(0, 1, n)
+        pred = truth + rng.normal(0, np.where(after, 3.0, 1.0))
+        label = truth
+    else:
+        wrong = rng.random(n) < np.where(after, 0.3, 0.1)
+        pred = np.where(wrong, 1 - label, label)
+    ids = [f"r{i}" for i in range(n)]
+    frame = pl.DataFrame({"id": ids, "ts": ts, "pred": pred, "x": rng.normal(0, 1, n)})
+    frame.write_parquet(tmp_path / "p.parquet")
+    pl.DataFrame({"id": ids, "label": label}).write_parquet(tmp_path / "l.parquet")
+    config = _config(tmp_path, task="regression" if regression else "binary_classification")
+    ingest(config, [str(tmp_path / "p.parquet")])
+    ingest(config, [str(tmp_path / "l.parquet")], labels=True)
+
+
+def _day(d: int) -> dt.datetime:
+    return START + dt.timedelta(days=d)
+
+
+def test_ddm_finds_the_rise_in_error_rate_with_its_time_and_the_rates_around_it(
+    tmp_path: Path,
+) -> None:
+    _store(tmp_path)
+    result = compute_drift(_config(tmp_path), since=_day(5), until=_day(12))
+    concept = result.to_dict()["concept"]
+    assert concept["stream"] == "misclassification" and concept["status"] == "drifted"
+    (ddm,) = concept["detectors"]
+    assert ddm["detector"] == "ddm" and ddm["params"]["warm_start"] == 1000
+    point, *later = ddm["change_points"]
+    assert not any(
+        p["drifted"] for p in later
+    )  # a later false alarm at the same rate is no finding
+    moment = dt.datetime.fromisoformat(point["timestamp"].replace("Z", "+00:00"))
+    assert CHANGE <= moment < CHANGE + dt.timedelta(hours=6)  # within 500 rows of the change
+    assert point["error_before"] == pytest.approx(0.1, abs=0.02)
+    assert point["error_after"] == pytest.approx(0.3, abs=0.03)
+    assert point["direction"] == "increase" and point["drifted"]
+    assert point["warning_since"] is not None
+    comparison = concept["comparison"]  # current (days 5-12) against the reference (days 0-4)
+    assert comparison["measure"] == "error_rate" and comparison["drifted"]
+    low, high = comparison["interval"]
+    assert low < comparison["difference"] < high and low > 0
+    assert result.status == "finding"
+
+
+def test_consecutive_runs_continue_one_stream_and_a_rerun_repeats_its_report(
+    tmp_path: Path,
+) -> None:
+    _store(tmp_path)
+    config = _config(tmp_path)
+    whole = compute_drift(
+        _config(tmp_path, "persist: false"), since=_day(5), until=_day(12)
+    ).to_dict()["concept"]["detectors"][0]["change_points"]
+    parts = []
+    for a, b in [(5, 7), (7, 9), (9, 12)]:
+        parts += compute_drift(config, since=_day(a), until=_day(b)).to_dict()["concept"][
+            "detectors"
+        ][0]["change_points"]
+    assert [p["timestamp"] for p in parts] == [p["timestamp"] for p in whole]
+    state = tmp_path / "store/_state/concept/m/unversioned/ddm.json"
+    saved = json.loads(state.read_text())
+    assert saved["high_water"] == "2026-10-12T23:59:16.800000Z"  # the last row's time
+    again = compute_drift(config, since=_day(7), until=_day(9)).to_dict()["concept"]
+    assert again["detectors"][0]["rows_read"] == 0  # nothing newer than the state
+    assert [p["timestamp"] for p in again["detectors"][0]["change_points"]] == [
+        p["timestamp"] for p in whole if "2026-10-08" <= p["timestamp"] < "2026-10-10"
+    ]
+
+
+def test_a_new_production_version_starts_a_fresh_stream(tmp_path: Path) -> None:
+    _store(tmp_path)
+    config = _config(tmp_path)
+    compute_drift(config, since=_day(5), until=_day(9))
+    aliases = tmp_path / "registry/m/aliases"
+    aliases.mkdir(parents=True)
+    (aliases / "production").write_text("3\n")
+    later = compute_drift(config, since=_day(9), until=_day(10)).to_dict()["concept"]
+    assert later["state"].endswith("_state/concept/m/3")
+    assert later["detectors"][0]["since_reset"] == later["detectors"][0]["rows_read"] == 2000
+
+
+def test_regression_uses_adwin_on_the_absolute_error(tmp_path: Path) -> None:
+    _store(tmp_path, regression=True)
+    concept = compute_drift(
+        _config(tmp_path, task="regression"), since=_day(5), until=_day(12)
+    ).to_dict()["concept"]
+    assert concept["stream"] == "absolute_error" and concept["status"] == "drifted"
+    (adwin,) = concept["detectors"]
+    assert adwin["detector"] == "adwin"
+    first = adwin["change_points"][0]
+    moment = dt.datetime.fromisoformat(first["timestamp"].replace("Z", "+00:00"))
+    assert CHANGE <= moment < CHANGE + dt.timedelta(hours=6)
+    assert first["error_after"] > 2 * first["error_before"]
+    comparison = concept["comparison"]
+    assert comparison["measure"] == "mean_absolute_error" and comparison["test"] == "welch_t"
+    assert comparison["drifted"]
+
+
+def test_a_window_without_labels_skips_concept_drift(tmp_path: Path) -> None:
+    _store(tmp_path)
+    config = _config(tmp_path)
+    (tmp_path / "late.parquet").write_bytes(b"")
+    pl.DataFrame(
+        {"id": ["z1", "z2"], "ts": [_day(20), _day(20)], "pred": [1, 0], "x": [0.1, 0.2]}
+    ).write_parquet(tmp_path / "late.parquet")
+    ingest(config, [str(tmp_path / "late.parquet")])
+    concept = compute_drift(config, since=_day(20), until=_day(21)).to_dict()["concept"]
+    assert concept["status"] == "skipped" and concept["drifted"] is False
+    assert concept["reason"] == "no labelled predictions in the current window"
+
+
+def test_a_stream_shorter_than_the_warm_up_is_insufficient_data_not_no_drift(
+    tmp_path: Path,
+) -> None:
+    _store(tmp_path, days=6, per_day=100)
+    concept = compute_drift(
+        _config(tmp_path, "persist: false"), since=_day(5), until=_day(6)
+    ).to_dict()["concept"]
+    (ddm,) = concept["detectors"]
+    assert ddm["rows_read"] == 100 < ddm["warm_up"] == 1001
+    assert ddm["status"] == "insufficient_data"
+
+
+@pytest.mark.parametrize(
+    ("concept", "task", "message"),
+    [
+        (
+            "detectors: {ddn: {}}",
+            "binary_classification",
+            "drift.concept.detectors.ddn: unknown detector; choose from: ddm, eddm, hddm_a",
+        ),
+        (
+            "detectors: {ddm: {drift_threshold: -1}}",
+            "binary_classification",
+            "drift.concept.detectors.ddm: drift_threshold must be a number > 0 (got -1)",
+        ),
+        (
+            "detectors: {ddm: {}}",
+            "regression",
+            "drift.concept.detectors.ddm: reads a 0/1 error indicator, but a regression model's "
+            "errors are numbers; choose from: adwin, page_hinkley, kswin",
+        ),
+    ],
+)
+def test_a_bad_detector_in_the_config_is_a_config_error_naming_the_valid_values(
+    tmp_path: Path, concept: str, task: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        _config(tmp_path, concept, task=task)
+    assert message in str(info.value)
+
+
+def test_files_with_predictions_and_labels_get_concept_drift_without_state(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(3)
+    n = 4000
+
+    def frame(rate: float, day: int) -> pl.DataFrame:
+        label = rng.integers(0, 2, n)
+        wrong = rng.random(n) < rate
+        ts = [_day(day) + dt.timedelta(seconds=10 * i) for i in range(n)]
+        return pl.DataFrame(
+            {
+                "id": range(n),
+                "ts": ts,
+                "pred": np.where(wrong, 1 - label, label),
+                "label": label,
+                "x": rng.normal(0, 1, n),
+            }
+        )
+
+    frame(0.1, 0).write_parquet(tmp_path / "ref.parquet")
+    cur = pl.concat([frame(0.1, 1).head(2000), frame(0.35, 1).tail(2000)])
+    cur.write_parquet(tmp_path / "cur.parquet")
+    result = compute_drift(
+        _config(tmp_path),
+        reference_path=tmp_path / "ref.parquet",
+        current_path=tmp_path / "cur.parquet",
+    ).to_dict()["concept"]
+    assert result["state"] is None and result["status"] == "drifted"
+    assert result["comparison"]["difference"] == pytest.approx(0.125, abs=0.03)
+    assert not (tmp_path / "store/_state").exists()

@@ -1,0 +1,86 @@
+"""CBPE in ``mlmon metrics``: estimates beside realized values, thresholds on the estimates
+where labels are late, and a reference that cannot calibrate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from mlmon.config import parse_config
+from mlmon.metrics.windows import compute_metrics
+from mlmon.store.ingest import ingest
+
+CONFIG = """\
+model: {{name: m, task: binary_classification, classes: [0, 1]}}
+schema: {{id: id, timestamp: ts, score: score, label: label, features: {{numerical: [x]}}}}
+store: {{path: store}}
+metrics:
+  min_labelled: 100
+  thresholds: {{accuracy: {{min: 0.8}}}}
+  estimate: {{reference: {{since: "2026-10-01", until: "2026-10-04"}}, use_estimates: {use}}}
+"""
+START = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
+
+
+def _store(tmp_path: Path, *, one_class_reference: bool = False) -> None:
+    """Six days of 2,000 calibrated predictions. Days 0-3 are labelled; days 4-5 are not, and
+    on day 5 the scores crowd the decision boundary (the model is less sure)."""
+    rng = np.random.default_rng(7)
+    frames, labels = [], []
+    for day in range(6):
+        n = 2000
+        score = rng.beta(0.5, 0.5, n) if day < 5 else rng.uniform(0.3, 0.7, n)
+        label = (rng.random(n) < score).astype(int)
+        if one_class_reference:
+            label = np.zeros(n, dtype=int)
+        ids = [f"d{day}-{i}" for i in range(n)]
+        ts = [START + dt.timedelta(days=day, seconds=40 * i) for i in range(n)]
+        frames.append(pl.DataFrame({"id": ids, "ts": ts, "score": score, "x": score}))
+        if day < 4:
+            labels.append(pl.DataFrame({"id": ids, "label": label}))
+    pl.concat(frames).write_parquet(tmp_path / "p.parquet")
+    pl.concat(labels).write_parquet(tmp_path / "l.parquet")
+    config = parse_config(CONFIG.format(use="false"), tmp_path / "mlmon.yaml")
+    ingest(config, [str(tmp_path / "p.parquet")])
+    ingest(config, [str(tmp_path / "l.parquet")], labels=True)
+
+
+def _run(tmp_path: Path, use: bool):  # type: ignore[no-untyped-def]
+    config = parse_config(CONFIG.format(use=str(use).lower()), tmp_path / "mlmon.yaml")
+    return compute_metrics(config, START, START + dt.timedelta(days=6), fail_on="any")
+
+
+def test_estimates_sit_beside_realized_values_and_track_them(tmp_path: Path) -> None:
+    _store(tmp_path)
+    result = _run(tmp_path, use=False).to_dict()
+    assert result["estimation"]["method"] == "cbpe"
+    assert result["estimation"]["labelled_reference_rows"] == 6000
+    for w in result["windows"][:4]:  # labelled days: realized and estimated agree
+        realized, estimated = w["metrics"]["accuracy"], w["estimated"]["accuracy"]
+        assert abs(realized["value"] - estimated["value"]) < 0.03
+        assert estimated["ci_low"] < estimated["value"] < estimated["ci_high"]
+    late = result["windows"][5]
+    assert late["labelled"] == 0 and late["metrics"]["accuracy"]["value"] is None
+    # scores in [0.3, 0.7]: a calibrated model is right about 58% of the time there
+    assert abs(late["estimated"]["accuracy"]["value"] - 0.58) < 0.03
+    assert late["status"] == "insufficient_data" and late["breaches"] == []
+
+
+def test_use_estimates_catches_the_drop_before_the_labels_arrive(tmp_path: Path) -> None:
+    _store(tmp_path)
+    result = _run(tmp_path, use=True)
+    late = result.windows[5]
+    (breach,) = late.breaches
+    assert breach.metric == "accuracy" and breach.rule == "min" and breach.estimated
+    assert result.status == "finding"
+    assert all(not b.estimated for w in result.windows[:4] for b in w.breaches)
+
+
+def test_a_reference_with_one_class_gives_no_estimates_and_says_why(tmp_path: Path) -> None:
+    _store(tmp_path, one_class_reference=True)
+    result = _run(tmp_path, use=True).to_dict()
+    assert "one class only" in result["estimation"]["reason"]
+    assert all(w["estimated"] is None for w in result["windows"])
