@@ -36,12 +36,15 @@ demo: $(STAMP)
 	$(BIN)/mlmon -c $(DEMO_CONFIG) ingest sample_logs/predictions/*
 	@echo "--- quality per day: the drift from 2026-10-22 breaches the thresholds (exit 1):"
 	$(BIN)/mlmon -c $(DEMO_CONFIG) metrics --since 2026-10-14 --until 2026-10-28 --fail-on any --exit-zero
+	@echo "--- the newest days have no labels yet: quality estimated from the scores (CBPE, marked ~);"
+	@echo "    a campaign brings borderline applicants from 2026-10-27 and the estimates breach (exit 1):"
+	$(BIN)/mlmon -c $(DEMO_CONFIG) metrics --since 2026-10-26 --until latest --fail-on any --exit-zero
 	@echo "--- data drift before the shift: nothing drifts (exit 0):"
 	$(BIN)/mlmon -c $(DEMO_CONFIG) drift --since 2026-10-08 --until 2026-10-10
 	@echo "--- data drift after the shift of 2026-10-15: income, loan amount, purpose, region (exit 1):"
 	$(BIN)/mlmon -c $(DEMO_CONFIG) drift --since 2026-10-16 --until 2026-10-18 --exit-zero
-	@echo "--- concept drift: DDM reads the labelled errors in time order, carrying its state over from"
-	@echo "    the last run; the relation between inputs and default changes on 2026-10-22 (exit 1):"
+	@echo "--- concept drift: DDM and HDDM_A read the labelled errors in time order, carrying their state"
+	@echo "    over from the last run; the relation between inputs and default changes on 2026-10-22 (exit 1):"
 	$(BIN)/mlmon -c $(DEMO_CONFIG) drift --since 2026-10-18 --until 2026-10-25 --exit-zero
 	@echo "--- a first model from the first two weeks (no production yet: the schedule trigger fires):"
 	$(BIN)/mlmon -c $(DEMO_CONFIG) retrain --until 2026-10-15
