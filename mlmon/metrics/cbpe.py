@@ -149,42 +149,118 @@ def estimate_binary(
     """Estimated accuracy, precision, recall, F1 and ROC AUC of one window from calibrated
     probabilities ``p``, raw ``scores`` (for the ranking) and predicted classes ``pred``
     (0/1), each with a sampling-error band (see the module docstring)."""
-    n = len(p)
-    if n == 0:
+    if len(p) == 0:
         return {m: Estimate.undefined("no rows") for m in ESTIMATED}
     z = z_value(confidence)
+    return {
+        name: Estimate.undefined(part) if isinstance(part, str) else _band(*part, z)
+        for name, part in _binary_parts(p, scores, pred).items()
+    }
+
+
+def _binary_parts(
+    p: np.ndarray, scores: np.ndarray, pred: np.ndarray
+) -> dict[str, tuple[float, float] | str]:
+    """Each metric as (estimate, standard error), or the reason it is undefined."""
+    n = len(p)
     positive = pred == 1
     tp, fn = float(p[positive].sum()), float(p[~positive].sum())
     m = int(positive.sum())
     var_tp = float((p[positive] * (1 - p[positive])).sum())
     var_fn = float((p[~positive] * (1 - p[~positive])).sum())
     right = np.where(positive, p, 1 - p)
-    out = {
-        "accuracy": _band(float(right.mean()), math.sqrt(float((right * (1 - right)).sum())) / n, z)
+    out: dict[str, tuple[float, float] | str] = {
+        "accuracy": (float(right.mean()), math.sqrt(float((right * (1 - right)).sum())) / n)
     }
-    out["precision"] = (
-        _band(tp / m, math.sqrt(var_tp) / m, z)
-        if m
-        else Estimate.undefined("no predicted positives")
-    )
+    out["precision"] = (tp / m, math.sqrt(var_tp) / m) if m else "no predicted positives"
     actual = tp + fn
     if actual > 0:
         se = math.sqrt(fn * fn * var_tp + tp * tp * var_fn) / actual**2
-        out["recall"] = _band(tp / actual, se, z)
+        out["recall"] = (tp / actual, se)
     else:
-        out["recall"] = Estimate.undefined("no expected positives")
+        out["recall"] = "no expected positives"
     denominator = tp + m + fn
     if denominator > 0:
         se = 2 * math.sqrt((m + fn) ** 2 * var_tp + tp * tp * var_fn) / denominator**2
-        out["f1"] = _band(2 * tp / denominator, se, z)
+        out["f1"] = (2 * tp / denominator, se)
     else:
-        out["f1"] = Estimate.undefined("no expected or predicted positives")
+        out["f1"] = "no expected or predicted positives"
     auc = estimated_auc(p, scores)
-    if auc is None:
-        out["roc_auc"] = Estimate.undefined("one expected class only")
-    else:
-        out["roc_auc"] = _band(auc, _hanley_mcneil(auc, actual, n - actual), z)
+    out["roc_auc"] = (
+        "one expected class only" if auc is None else (auc, _hanley_mcneil(auc, actual, n - actual))
+    )
     return out
+
+
+@dataclass(frozen=True)
+class MulticlassCalibration:
+    """One calibration per class (one-vs-rest), each kept only where it helps; calibrated
+    rows are renormalised to sum to 1 (uniform where every calibrated value is 0)."""
+
+    classes: tuple[Calibration, ...]
+
+    def apply(self, proba: np.ndarray) -> np.ndarray:
+        cal = np.column_stack([c.apply(proba[:, i]) for i, c in enumerate(self.classes)])
+        total = cal.sum(axis=1, keepdims=True)
+        uniform = np.full_like(cal, 1.0 / cal.shape[1])
+        return np.asarray(np.divide(cal, total, out=uniform, where=total != 0), dtype=float)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"applied": [c.applied for c in self.classes]}
+
+
+def fit_multiclass_calibration(y: np.ndarray, proba: np.ndarray) -> MulticlassCalibration:
+    """Per-class isotonic calibration of the class probabilities ``proba`` (n × k, columns in
+    class order) against class indexes ``y``. Refused when a class never occurs among the
+    labels (its probability cannot be calibrated)."""
+    k = proba.shape[1]
+    missing = sorted(set(range(k)) - {int(v) for v in np.unique(y)})
+    if missing:
+        raise CalibrationRefused(
+            f"the labelled reference never has class index {missing[0]} "
+            f"({len(missing)} of {k} classes missing): its probabilities cannot be calibrated"
+        )
+    return MulticlassCalibration(
+        tuple(fit_calibration((y == i).astype(int), proba[:, i]) for i in range(k))
+    )
+
+
+def estimate_multiclass(
+    p: np.ndarray, proba: np.ndarray, pred: np.ndarray, confidence: float
+) -> dict[str, Estimate]:
+    """Estimated accuracy (mean calibrated probability of the predicted class) and the
+    macro averages of one-vs-rest precision, recall, F1 and ROC AUC (``roc_auc_ovr_macro``;
+    each class ranked by its raw probability) from calibrated probabilities ``p`` (n × k),
+    raw ``proba`` and predicted class indexes ``pred``. The macro bands combine the
+    per-class standard errors as if independent: SE = √(Σ SEᵢ²) / k."""
+    names = ("precision", "recall", "f1", "roc_auc")
+    n, k = p.shape
+    if n == 0:
+        return {m: Estimate.undefined("no rows") for m in ("accuracy", *_macro(names))}
+    z = z_value(confidence)
+    right = p[np.arange(n), pred]
+    out = {
+        "accuracy": _band(float(right.mean()), math.sqrt(float((right * (1 - right)).sum())) / n, z)
+    }
+    per_class = [
+        estimate_binary(p[:, i], proba[:, i], (pred == i).astype(int), confidence) for i in range(k)
+    ]
+    for name, macro in zip(names, _macro(names), strict=True):
+        values = [c[name] for c in per_class]
+        if any(v.value is None for v in values):
+            out[macro] = Estimate.undefined(f"{name} undefined for a class")
+            continue
+        mean = sum(float(v.value) for v in values if v.value is not None) / k
+        halves = [
+            (v.high - v.low) / 2 / z for v in values if v.low is not None and v.high is not None
+        ]
+        se = math.sqrt(sum(h * h for h in halves)) / k if len(halves) == k else math.nan
+        out[macro] = _band(mean, se, z)
+    return out
+
+
+def _macro(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple("roc_auc_ovr_macro" if n == "roc_auc" else f"{n}_macro" for n in names)
 
 
 def _hanley_mcneil(auc: float, n_pos: float, n_neg: float) -> float:

@@ -18,7 +18,15 @@ import polars as pl
 from mlmon.config import Config
 from mlmon.errors import ConfigError, DataError, UsageError
 from mlmon.metrics.binary import binary_metrics
-from mlmon.metrics.cbpe import Calibration, CalibrationRefused, estimate_binary, fit_calibration
+from mlmon.metrics.cbpe import (
+    Calibration,
+    CalibrationRefused,
+    MulticlassCalibration,
+    estimate_binary,
+    estimate_multiclass,
+    fit_calibration,
+    fit_multiclass_calibration,
+)
 from mlmon.metrics.estimate import Estimate
 from mlmon.metrics.multiclass import multiclass_metrics
 from mlmon.metrics.names import directions, quality_names
@@ -219,21 +227,34 @@ def compute_metrics(
 
 def _calibration(
     config: Config, baseline_window: tuple[dt.datetime, dt.datetime] | None
-) -> tuple[Calibration | None, dict[str, Any] | None]:
+) -> tuple[Calibration | MulticlassCalibration | None, dict[str, Any] | None]:
     """The calibration CBPE uses, fitted on the labelled reference window, and what to
     report about it (or why there are no estimates)."""
     e = config.metrics.estimate
     if not e.enabled:
         return None, None
-    if config.model.task != "binary_classification" or config.schema_.score is None:
-        return None, {"reason": "estimates need a binary classifier with schema.score"}
+    task, s = config.model.task, config.schema_
+    k = len(config.model.classes or ())
+    if task == "regression" or (task == "binary_classification" and s.score is None):
+        return None, {"reason": "estimates need a classifier's scores or class probabilities"}
+    if task == "multiclass_classification" and len(s.probabilities or {}) != k:
+        return None, {"reason": "estimates need schema.probabilities for every class"}
     window = (e.reference.since, e.reference.until) if e.reference else baseline_window
     if window is None:
         return None, {"reason": "no labelled reference: set metrics.estimate.reference"}
-    frame = _load(config, window[0], window[1], "all", None).drop_nulls([_Y, _SCORE])
+    frame = _load(config, window[0], window[1], "all", None)
     where = {"reference": {"since": iso_utc(window[0]), "until": iso_utc(window[1])}}
+    calibration: Calibration | MulticlassCalibration
     try:
-        calibration = fit_calibration(frame[_Y].to_numpy(), frame[_SCORE].to_numpy())
+        if task == "multiclass_classification":
+            names = [f"{_PROBA}{i}" for i in range(k)]
+            frame = frame.drop_nulls([_Y, *names])
+            calibration = fit_multiclass_calibration(
+                frame[_Y].to_numpy().astype(int), frame.select(names).to_numpy()
+            )
+        else:
+            frame = frame.drop_nulls([_Y, _SCORE])
+            calibration = fit_calibration(frame[_Y].to_numpy(), frame[_SCORE].to_numpy())
     except CalibrationRefused as exc:
         return None, where | {"reason": str(exc)}
     return calibration, where | {
@@ -245,8 +266,14 @@ def _calibration(
 
 
 def _estimate(
-    calibration: Calibration, part: pl.DataFrame, confidence: float
+    calibration: Calibration | MulticlassCalibration, part: pl.DataFrame, confidence: float
 ) -> dict[str, Estimate]:
+    if isinstance(calibration, MulticlassCalibration):
+        names = [f"{_PROBA}{i}" for i in range(len(calibration.classes))]
+        rows = part.select(*names, _PRED).drop_nulls()
+        proba = rows.select(names).to_numpy().astype(float)
+        pred = rows[_PRED].to_numpy().astype(int)
+        return estimate_multiclass(calibration.apply(proba), proba, pred, confidence)
     rows = part.select(_SCORE, _PRED).drop_nulls()
     scores = rows[_SCORE].to_numpy().astype(float)
     return estimate_binary(

@@ -84,3 +84,58 @@ def test_a_reference_with_one_class_gives_no_estimates_and_says_why(tmp_path: Pa
     result = _run(tmp_path, use=True).to_dict()
     assert "one class only" in result["estimation"]["reason"]
     assert all(w["estimated"] is None for w in result["windows"])
+
+
+MULTICLASS = """\
+model: {name: pets, task: multiclass_classification, classes: [cat, dog, bird]}
+schema:
+  id: id
+  timestamp: ts
+  probabilities: {cat: p_cat, dog: p_dog, bird: p_bird}
+  label: label
+  features: {numerical: [x]}
+store: {path: store}
+metrics:
+  min_labelled: 100
+  estimate: {reference: {since: "2026-10-01", until: "2026-10-04"}}
+"""
+
+
+def test_multiclass_estimates_come_from_the_class_probabilities(tmp_path: Path) -> None:
+    rng = np.random.default_rng(11)
+    classes = np.array(["cat", "dog", "bird"])
+    frames, labels = [], []
+    for day in range(5):
+        n = 3000
+        proba = rng.dirichlet([1.0, 1.0, 1.0], n)
+        label = classes[[rng.choice(3, p=row) for row in proba]]
+        ids = [f"d{day}-{i}" for i in range(n)]
+        ts = [START + dt.timedelta(days=day, seconds=25 * i) for i in range(n)]
+        frames.append(
+            pl.DataFrame(
+                {
+                    "id": ids,
+                    "ts": ts,
+                    "p_cat": proba[:, 0],
+                    "p_dog": proba[:, 1],
+                    "p_bird": proba[:, 2],
+                    "x": proba[:, 0],
+                }
+            )
+        )
+        if day < 4:
+            labels.append(pl.DataFrame({"id": ids, "label": label}))
+    pl.concat(frames).write_parquet(tmp_path / "p.parquet")
+    pl.concat(labels).write_parquet(tmp_path / "l.parquet")
+    config = parse_config(MULTICLASS, tmp_path / "mlmon.yaml")
+    ingest(config, [str(tmp_path / "p.parquet")])
+    ingest(config, [str(tmp_path / "l.parquet")], labels=True)
+    result = compute_metrics(config, START, START + dt.timedelta(days=5), fail_on="any").to_dict()
+    assert len(result["estimation"]["calibration"]["applied"]) == 3  # one per class
+    for w in result["windows"][:4]:
+        for name in ("accuracy", "roc_auc_ovr_macro"):
+            assert abs(w["metrics"][name]["value"] - w["estimated"][name]["value"]) < 0.03, name
+    late = result["windows"][4]
+    assert late["labelled"] == 0 and late["metrics"]["accuracy"]["value"] is None
+    top = frames[4].select(pl.max_horizontal("p_cat", "p_dog", "p_bird")).to_series().mean()
+    assert abs(late["estimated"]["accuracy"]["value"] - top) < 0.02

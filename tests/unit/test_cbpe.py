@@ -14,9 +14,11 @@ from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_sc
 from mlmon.metrics.cbpe import (
     CalibrationRefused,
     estimate_binary,
+    estimate_multiclass,
     estimated_auc,
     expected_calibration_error,
     fit_calibration,
+    fit_multiclass_calibration,
 )
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nannyml_cbpe"
@@ -144,3 +146,40 @@ def test_sampling_error_bands_cover_the_realized_value_at_their_level() -> None:
             hits[m] += low <= v <= high
     for m, n in hits.items():
         assert 0.90 <= n / draws <= 0.99, (m, n / draws)
+
+
+def _multiclass(frame: pl.DataFrame, classes: list[str]):  # type: ignore[no-untyped-def]
+    index = {c: i for i, c in enumerate(classes)}
+    return (
+        frame.select([f"p_{c}" for c in classes]).to_numpy(),
+        frame["prediction"].replace_strict(index).to_numpy(),
+        frame["label"].replace_strict(index).to_numpy(),
+    )
+
+
+def test_multiclass_estimates_agree_with_nannyml_and_track_the_realized_values() -> None:
+    expected = json.loads((FIXTURES / "credit_card.json").read_text())
+    classes = expected["classes"]
+    data = pl.read_parquet(FIXTURES / "credit_card.parquet")
+    proba, _, y = _multiclass(data.filter(pl.col("period") == "reference"), classes)
+    calibration = fit_multiclass_calibration(y, proba)
+    analysis = data.filter(pl.col("period") == "analysis")
+    for chunk in expected["chunks"]:
+        proba, pred, y = _multiclass(
+            analysis[chunk["start_index"] : chunk["end_index"] + 1], classes
+        )
+        ours = estimate_multiclass(calibration.apply(proba), proba, pred, 0.95)
+        for metric, name in (("roc_auc", "roc_auc_ovr_macro"), ("accuracy", "accuracy")):
+            value = ours[name].value
+            assert value is not None
+            assert abs(value - chunk[metric]["estimated"]) < NANNYML_TOLERANCE, (metric, chunk)
+            assert abs(value - chunk[metric]["realized"]) < 0.015, (metric, chunk)
+        assert roc_auc_score(y, proba, multi_class="ovr") == pytest.approx(
+            chunk["roc_auc"]["realized"]
+        )
+
+
+def test_a_multiclass_reference_missing_a_class_is_refused_with_the_reason() -> None:
+    proba = np.full((300, 3), 1 / 3)
+    with pytest.raises(CalibrationRefused, match="never has class index 2"):
+        fit_multiclass_calibration(np.r_[np.zeros(150), np.ones(150)].astype(int), proba)
