@@ -36,7 +36,8 @@ of ``--cbpe-repeat``:
 - **mlmon CBPE**: the day key, the frame cut into its 30 daily runs of rows by slicing (as
   ``mlmon.metrics.windows._split`` does), then per window what
   ``mlmon.metrics.windows._estimate`` does:
-  ``estimate_binary(calibration.apply(scores), scores, pred, 0.95)``. Once one window after
+  ``calibration.estimate(scores, pred, 0.95)`` (what ``mlmon metrics`` calls: sort by score,
+  calibrate the sorted scores, estimate). Once one window after
   another, and once on two threads (``mlmon metrics`` maps its windows over two threads).
 
 The floor does not sort; CBPE's estimated ROC AUC sorts each window's scores, and the time
@@ -66,7 +67,7 @@ from river.drift import binary
 
 from mlmon.concept.detectors import DETECTORS
 from mlmon.concept.stream import trace
-from mlmon.metrics.cbpe import Calibration, estimate_binary, fit_calibration
+from mlmon.metrics.cbpe import Calibration, fit_calibration
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -246,7 +247,7 @@ def estimate(calibration: Calibration, part: pl.DataFrame) -> dict[str, Any]:
     rows = part.select("__score", "__pred").drop_nulls()
     scores = rows["__score"].to_numpy().astype(float)
     pred = rows["__pred"].to_numpy().astype(int)
-    return estimate_binary(calibration.apply(scores), scores, pred, CONFIDENCE)
+    return calibration.estimate(scores, pred, CONFIDENCE)
 
 
 def run_cbpe(args: argparse.Namespace) -> dict[str, Any]:
@@ -284,7 +285,7 @@ def run_cbpe(args: argparse.Namespace) -> dict[str, Any]:
         arrays = [p["__score"].to_numpy() for p in parts]
         started = time.perf_counter()
         for a in arrays:
-            np.argsort(-a, kind="stable")
+            np.argsort(-a)
         sort_s.append(time.perf_counter() - started)
         started = time.perf_counter()
         for a in arrays:

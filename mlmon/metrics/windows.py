@@ -22,7 +22,6 @@ from mlmon.metrics.cbpe import (
     Calibration,
     CalibrationRefused,
     MulticlassCalibration,
-    estimate_binary,
     estimate_multiclass,
     fit_calibration,
     fit_multiclass_calibration,
@@ -276,9 +275,7 @@ def _estimate(
         return estimate_multiclass(calibration.apply(proba), proba, pred, confidence)
     rows = part.select(_SCORE, _PRED).drop_nulls()
     scores = rows[_SCORE].to_numpy().astype(float)
-    return estimate_binary(
-        calibration.apply(scores), scores, rows[_PRED].to_numpy().astype(int), confidence
-    )
+    return calibration.estimate(scores, rows[_PRED].to_numpy().astype(int), confidence)
 
 
 def _split(frame: pl.DataFrame, keys: list[str]) -> list[tuple[tuple[object, ...], pl.DataFrame]]:
