@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from mlmon.config.alerts import AlertsSection, JsonlSink, TextfileSink
 from mlmon.config.model import Config
 from mlmon.errors import ConfigError
 
@@ -105,9 +106,29 @@ def parse_config(text: str, path: Path) -> Config:
     retrain = config.retrain
     if retrain.base_data is not None:
         retrain = retrain.model_copy(update={"base_data": _relative_to(path, retrain.base_data)})
+    alerts = _alerts_relative(config.alerts, path)
     return config.model_copy(
-        update={"source": path, "store": store, "registry": registry, "retrain": retrain}
+        update={
+            "source": path,
+            "store": store,
+            "registry": registry,
+            "retrain": retrain,
+            "alerts": alerts,
+        }
     )
+
+
+def _alerts_relative(alerts: AlertsSection, path: Path) -> AlertsSection:
+    """The alerts section with its file and directory paths relative to the config file."""
+    sinks = []
+    for sink in alerts.sinks:
+        if isinstance(sink, TextfileSink):
+            sink = sink.model_copy(update={"directory": _relative_to(path, sink.directory)})
+        elif isinstance(sink, JsonlSink):
+            sink = sink.model_copy(update={"path": _relative_to(path, sink.path)})
+        sinks.append(sink)
+    state = None if alerts.state is None else _relative_to(path, alerts.state)
+    return alerts.model_copy(update={"sinks": tuple(sinks), "state": state})
 
 
 def _relative_to(config_file: Path, value: Path) -> Path:

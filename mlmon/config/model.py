@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from mlmon.config.alerts import AlertsSection
 from mlmon.config.base import (
     ColumnName,
     Duration,
@@ -185,6 +186,7 @@ class Config(Section):
     drift: DriftSection = DriftSection()
     retrain: RetrainSection = RetrainSection()
     promote: PromoteSection = PromoteSection()
+    alerts: AlertsSection = AlertsSection()
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")

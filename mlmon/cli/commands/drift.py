@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from mlmon.cli.alerting import notify
 from mlmon.cli.options import Format
 from mlmon.cli.output import Output
 from mlmon.cli.state import check_choice, state_of
@@ -123,6 +124,7 @@ def drift_command(
         cache_dir=cache_dir,
     )
     render(state.out, result, fmt)
+    notify(state, config, "drift", result.to_dict())
     if result.status == "finding" and not exit_zero:
         raise typer.Exit(ExitCode.FINDING)
     if result.status == "insufficient_data":

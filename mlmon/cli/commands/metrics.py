@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from mlmon.cli.alerting import notify
 from mlmon.cli.options import Format
 from mlmon.cli.output import Output
 from mlmon.cli.state import check_choice, state_of
@@ -100,6 +101,7 @@ def metrics_command(
         baseline_window=baseline,
     )
     render(state.out, result, config.model.task, fmt)
+    notify(state, config, "metrics", result.to_dict())
     if result.status == "finding" and not exit_zero:
         raise typer.Exit(ExitCode.FINDING)
     if result.status == "insufficient_data":

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from mlmon.cli.alerting import notify
 from mlmon.cli.options import Reason, require_reason, until_option
 from mlmon.cli.state import state_of
 from mlmon.errors import ExitCode
@@ -66,5 +67,7 @@ def promote_command(
             out.result_line(f"{how}: production {before} → {result.production_after}")
         else:
             out.result_line(f"gate failed: production stays at {result.production_before}")
+    if not dry_run:
+        notify(state, config, "promote", result.to_dict())
     if result.status == "finding":
         raise typer.Exit(ExitCode.FINDING)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from mlmon.cli.alerting import notify
 from mlmon.cli.options import Reason
 from mlmon.cli.state import state_of
 from mlmon.registry import open_registry
@@ -129,22 +130,21 @@ def rollback_command(
 ) -> None:
     """Point production back at the previous production version (or --to VERSION)."""
     state = state_of(ctx)
-    registry = open_registry(state.config())
+    config = state.config()
+    registry = open_registry(config)
     before, after = registry.rollback(to, reason, dry_run=dry_run)
     changed = before != after and not dry_run
+    result = {"from_version": before, "to_version": after, "changed": changed, "dry_run": dry_run}
     if state.out.json_mode:
-        state.out.json(
-            "rollback",
-            "ok",
-            {"from_version": before, "to_version": after, "changed": changed, "dry_run": dry_run},
-        )
-        return
-    if before == after:
+        state.out.json("rollback", "ok", result)
+    elif before == after:
         state.out.result_line(f"production is already version {after}; nothing to do")
     elif dry_run:
         state.out.result_line(f"would roll production back: {before} → {after} (dry run)")
     else:
         state.out.result_line(f"rolled production back: {before} → {after}")
+    if changed:
+        notify(state, config, "rollback", result)
 
 
 def _trigger(trigger: object) -> str:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from mlmon.cli.alerting import notify
 from mlmon.cli.options import Reason, require_reason, until_option
 from mlmon.cli.state import state_of
 from mlmon.errors import ExitCode
@@ -69,5 +70,7 @@ def retrain_command(
             )
         else:
             out.result_line("no trigger fired; nothing to do")
+    if not (dry_run or check):
+        notify(state, config, "retrain", result.to_dict())
     if result.status == "finding":
         raise typer.Exit(ExitCode.FINDING)

@@ -1,0 +1,195 @@
+"""Alerts: the findings of every command, sent to the configured sinks with a cooldown, and
+mlmon's metrics exported to Prometheus.
+
+:func:`dispatch` is the one operation. After a command has its result, it:
+
+1. turns the result into findings (:mod:`mlmon.alerts.findings`) and keeps those a rule in
+   ``alerts.rules`` names, with the rule's severity;
+2. decides what to send: a new firing alert at once; the same alert again only after
+   ``alerts.cooldown``; a condition that has cleared (a command that evaluates it no longer
+   sees it) as ``resolved``, once;
+3. hands the notifications to the webhook and JSON-lines sinks, and the samples of every
+   command's latest run (:mod:`mlmon.alerts.exposition`) to the textfile and Pushgateway sinks;
+4. saves the state (:mod:`mlmon.alerts.state`) atomically. An alert counts as sent only when
+   every notification sink took it, so one that failed is sent again on the next run.
+
+Sink failures are collected, not raised one by one: the caller prints the result, then the
+failures, and exits 6.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlmon.alerts.exposition import Sample, samples
+from mlmon.alerts.findings import CONDITIONS, Finding, findings
+from mlmon.alerts.sinks import Delivery, Notification, SinkError
+from mlmon.alerts.state import AlertState
+from mlmon.config import Config
+from mlmon.timewindow import iso_utc
+
+
+@dataclass
+class DispatchReport:
+    """What one dispatch did."""
+
+    sent: list[Notification] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+    """Keys of firing alerts not sent again because of the cooldown."""
+    failures: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sent": [n.to_dict() for n in self.sent],
+            "held_by_cooldown": self.held,
+            "failures": self.failures,
+        }
+
+
+def dispatch(
+    config: Config,
+    command: str,
+    result: dict[str, Any],
+    *,
+    now: dt.datetime | None = None,
+) -> DispatchReport | None:
+    """Alert on ``result`` (the JSON ``result`` of ``command``); None when no sink is set."""
+    a = config.alerts
+    if not a.sinks:
+        return None
+    now = now or dt.datetime.now(dt.UTC)
+    state = AlertState.load(_state_path(config))
+    severity: dict[str, str] = {r.finding: r.severity for r in a.rules}
+    latest = _latest_data(config) if command in CONDITIONS else None
+    seen = [
+        f
+        for f in findings(command, result, latest_data=latest, now=now, stale_after=a.stale_after)
+        if f.kind in severity
+    ]
+    notifications, held, updates = _decide(state, command, seen, severity, now, a.cooldown)
+    state.samples[command] = [
+        s.to_dict()
+        for s in samples(command, result, config.model.name, now.timestamp(), _production(config))
+    ]
+    all_samples = [Sample(**s) for kept in state.samples.values() for s in kept]
+    delivery = Delivery(config.model.name, command, notifications, all_samples)
+    report = DispatchReport(held=held)
+    notified = True
+    for i, sink in enumerate(a.sinks):
+        where = f"alerts.sinks[{i}]"
+        try:
+            _deliver(sink, delivery, where)
+        except SinkError as exc:
+            report.failures.append(str(exc))
+            notified = notified and sink.type not in ("webhook", "jsonl")
+    if notified:
+        for key, entry in updates.items():
+            state.alerts[key] = entry
+        report.sent = notifications
+    state.save()
+    return report
+
+
+def _decide(
+    state: AlertState,
+    command: str,
+    seen: list[Finding],
+    severity: dict[str, str],
+    now: dt.datetime,
+    cooldown: float,
+) -> tuple[list[Notification], list[str], dict[str, dict[str, Any]]]:
+    """What to send, what the cooldown holds back, and the state entries once sent."""
+    stamp = iso_utc(now)
+    assert stamp is not None
+    out: list[Notification] = []
+    held: list[str] = []
+    updates: dict[str, dict[str, Any]] = {}
+    for f in seen:
+        entry = state.alerts.get(f.key)
+        active = entry is not None and entry["status"] == "firing"
+        if active and entry is not None:
+            last = dt.datetime.fromisoformat(entry["last_sent"])
+            if (now - last).total_seconds() < cooldown:
+                held.append(f.key)
+                continue
+        starts = entry["starts_at"] if active and entry is not None else stamp
+        n = Notification(
+            f.key,
+            f.kind,
+            "firing",
+            severity[f.kind],
+            f.summary,
+            f.labels,
+            f.details,
+            starts,
+            None,
+        )
+        out.append(n)
+        updates[f.key] = {
+            "kind": f.kind,
+            "status": "resolved" if f.event else "firing",
+            "starts_at": starts,
+            "last_sent": stamp,
+            "summary": f.summary,
+            "severity": n.severity,
+            "labels": f.labels,
+            "command": command,
+        }
+    current = {f.key for f in seen}
+    for key, entry in state.alerts.items():
+        if (
+            entry["status"] == "firing"
+            and entry["kind"] in CONDITIONS.get(command, ())
+            and key not in current
+        ):
+            out.append(
+                Notification(
+                    key,
+                    entry["kind"],
+                    "resolved",
+                    entry["severity"],
+                    f"resolved: {entry['summary']}",
+                    entry["labels"],
+                    {},
+                    entry["starts_at"],
+                    stamp,
+                )
+            )
+            updates[key] = {**entry, "status": "resolved", "last_sent": stamp}
+    return out, held, updates
+
+
+def _deliver(sink: Any, delivery: Delivery, where: str) -> None:
+    from mlmon.alerts.sinks import jsonl, pushgateway, textfile, webhook
+
+    modules = {"textfile": textfile, "pushgateway": pushgateway, "webhook": webhook, "jsonl": jsonl}
+    modules[sink.type].deliver(sink, delivery, where)
+
+
+def _state_path(config: Config) -> Path:
+    base = config.alerts.state or config.store.path / "_state" / "alerts"
+    return Path(base) / f"{config.model.name}.json"
+
+
+def _latest_data(config: Config) -> dt.datetime | None:
+    from mlmon.store.scan import latest_timestamp
+
+    try:
+        return latest_timestamp(config)
+    except Exception:
+        return None
+
+
+def _production(config: Config) -> str | None:
+    from mlmon.registry import open_registry
+
+    try:
+        return open_registry(config).aliases().get("production")
+    except Exception:
+        return None
+
+
+__all__ = ["DispatchReport", "dispatch"]

@@ -1,0 +1,205 @@
+"""What mlmon exports to Prometheus: every metric family by name, and the samples a command's
+result gives. Pure (rendering uses prometheus-client's own exposition code).
+
+Names carry the ``mlmon_`` prefix and base units (seconds, ratios); every sample has the
+``model`` label. The samples of each command are kept between runs (in the alert state), so
+the textfile always holds the latest of every command.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "mlmon_metric_value": (
+        "Realized quality or operational metric of the latest window",
+        ("model", "metric", "window"),
+    ),
+    "mlmon_metric_estimated": (
+        "Quality metric of the latest window estimated from the scores (CBPE)",
+        ("model", "metric", "window"),
+    ),
+    "mlmon_threshold_breached": (
+        "1 when the metric breaks the threshold rule in a deciding window",
+        ("model", "metric", "rule"),
+    ),
+    "mlmon_label_coverage_ratio": (
+        "Share of the latest window's predictions whose label has arrived",
+        ("model", "window"),
+    ),
+    "mlmon_latency_seconds": (
+        "Latency quantile of the latest window",
+        ("model", "quantile", "window"),
+    ),
+    "mlmon_error_ratio": ("Share of failed requests in the latest window", ("model", "window")),
+    "mlmon_drift_statistic": (
+        "Effect size of a column's drift (the rule's statistic)",
+        ("model", "feature", "statistic"),
+    ),
+    "mlmon_drift_detected": ("1 when the column drifted", ("model", "feature")),
+    "mlmon_dataset_drift_share": ("Share of judged columns that drifted", ("model",)),
+    "mlmon_dataset_drift_detected": ("1 when the dataset drifted", ("model",)),
+    "mlmon_multivariate_drift_auc": (
+        "Cross-validated ROC AUC of the domain classifier (0.5: no drift)",
+        ("model",),
+    ),
+    "mlmon_concept_drift_detected": ("1 when concept drift was found", ("model",)),
+    "mlmon_concept_error": (
+        "Error of the labelled current rows (error rate, or mean absolute error)",
+        ("model", "measure"),
+    ),
+    "mlmon_production_version_info": (
+        "The registry's production version (value 1)",
+        ("model", "version"),
+    ),
+    "mlmon_last_success_timestamp_seconds": (
+        "Unix time of the command's last run that produced a result",
+        ("model", "command"),
+    ),
+}
+"""Every metric family mlmon exports: help text and label names."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One value of one family."""
+
+    name: str
+    labels: dict[str, str]
+    value: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "labels": self.labels, "value": self.value}
+
+
+def samples(
+    command: str, result: dict[str, Any], model: str, now: float, production: str | None
+) -> list[Sample]:
+    """The samples of one command's result (finite values only), plus its success time."""
+    out = [
+        Sample("mlmon_last_success_timestamp_seconds", {"model": model, "command": command}, now)
+    ]
+    if production is not None:
+        out.append(
+            Sample("mlmon_production_version_info", {"model": model, "version": production}, 1)
+        )
+    if command == "metrics":
+        out += _metrics(result, model)
+    elif command == "drift":
+        out += _drift(result, model)
+    return [s for s in out if math.isfinite(s.value)]
+
+
+def _metrics(result: dict[str, Any], model: str) -> list[Sample]:
+    windows = result.get("windows") or []
+    if not windows:
+        return []
+    latest = windows[-1]
+    window = "latest"
+    out = []
+    for name, est in latest.get("metrics", {}).items():
+        value = est.get("value")
+        if value is None:
+            continue
+        if name.startswith("latency_p"):
+            q = {"latency_p50": "0.5", "latency_p95": "0.95", "latency_p99": "0.99"}.get(name)
+            if q is not None:  # the logs' latency is in milliseconds; base unit: seconds
+                out.append(
+                    Sample(
+                        "mlmon_latency_seconds",
+                        {"model": model, "quantile": q, "window": window},
+                        value / 1000.0,
+                    )
+                )
+            continue
+        if name == "error_rate":
+            out.append(Sample("mlmon_error_ratio", {"model": model, "window": window}, value))
+        labels = {"model": model, "metric": name, "window": window}
+        out.append(Sample("mlmon_metric_value", labels, value))
+    for name, est in (latest.get("estimated") or {}).items():
+        if est.get("value") is not None:
+            labels = {"model": model, "metric": name, "window": window}
+            out.append(Sample("mlmon_metric_estimated", labels, est["value"]))
+    if latest.get("label_coverage") is not None:
+        out.append(
+            Sample(
+                "mlmon_label_coverage_ratio",
+                {"model": model, "window": window},
+                latest["label_coverage"],
+            )
+        )
+    breached = {
+        (b["metric"], b["rule"])
+        for i in result.get("deciding_windows", [])
+        for b in windows[i].get("breaches", [])
+    }
+    for metric, rule in sorted(breached):
+        labels = {"model": model, "metric": metric, "rule": rule}
+        out.append(Sample("mlmon_threshold_breached", labels, 1))
+    return out
+
+
+def _drift(result: dict[str, Any], model: str) -> list[Sample]:
+    out = []
+    for c in result.get("columns", []) + (result.get("prediction") or {}).get("columns", []):
+        if c.get("status") not in ("ok", "drifted"):
+            continue
+        feature = c["column"]
+        if c.get("statistic") is not None and c.get("effect"):
+            labels = {"model": model, "feature": feature, "statistic": c["effect"]}
+            out.append(Sample("mlmon_drift_statistic", labels, c["statistic"]))
+        out.append(
+            Sample(
+                "mlmon_drift_detected", {"model": model, "feature": feature}, float(c["drifted"])
+            )
+        )
+    dataset = result.get("dataset") or {}
+    if dataset.get("share") is not None:
+        out.append(Sample("mlmon_dataset_drift_share", {"model": model}, dataset["share"]))
+    out.append(
+        Sample(
+            "mlmon_dataset_drift_detected", {"model": model}, float(bool(dataset.get("drifted")))
+        )
+    )
+    auc = (result.get("multivariate") or {}).get("auc")
+    if auc is not None:
+        out.append(Sample("mlmon_multivariate_drift_auc", {"model": model}, auc))
+    concept = result.get("concept")
+    if concept is not None and concept.get("status") != "skipped":
+        out.append(
+            Sample(
+                "mlmon_concept_drift_detected", {"model": model}, float(bool(concept["drifted"]))
+            )
+        )
+        if concept.get("error") is not None:
+            measure = "error_rate" if concept["stream"] == "misclassification" else "mae"
+            out.append(
+                Sample(
+                    "mlmon_concept_error", {"model": model, "measure": measure}, concept["error"]
+                )
+            )
+    return out
+
+
+def render(all_samples: list[Sample]) -> bytes:
+    """The text exposition format, written by prometheus-client (no timestamps)."""
+    from prometheus_client import generate_latest
+
+    return bytes(generate_latest(registry_of(all_samples)))
+
+
+def registry_of(all_samples: list[Sample]) -> Any:
+    """The samples as a prometheus-client registry (one gauge per family)."""
+    from prometheus_client import CollectorRegistry, Gauge
+
+    registry = CollectorRegistry()
+    gauges: dict[str, Any] = {}
+    for s in all_samples:
+        help_text, label_names = FAMILIES[s.name]
+        gauge = gauges.get(s.name)
+        if gauge is None:
+            gauge = gauges[s.name] = Gauge(s.name, help_text, label_names, registry=registry)
+        gauge.labels(**{k: s.labels[k] for k in label_names}).set(s.value)
+    return registry

@@ -1,0 +1,95 @@
+"""The ``alerts`` section: which findings alert, at what severity, and where they go."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from mlmon.config.base import Duration, Section
+
+FINDINGS = (
+    "drift",
+    "threshold_breach",
+    "concept_drift",
+    "gate_failed",
+    "rollback",
+    "retrain_triggered",
+    "stale_data",
+)
+"""Every finding a rule can name."""
+
+Finding = Literal[
+    "drift",
+    "threshold_breach",
+    "concept_drift",
+    "gate_failed",
+    "rollback",
+    "retrain_triggered",
+    "stale_data",
+]
+Severity = Literal["info", "warning", "critical"]
+
+
+class Rule(Section):
+    """``alerts.rules[]``: a finding that alerts, and how loudly."""
+
+    finding: Finding
+    severity: Severity = "warning"
+
+
+class TextfileSink(Section):
+    """A Prometheus textfile for node_exporter's textfile collector."""
+
+    type: Literal["textfile"]
+    directory: Path
+
+
+class PushgatewaySink(Section):
+    """A Prometheus Pushgateway."""
+
+    type: Literal["pushgateway"]
+    url: str
+    job: str = "mlmon"
+    timeout: Duration = 5.0
+
+
+class WebhookSink(Section):
+    """An HTTP endpoint: Alertmanager-style JSON (``alertmanager``) or a Slack incoming
+    webhook (``slack``)."""
+
+    type: Literal["webhook"]
+    url: str
+    format: Literal["alertmanager", "slack"] = "alertmanager"
+    timeout: Duration = 5.0
+    retries: int = Field(default=3, ge=0, le=10)
+    """Further attempts after a failed one (connection error, 5xx or 429)."""
+    backoff: Duration = 0.5
+    """Wait before the first retry; doubled before each further one."""
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class JsonlSink(Section):
+    """A JSON-lines file, one notification per line (for log shippers)."""
+
+    type: Literal["jsonl"]
+    path: Path
+
+
+Sink = Annotated[
+    TextfileSink | PushgatewaySink | WebhookSink | JsonlSink, Field(discriminator="type")
+]
+
+
+class AlertsSection(Section):
+    """``alerts``: rules, cooldown and sinks."""
+
+    rules: tuple[Rule, ...] = ()
+    sinks: tuple[Sink, ...] = ()
+    cooldown: Duration = 3600.0
+    """The same firing alert is not sent again within this time."""
+    stale_after: Duration = 86400.0
+    """``stale_data`` fires when the newest prediction in the store is older than this."""
+    state: Path | None = None
+    """Where alert state lives (default ``<store>/_state/alerts``)."""
