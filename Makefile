@@ -29,6 +29,7 @@ lint: $(STAMP)
 # that --exit-zero turns into 0 so the demo goes on; the output says so.
 demo: $(STAMP)
 	rm -rf .demo
+	mkdir -p .demo/textfile
 	$(BIN)/mlmon -c $(DEMO_CONFIG) ingest sample_logs/predictions/*
 	$(BIN)/mlmon -c $(DEMO_CONFIG) ingest sample_logs/malformed/* --exit-zero
 	$(BIN)/mlmon -c $(DEMO_CONFIG) ingest --labels sample_logs/labels/*
@@ -57,6 +58,12 @@ demo: $(STAMP)
 	@echo "--- and a bad promotion is undone with one command:"
 	$(BIN)/mlmon -c $(DEMO_CONFIG) rollback --reason "demo: undo the last promotion"
 	$(BIN)/mlmon -c $(DEMO_CONFIG) registry list
+	@echo "--- alerts: what the sinks received (configs/example.yaml: alerts):"
+	@echo "    the Prometheus textfile .demo/textfile/mlmon_loan-default.prom holds"
+	@grep -c '^mlmon_' .demo/textfile/mlmon_loan-default.prom | sed 's/^/    samples: /'
+	@grep -E '^mlmon_(dataset_drift_detected|concept_drift_detected|threshold_breached|production_version_info)' .demo/textfile/mlmon_loan-default.prom | sed 's/^/    /'
+	@echo "    and the JSON-lines log .demo/alerts.jsonl got these notifications:"
+	@$(BIN)/python -c 'import json, sys; [print("    {status:9} {severity:8} {finding:18} {summary}".format(**json.loads(l))) for l in open(".demo/alerts.jsonl")]'
 
 sample-logs: $(STAMP)
 	$(BIN)/python sample_logs/generate.py

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlmon.alerts.exposition import Sample, samples
+from mlmon.alerts.exposition import Sample, production_info, samples
 from mlmon.alerts.findings import CONDITIONS, Finding, findings
 from mlmon.alerts.sinks import Delivery, Notification, SinkError
 from mlmon.alerts.state import AlertState
@@ -71,10 +71,10 @@ def dispatch(
     ]
     notifications, held, updates = _decide(state, command, seen, severity, now, a.cooldown)
     state.samples[command] = [
-        s.to_dict()
-        for s in samples(command, result, config.model.name, now.timestamp(), _production(config))
+        s.to_dict() for s in samples(command, result, config.model.name, now.timestamp())
     ]
     all_samples = [Sample(**s) for kept in state.samples.values() for s in kept]
+    all_samples += production_info(config.model.name, _production(config))
     delivery = Delivery(config.model.name, command, notifications, all_samples)
     report = DispatchReport(held=held)
     notified = True

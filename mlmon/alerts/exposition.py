@@ -74,17 +74,18 @@ class Sample:
         return {"name": self.name, "labels": self.labels, "value": self.value}
 
 
-def samples(
-    command: str, result: dict[str, Any], model: str, now: float, production: str | None
-) -> list[Sample]:
+def production_info(model: str, production: str | None) -> list[Sample]:
+    """The production version as an info metric (nothing without one)."""
+    if production is None:
+        return []
+    return [Sample("mlmon_production_version_info", {"model": model, "version": production}, 1)]
+
+
+def samples(command: str, result: dict[str, Any], model: str, now: float) -> list[Sample]:
     """The samples of one command's result (finite values only), plus its success time."""
     out = [
         Sample("mlmon_last_success_timestamp_seconds", {"model": model, "command": command}, now)
     ]
-    if production is not None:
-        out.append(
-            Sample("mlmon_production_version_info", {"model": model, "version": production}, 1)
-        )
     if command == "metrics":
         out += _metrics(result, model)
     elif command == "drift":

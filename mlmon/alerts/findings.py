@@ -148,7 +148,13 @@ def _drift(result: dict[str, Any]) -> list[Finding]:
             Finding(
                 "concept_drift",
                 "concept_drift",
-                f"concept drift: the {concept.get('stream')} rose"
+                "concept drift: the "
+                + (
+                    "error rate"
+                    if concept.get("stream") == "misclassification"
+                    else "mean absolute error"
+                )
+                + " rose"
                 + (
                     f" from {comparison['reference']:.3g} to {comparison['current']:.3g}"
                     if comparison.get("reference") is not None

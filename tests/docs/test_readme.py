@@ -62,10 +62,13 @@ def test_readme_examples_run_and_print_what_they_show(tmp_path: Path) -> None:
         **os.environ,
         "MLMON_STORE": str(tmp_path / "store"),
         "MLMON_REGISTRY": str(tmp_path / "registry"),
+        "MLMON_TEXTFILE_DIR": str(tmp_path / "textfile"),
+        "MLMON_ALERT_LOG": str(tmp_path / "alerts.jsonl"),
         "NO_COLOR": "1",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
     env.pop("MLMON_CONFIG", None)
+    (tmp_path / "textfile").mkdir()
     store = str(tmp_path / "store")
     registry = str(tmp_path / "registry")
     for command, expected in examples:
