@@ -151,7 +151,7 @@ def _decide(
                     entry["kind"],
                     "resolved",
                     entry["severity"],
-                    f"resolved: {entry['summary']}",
+                    entry["summary"],
                     entry["labels"],
                     {},
                     entry["starts_at"],
