@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -347,3 +348,28 @@ def test_an_unknown_finding_in_a_rule_is_a_config_error_listing_the_valid_ones(
         _config(tmp_path, "[]", rules="[{finding: drfit}]")
     assert "alerts.rules[0].finding: must be one of 'drift', 'threshold_breach'" in str(info.value)
     assert "(got 'drfit')" in str(info.value)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
+def test_a_read_only_textfile_directory_is_a_clear_error(tmp_path: Path) -> None:
+    directory = tmp_path / "ro"
+    directory.mkdir()
+    directory.chmod(0o555)
+    config = _config(tmp_path, f"[{{type: textfile, directory: '{directory}'}}]")
+    try:
+        report = dispatch(config, "metrics", _metrics(True), now=T0)
+    finally:
+        directory.chmod(0o755)
+    assert report is not None
+    assert report.failures == [
+        f"alerts.sinks[0] (textfile): directory {directory} is not writable by this user"
+    ]
+
+
+def test_a_textfile_path_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    target = tmp_path / "not-a-dir"
+    target.write_text("")
+    config = _config(tmp_path, f"[{{type: textfile, directory: '{target}'}}]")
+    report = dispatch(config, "metrics", _metrics(True), now=T0)
+    assert report is not None
+    assert report.failures == [f"alerts.sinks[0] (textfile): {target} is a file, not a directory"]

@@ -16,6 +16,8 @@ def deliver(sink: TextfileSink, delivery: Delivery, where: str) -> None:
     from prometheus_client import write_to_textfile
 
     directory = Path(sink.directory)
+    if directory.exists() and not directory.is_dir():
+        raise SinkError(f"{where} (textfile): {directory} is a file, not a directory")
     if not directory.is_dir():
         raise SinkError(
             f"{where} (textfile): directory {directory} does not exist; create it (node_exporter "
