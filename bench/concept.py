@@ -298,6 +298,28 @@ def run_cbpe(args: argparse.Namespace) -> dict[str, Any]:
             flush=True,
         )
 
+    # The same from a Parquet file, as mlmon metrics reads the store: the floor scans the
+    # columns once and aggregates per day; CBPE reads the same columns, splits, estimates.
+    path = BENCH / "data" / f"cbpe-{frame.height}.parquet"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.write_parquet(path)
+    floor_file_s, file_s = [], []
+    for _ in range(args.cbpe_repeat):
+        started = time.perf_counter()
+        floor_pass(pl.scan_parquet(path).select("ts", "__score", "__pred").collect())
+        floor_file_s.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        from_file = pl.read_parquet(path, columns=["ts", "__score", "__pred"])
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(lambda p: estimate(calibration, p), split_days(from_file)))
+        file_s.append(time.perf_counter() - started)
+        print(
+            f"  from Parquet: floor {floor_file_s[-1]:.3f} s | "
+            f"CBPE on 2 threads {file_s[-1]:.3f} s",
+            flush=True,
+        )
+
     sizes = [p.height for p in parts]
     if sizes != floor["n"].to_list():
         raise RuntimeError("the daily windows differ from the floor's groups")
@@ -324,6 +346,9 @@ def run_cbpe(args: argparse.Namespace) -> dict[str, Any]:
         "cbpe_2_threads_runs_s": par_s,
         "ratio": min(seq_s) / min(floor_s),
         "ratio_2_threads": min(par_s) / min(floor_s),
+        "floor_parquet_s": min(floor_file_s),
+        "cbpe_parquet_2_threads_s": min(file_s),
+        "ratio_parquet_2_threads": min(file_s) / min(floor_file_s),
         "estimates_first_window": {k: v.to_dict() for k, v in first.items()},
         "estimates_last_window": {k: v.to_dict() for k, v in last.items()},
     }
@@ -396,11 +421,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     if results["cbpe"]:
         c = results["cbpe"]
-        met = "met" if c["ratio"] <= CBPE_RATIO_TARGET else "not met"
-        print(
-            f"CBPE {c['cbpe_s']:.3f} s vs floor {c['floor_s']:.3f} s: {c['ratio']:.1f}x "
-            f"(target ≤ {CBPE_RATIO_TARGET:g}x: {met}); 2 threads {c['ratio_2_threads']:.1f}x"
-        )
+        for label, ratio in (
+            ("in memory, one thread", c["ratio"]),
+            ("in memory, 2 threads", c["ratio_2_threads"]),
+            ("from Parquet, 2 threads (as mlmon metrics)", c["ratio_parquet_2_threads"]),
+        ):
+            met = "met" if ratio <= CBPE_RATIO_TARGET else "not met"
+            print(f"CBPE vs floor, {label}: {ratio:.1f}x (target ≤ {CBPE_RATIO_TARGET:g}x: {met})")
     print(f"total {results['total_s']:.0f} s; wrote {RESULTS_JSON.relative_to(REPO)}")
     return 0
 
