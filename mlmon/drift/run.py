@@ -20,17 +20,11 @@ from mlmon.config.drift import CATEGORICAL_METHODS, NUMERICAL_METHODS, DriftSect
 from mlmon.drift import sources
 from mlmon.drift.compare import Comparison, Settings, compare
 from mlmon.drift.profile import PROFILE_FORMAT, Profile, profile
+from mlmon.drift.result import DriftResult, renamed
 from mlmon.drift.rules import decide
 from mlmon.errors import ConfigError, DataError, UsageError
 from mlmon.fsutil import TMP_PREFIX, atomic_write_bytes
 from mlmon.timewindow import iso_utc
-
-PREDICTION_LABELS = {
-    sources.CLASS: "predicted class",
-    sources.CONFIDENCE: "confidence",
-    sources.ENTROPY: "entropy",
-    sources.LOW_CONFIDENCE: "low confidence",
-}
 
 
 @dataclass
@@ -43,66 +37,6 @@ class Roles:
     """Output columns compared (name → kind), reported apart from the features."""
     derived: dict[str, pl.Expr] = field(default_factory=dict)
     inferred: bool = False
-
-
-@dataclass
-class DriftResult:
-    """The result of ``mlmon drift``; :meth:`to_dict` is the JSON contract."""
-
-    reference: dict[str, Any]
-    current: dict[str, Any]
-    columns: list[Comparison]
-    prediction: list[Comparison]
-    settings: dict[str, Any]
-    fail_on: str
-    roles_inferred: bool = False
-    multivariate: dict[str, Any] | None = None
-    label: Comparison | None = None
-    concept: dict[str, Any] | None = None
-
-    @property
-    def dataset(self) -> dict[str, Any]:
-        judged = [c for c in self.columns if c.status in ("ok", "drifted")]
-        drifted = [c for c in judged if c.status == "drifted"]
-        share = len(drifted) / len(judged) if judged else None
-        return {
-            "n_columns": len(judged),
-            "n_drifted": len(drifted),
-            "share": share,
-            "threshold": self.settings["dataset_share"],
-            "drifted": share is not None and share >= self.settings["dataset_share"],
-            "drifted_columns": [c.column for c in drifted],
-        }
-
-    @property
-    def status(self) -> str:
-        data = self.dataset
-        if data["drifted"] or (self.multivariate or {}).get("drifted"):
-            return "finding"
-        if (self.concept or {}).get("drifted"):
-            return "finding"
-        if self.fail_on == "column" and data["n_drifted"]:
-            return "finding"
-        if data["n_columns"] == 0:
-            return "insufficient_data"
-        return "ok"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "reference": self.reference,
-            "current": self.current,
-            "roles_inferred": self.roles_inferred,
-            "settings": self.settings,
-            "dataset": self.dataset,
-            "columns": [_column_dict(c) for c in self.columns],
-            "prediction": {
-                "drifted": any(c.status == "drifted" for c in self.prediction),
-                "columns": [_column_dict(c) for c in self.prediction],
-            },
-            "label": None if self.label is None else _column_dict(self.label),
-            "multivariate": self.multivariate,
-            "concept": self.concept,
-        }
 
 
 def compute_drift(
@@ -265,7 +199,7 @@ def _compute_drift(
             "until": iso_utc(current.until),
         },
         columns=[comparisons[c] for c in columns],
-        prediction=[_renamed(comparisons[c]) for c in roles.prediction],
+        prediction=[renamed(comparisons[c]) for c in roles.prediction],
         settings={
             "alpha": settings.alpha,
             "correction": settings.correction,
@@ -546,51 +480,6 @@ def _label_drift(
         new_category_threshold=s.new_categories.threshold if s.new_categories.enabled else None,
     )
     return compare(name, ref_profile.columns[name], cur_profile.columns[name], settings)
-
-
-def _renamed(c: Comparison) -> Comparison:
-    c.column = PREDICTION_LABELS.get(c.column, c.column)
-    return c
-
-
-def _column_dict(c: Comparison) -> dict[str, Any]:
-    main = next((s for s in c.signals if s.name == "distribution"), None)
-    return {
-        "column": c.column,
-        "kind": c.kind,
-        "method": c.method,
-        "test": main.test if main else None,
-        "test_statistic": main.test_statistic if main else None,
-        "p_value": main.p_value if main else None,
-        "p_value_adjusted": main.p_value_adjusted if main else None,
-        "effect": main.effect if main else None,
-        "statistic": main.value if main else None,
-        "threshold": main.threshold if main else None,
-        "drifted": c.status == "drifted",
-        "fired": [s.name for s in c.signals if s.fired],
-        "status": c.status,
-        "reason": c.reason,
-        "n_reference": c.n_reference,
-        "n_current": c.n_current,
-        "null_share_reference": c.null_share_reference,
-        "null_share_current": c.null_share_current,
-        "new_category_share": c.new_category_share,
-        "signals": [
-            {
-                "signal": s.name,
-                "test": s.test,
-                "p_value": s.p_value,
-                "p_value_adjusted": s.p_value_adjusted,
-                "effect": s.effect,
-                "value": s.value,
-                "threshold": s.threshold,
-                "fired": s.fired,
-            }
-            for s in c.signals
-        ],
-        "reference_distribution": c.reference_distribution,
-        "current_distribution": c.current_distribution,
-    }
 
 
 def _multivariate(

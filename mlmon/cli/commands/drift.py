@@ -17,7 +17,7 @@ from mlmon.store.layout import StoreLayout
 from mlmon.timewindow import resolve_window
 
 if TYPE_CHECKING:
-    from mlmon.drift.run import DriftResult
+    from mlmon.drift.result import DriftResult
 
 METHODS = tuple(dict.fromkeys(NUMERICAL_METHODS + CATEGORICAL_METHODS))
 _BARS = "▁▂▃▄▅▆▇█"
