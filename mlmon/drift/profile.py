@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -129,7 +129,12 @@ class Profile:
         return {
             "format": PROFILE_FORMAT,
             "rows": self.rows,
-            "columns": {name: asdict(p) for name, p in self.columns.items()},
+            # shallow: asdict deep-copies every sampled value (1.2 s for 16 columns of
+            # 20,000), and the lists are only serialised
+            "columns": {
+                name: {f.name: getattr(p, f.name) for f in fields(p)}
+                for name, p in self.columns.items()
+            },
         }
 
     @classmethod
