@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from mlmon.concept.detectors import DETECTORS, Detector
+from mlmon.concept.detectors import DETECTORS
 from mlmon.concept.stream import (
     ChangePoint,
     ErrorComparison,
@@ -283,4 +283,4 @@ def _parse_or_none(text: str | None) -> dt.datetime | None:
     return None if text is None else _parse(text)
 
 
-__all__ = ["Detector", "concept_drift", "labelled_errors"]
+__all__ = ["concept_drift", "labelled_errors"]

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from mlmon.alerts.sinks import Delivery, Notification, SinkError
+from mlmon.alerts.sinks import Delivery, SinkError
 from mlmon.config.alerts import WebhookSink
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -120,4 +120,4 @@ def _redacted(url: str) -> str:
     return f"{scheme}://{host}/…" if "/" in rest else url
 
 
-__all__ = ["Notification", "alertmanager_payload", "deliver", "slack_payload"]
+__all__ = ["alertmanager_payload", "deliver", "slack_payload"]
