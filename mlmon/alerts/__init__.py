@@ -29,6 +29,8 @@ from mlmon.alerts.findings import CONDITIONS, Finding, findings
 from mlmon.alerts.sinks import Delivery, Notification, SinkError
 from mlmon.alerts.state import AlertState
 from mlmon.config import Config
+from mlmon.errors import LockTimeoutError
+from mlmon.fsutil import exclusive_lock
 from mlmon.timewindow import iso_utc
 
 
@@ -61,7 +63,25 @@ def dispatch(
     if not a.sinks:
         return None
     now = now or dt.datetime.now(dt.UTC)
-    state = AlertState.load(_state_path(config))
+    path = _state_path(config)
+    try:
+        # metrics and drift from two cron jobs at once: one at a time, or one run's samples or
+        # alert entries would be lost when the other saves the state
+        with exclusive_lock(path.with_suffix(".lock"), STATE_LOCK_TIMEOUT, "the alert state"):
+            return _dispatch_locked(config, command, result, now, path)
+    except LockTimeoutError as exc:
+        return DispatchReport(failures=[f"{exc.message}; this run's alerts go out on the next"])
+
+
+STATE_LOCK_TIMEOUT = 300.0
+"""Seconds a run waits for another run's alert dispatch (webhook retries included)."""
+
+
+def _dispatch_locked(
+    config: Config, command: str, result: dict[str, Any], now: dt.datetime, path: Path
+) -> DispatchReport:
+    a = config.alerts
+    state = AlertState.load(path)
     severity: dict[str, str] = {r.finding: r.severity for r in a.rules}
     latest = _latest_data(config) if command in CONDITIONS else None
     seen = [

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
 import os
 import socket
 import threading
@@ -83,6 +84,7 @@ alerts:
   rules: {rules}
   sinks: {sinks}
 """
+    (tmp_path / "mlmon.yaml").write_text(text)  # for child processes to load
     return parse_config(text, tmp_path / "mlmon.yaml")
 
 
@@ -373,3 +375,41 @@ def test_a_textfile_path_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None
     report = dispatch(config, "metrics", _metrics(True), now=T0)
     assert report is not None
     assert report.failures == [f"alerts.sinks[0] (textfile): {target} is a file, not a directory"]
+
+
+def _dispatch_many(config_path: str, command: str, times: int) -> None:
+    """One process: ``times`` dispatches of ``command`` (a cron job run again and again)."""
+    from mlmon.config import load_config
+
+    config = load_config(config_path)
+    result = _metrics(True) if command == "metrics" else {"columns": [], "dataset": {}}
+    for i in range(times):
+        dispatch(config, command, result, now=T0 + dt.timedelta(seconds=i))
+
+
+def test_concurrent_runs_of_two_commands_lose_no_alert_state(tmp_path: Path) -> None:
+    """Two processes (the metrics and the drift cron job) dispatching at the same moments.
+    The metrics job's breach fires once and is then held by the cooldown; without the state
+    lock the drift job's saves would drop its entry and the alert would be sent again."""
+    directory = tmp_path / "textfile"
+    directory.mkdir()
+    log = tmp_path / "alerts.jsonl"
+    _config(
+        tmp_path, f"[{{type: textfile, directory: '{directory}'}}, {{type: jsonl, path: '{log}'}}]"
+    )
+    context = multiprocessing.get_context("fork")
+    procs = [
+        context.Process(target=_dispatch_many, args=(str(tmp_path / "mlmon.yaml"), command, 60))
+        for command in ("metrics", "drift")
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    assert [p.exitcode for p in procs] == [0, 0]
+    sent = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(n["status"], n["finding"]) for n in sent] == [("firing", "threshold_breach")]
+    state = json.loads((tmp_path / "store/_state/alerts/loans.json").read_text())
+    assert set(state["samples"]) == {"metrics", "drift"}
+    text = (directory / "mlmon_loans.prom").read_text()
+    assert 'command="metrics"' in text and 'command="drift"' in text
