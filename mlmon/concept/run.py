@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from mlmon.concept.detectors import DETECTORS
+from mlmon.concept.detectors import DETECTORS, Detector
 from mlmon.concept.stream import (
     ChangePoint,
     ErrorComparison,
@@ -40,7 +40,7 @@ from mlmon.concept.stream import (
 )
 from mlmon.config import Config
 from mlmon.errors import DataError
-from mlmon.fsutil import atomic_write_bytes
+from mlmon.fsutil import atomic_write_bytes, exclusive_lock
 from mlmon.metrics.outcome import outcome
 from mlmon.timewindow import iso_utc
 
@@ -188,6 +188,60 @@ def _run_detector(
 ) -> dict[str, Any]:
     cls = DETECTORS[name]
     path = None if state_dir is None else state_dir / f"{name}.json"
+    if path is None:
+        detector, history, since_reset, fresh, found = _advance(cls, params, errors, times, None)
+    else:
+        # two drift runs at once would each continue the stream from the same state
+        with exclusive_lock(path.with_suffix(".lock"), STATE_LOCK_TIMEOUT, "the concept state"):
+            detector, history, since_reset, fresh, found = _advance(
+                cls, params, errors, times, path
+            )
+    lo, hi = current.since, current.until
+    shown = (
+        [(a, b) for a, b in history if (lo is None or a >= lo) and (hi is None or a < hi)]
+        if path is not None
+        else found
+    )
+    points: list[ChangePoint] = segments(errors, times, name, shown, grew)
+    drifted = any(p.finding for p in points)
+    if drifted:
+        status = "drifted"
+    elif not points and since_reset < detector.warm_up:
+        status = "insufficient_data"
+    else:
+        status = "ok"
+    return {
+        "detector": name,
+        "params": detector.params,
+        "status": status,
+        "rows_read": len(fresh),
+        "since_reset": since_reset,
+        "warm_up": detector.warm_up,
+        "warning": bool(detector.warning_detected),
+        "change_points": [p.to_dict() for p in points],
+    }
+
+
+STATE_LOCK_TIMEOUT = 300.0
+"""Seconds a drift run waits for another one to finish with a detector's state."""
+
+
+def _advance(
+    cls: type[Detector],
+    params: dict[str, Any],
+    errors: np.ndarray,
+    times: np.ndarray,
+    path: Path | None,
+) -> tuple[
+    Detector,
+    list[tuple[dt.datetime, dt.datetime | None]],
+    int,
+    np.ndarray,
+    list[tuple[dt.datetime, dt.datetime | None]],
+]:
+    """Continue the detector's stream (from ``path``'s state, when given) with the rows newer
+    than it has read, save the state, and return the detector, every change point so far,
+    the values read since its last change point, the rows read now and the new points."""
     saved = _load(path, params) if path is not None else None
     history: list[tuple[dt.datetime, dt.datetime | None]] = []
     detector, high_water, since_reset = cls(**params), None, 0
@@ -217,30 +271,7 @@ def _run_detector(
             "change_points": [[iso_utc(a), iso_utc(b)] for a, b in history],
         }
         atomic_write_bytes(path, json.dumps(document, indent=1).encode())
-    lo, hi = current.since, current.until
-    shown = (
-        [(a, b) for a, b in history if (lo is None or a >= lo) and (hi is None or a < hi)]
-        if path is not None
-        else found
-    )
-    points: list[ChangePoint] = segments(errors, times, name, shown, grew)
-    drifted = any(p.finding for p in points)
-    if drifted:
-        status = "drifted"
-    elif not points and since_reset < detector.warm_up:
-        status = "insufficient_data"
-    else:
-        status = "ok"
-    return {
-        "detector": name,
-        "params": detector.params,
-        "status": status,
-        "rows_read": len(fresh),
-        "since_reset": since_reset,
-        "warm_up": detector.warm_up,
-        "warning": bool(detector.warning_detected),
-        "change_points": [p.to_dict() for p in points],
-    }
+    return detector, history, since_reset, fresh, found
 
 
 def _state_dir(config: Config) -> Path:
