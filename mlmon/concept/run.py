@@ -42,6 +42,7 @@ from mlmon.config import Config
 from mlmon.errors import DataError
 from mlmon.fsutil import atomic_write_bytes, exclusive_lock
 from mlmon.metrics.outcome import outcome
+from mlmon.store.validate import parse_timestamps
 from mlmon.timewindow import iso_utc
 
 if TYPE_CHECKING:
@@ -127,9 +128,20 @@ def labelled_errors(config: Config, source: Source) -> tuple[np.ndarray, np.ndar
             needed |= set((s.probabilities or {}).values())
         if not needed <= set(schema):
             return np.empty(0), np.empty(0, dtype="datetime64[us]")
+        ts = pl.col(s.timestamp)
+        dtype = schema[s.timestamp]
+        if dtype == pl.String:  # CSV and JSON Lines: text, read as ingest reads it
+            ts = parse_timestamps(ts)
+        elif isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
+            ts = ts.dt.replace_time_zone("UTC")  # naive times are UTC (DESIGN.md §1)
+        elif not isinstance(dtype, pl.Datetime):
+            raise DataError(
+                f"{source.description}: column {s.timestamp!r} holds {dtype}, not timestamps",
+                hint="give ISO-8601 text or a timestamp column",
+            )
         try:
             frame = source.frame.select(
-                pl.col(s.timestamp).alias(_TS), o.pred.alias("__pred"), o.y.alias("__y")
+                ts.alias(_TS), o.pred.alias("__pred"), o.y.alias("__y")
             ).collect()
         except pl.exceptions.PolarsError as exc:
             raise DataError(
@@ -137,12 +149,15 @@ def labelled_errors(config: Config, source: Source) -> tuple[np.ndarray, np.ndar
                 hint="check the prediction and label columns against model.classes",
             ) from exc
     if config.model.task == "regression":
-        err = (pl.col("__pred") - pl.col("__y")).abs()
+        err = (pl.col("__pred").cast(pl.Float64) - pl.col("__y").cast(pl.Float64)).abs()
     else:
         err = (pl.col("__pred") != pl.col("__y")).cast(pl.Float64)
     frame = (
         frame.drop_nulls(["__pred", "__y", _TS])
         .select(pl.col(_TS).dt.convert_time_zone("UTC").dt.replace_time_zone(None), err.alias(_ERR))
+        # NaN or inf in a regression prediction or label: no error to read (one NaN would
+        # poison a detector's running sums, and its saved state, for good)
+        .filter(pl.col(_ERR).is_finite())
         .sort(_TS, maintain_order=True)
     )
     times = frame[_TS].cast(pl.Datetime("us")).to_numpy()
@@ -189,11 +204,13 @@ def _run_detector(
     cls = DETECTORS[name]
     path = None if state_dir is None else state_dir / f"{name}.json"
     if path is None:
-        detector, history, since_reset, fresh, found = _advance(cls, params, errors, times, None)
+        detector, history, since_reset, fresh, found, first = _advance(
+            cls, params, errors, times, None
+        )
     else:
         # two drift runs at once would each continue the stream from the same state
         with exclusive_lock(path.with_suffix(".lock"), STATE_LOCK_TIMEOUT, "the concept state"):
-            detector, history, since_reset, fresh, found = _advance(
+            detector, history, since_reset, fresh, found, first = _advance(
                 cls, params, errors, times, path
             )
     lo, hi = current.since, current.until
@@ -204,16 +221,23 @@ def _run_detector(
     )
     points: list[ChangePoint] = segments(errors, times, name, shown, grew)
     drifted = any(p.finding for p in points)
+    reason = None
     if drifted:
         status = "drifted"
     elif not points and since_reset < detector.warm_up:
         status = "insufficient_data"
+        reason = "fewer rows since its last change point than its warm-up"
+    elif first is not None and len(times) and _datetime(times[-1]) < first:
+        # the saved stream began after these rows: the detector never read them
+        status = "insufficient_data"
+        reason = f"its stream began at {iso_utc(first)}, after this window's rows"
     else:
         status = "ok"
     return {
         "detector": name,
         "params": detector.params,
         "status": status,
+        "reason": reason,
         "rows_read": len(fresh),
         "since_reset": since_reset,
         "warm_up": detector.warm_up,
@@ -238,18 +262,22 @@ def _advance(
     int,
     np.ndarray,
     list[tuple[dt.datetime, dt.datetime | None]],
+    dt.datetime | None,
 ]:
     """Continue the detector's stream (from ``path``'s state, when given) with the rows newer
     than it has read, save the state, and return the detector, every change point so far,
-    the values read since its last change point, the rows read now and the new points."""
+    the values read since its last change point, the rows read now, the new points and the
+    time of the first row its stream read."""
     saved = _load(path, params) if path is not None else None
     history: list[tuple[dt.datetime, dt.datetime | None]] = []
     detector, high_water, since_reset = cls(**params), None, 0
+    first: dt.datetime | None = None
     if saved is not None:
         detector = cls.from_state(saved["detector"])
         high_water = _parse(saved["high_water"])
         history = [(_parse(t), _parse_or_none(w)) for t, w in saved["change_points"]]
         since_reset = int(saved["since_reset"])
+        first = _parse_or_none(saved.get("first_read"))
     start = (
         0 if high_water is None else int(np.searchsorted(times, as_datetime64(high_water), "right"))
     )
@@ -261,17 +289,20 @@ def _advance(
     ]
     history += found
     since_reset = len(fresh) - t.drifts[-1] - 1 if t.drifts else since_reset + len(fresh)
+    if first is None and len(fresh):
+        first = _datetime(times[start])
     if path is not None and len(fresh):
         document = {
             "format": STATE_FORMAT,
             "detector": detector.state(),
             "params": params,
+            "first_read": iso_utc(first),
             "high_water": iso_utc(_datetime(times[-1])),
             "since_reset": since_reset,
             "change_points": [[iso_utc(a), iso_utc(b)] for a, b in history],
         }
         atomic_write_bytes(path, json.dumps(document, indent=1).encode())
-    return detector, history, since_reset, fresh, found
+    return detector, history, since_reset, fresh, found, first
 
 
 def _state_dir(config: Config) -> Path:

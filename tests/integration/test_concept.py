@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -237,3 +238,66 @@ def test_files_with_predictions_and_labels_get_concept_drift_without_state(
     assert result["state"] is None and result["status"] == "drifted"
     assert result["comparison"]["difference"] == pytest.approx(0.125, abs=0.03)
     assert not (tmp_path / "store/_state").exists()
+
+
+def test_csv_files_with_text_timestamps_get_concept_drift(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    n = 3000
+    label = rng.integers(0, 2, n)
+
+    def write(name: str, rate: float) -> Path:
+        wrong = rng.random(n) < rate
+        frame = pl.DataFrame(
+            {
+                "id": range(n),
+                "ts": [
+                    f"2026-10-0{1 + i // 1440}T{i % 1440 // 60:02d}:{i % 60:02d}:00Z"
+                    for i in range(n)
+                ],
+                "pred": np.where(wrong, 1 - label, label),
+                "label": label,
+                "x": rng.normal(0, 1, n),
+            }
+        )
+        frame.write_csv(tmp_path / name)
+        return tmp_path / name
+
+    ref, cur = write("ref.csv", 0.1), write("cur.csv", 0.3)
+    concept = compute_drift(_config(tmp_path), reference_path=ref, current_path=cur).to_dict()[
+        "concept"
+    ]
+    assert concept["n_labelled"] == n and concept["comparison"]["drifted"]
+    assert concept["comparison"]["difference"] == pytest.approx(0.2, abs=0.03)
+
+
+def test_non_finite_regression_errors_are_left_out_of_the_stream(tmp_path: Path) -> None:
+    _store(tmp_path, regression=True)
+    config = _config(tmp_path, task="regression")
+    pl.DataFrame(
+        {
+            "id": ["nan1"],
+            "ts": [_day(11) + dt.timedelta(seconds=1)],
+            "pred": [float("nan")],
+            "x": [0.0],
+        }
+    ).write_parquet(tmp_path / "nan.parquet")
+    pl.DataFrame({"id": ["nan1"], "label": [1.0]}).write_parquet(tmp_path / "nanl.parquet")
+    ingest(config, [str(tmp_path / "nan.parquet")])
+    ingest(config, [str(tmp_path / "nanl.parquet")], labels=True)
+    concept = compute_drift(config, since=_day(5), until=_day(12)).to_dict()["concept"]
+    assert concept["error"] is not None and math.isfinite(concept["error"])
+    assert concept["status"] == "drifted"  # the NaN did not blind ADWIN
+    state = (tmp_path / "store/_state/concept/m/unversioned/adwin.json").read_text()
+    assert "nan" not in state
+
+
+def test_a_window_before_the_saved_stream_began_is_not_reported_as_no_drift(
+    tmp_path: Path,
+) -> None:
+    _store(tmp_path)
+    config = _config(tmp_path)
+    compute_drift(config, since=_day(8), until=_day(12))
+    earlier = compute_drift(config, since=_day(5), until=_day(7)).to_dict()["concept"]
+    (ddm,) = earlier["detectors"]
+    assert ddm["rows_read"] == 0 and ddm["status"] == "insufficient_data"
+    assert ddm["reason"] == "its stream began at 2026-10-09T00:00:00Z, after this window's rows"
