@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from mlmon.alerts.exposition import Sample, production_info, samples
-from mlmon.alerts.findings import CONDITIONS, Finding, findings
+from mlmon.alerts.findings import CONDITIONS, Finding, findings, judged
 from mlmon.alerts.sinks import Delivery, Notification, SinkError
 from mlmon.alerts.state import AlertState
 from mlmon.config import Config
-from mlmon.errors import LockTimeoutError
+from mlmon.errors import LockTimeoutError, MlmonError
 from mlmon.fsutil import exclusive_lock
 from mlmon.timewindow import iso_utc
 
@@ -71,6 +71,11 @@ def dispatch(
             return _dispatch_locked(config, command, result, now, path)
     except LockTimeoutError as exc:
         return DispatchReport(failures=[f"{exc.message}; this run's alerts go out on the next"])
+    except MlmonError as exc:  # an unreadable state file: the result is printed already
+        hint = f" ({exc.hint})" if exc.hint else ""
+        return DispatchReport(failures=[f"alerts: {exc.message}{hint}"])
+    except OSError as exc:  # a state directory this user cannot write
+        return DispatchReport(failures=[f"alerts: cannot keep the alert state in {path}: {exc}"])
 
 
 STATE_LOCK_TIMEOUT = 300.0
@@ -89,7 +94,8 @@ def _dispatch_locked(
         for f in findings(command, result, latest_data=latest, now=now, stale_after=a.stale_after)
         if f.kind in severity
     ]
-    notifications, held, updates = _decide(state, command, seen, severity, now, a.cooldown)
+    resolvable = judged(command, result, staleness_known=latest is not None)
+    notifications, held, updates = _decide(state, seen, resolvable, severity, now, a.cooldown)
     state.samples[command] = [
         s.to_dict() for s in samples(command, result, config.model.name, now.timestamp())
     ]
@@ -115,8 +121,8 @@ def _dispatch_locked(
 
 def _decide(
     state: AlertState,
-    command: str,
     seen: list[Finding],
+    resolvable: set[str],
     severity: dict[str, str],
     now: dt.datetime,
     cooldown: float,
@@ -156,15 +162,10 @@ def _decide(
             "summary": f.summary,
             "severity": n.severity,
             "labels": f.labels,
-            "command": command,
         }
     current = {f.key for f in seen}
     for key, entry in state.alerts.items():
-        if (
-            entry["status"] == "firing"
-            and entry["kind"] in CONDITIONS.get(command, ())
-            and key not in current
-        ):
+        if entry["status"] == "firing" and entry["kind"] in resolvable and key not in current:
             out.append(
                 Notification(
                     key,

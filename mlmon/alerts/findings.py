@@ -19,6 +19,31 @@ CONDITIONS = {
 """The condition findings each command evaluates (and so may resolve)."""
 
 
+def judged(command: str, result: dict[str, Any], *, staleness_known: bool) -> set[str]:
+    """The conditions this run actually judged, so the ones it may resolve when it did not
+    find them. A window short of labels (without estimates), a concept section that was
+    skipped, or a comparison of two files (not the store the alerts are about) judges
+    nothing, and so resolves nothing."""
+    out: set[str] = set()
+    if command == "metrics":
+        windows = result.get("windows", [])
+        deciding = [windows[i] for i in result.get("deciding_windows", [])]
+        if deciding and all(
+            w.get("status") != "insufficient_data" or w.get("estimated") for w in deciding
+        ):
+            out.add("threshold_breach")
+    elif command == "drift":
+        if str((result.get("current") or {}).get("source", "")).startswith("file "):
+            return set()
+        if (result.get("dataset") or {}).get("n_columns"):
+            out.add("drift")
+        if (result.get("concept") or {}).get("status") in ("ok", "drifted"):
+            out.add("concept_drift")
+    if command in CONDITIONS and staleness_known:
+        out.add("stale_data")
+    return out
+
+
 @dataclass(frozen=True)
 class Finding:
     """One thing worth telling someone about."""

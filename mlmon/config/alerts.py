@@ -5,9 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
 from mlmon.config.base import Duration, Section
+
+
+def _http_url(value: str) -> str:
+    """An http(s) URL. The message leaves the path out: webhook URLs carry their secret there."""
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme not in ("http", "https") or not rest.split("/", 1)[0]:
+        raise PydanticCustomError(
+            "url",
+            "must be an http:// or https:// URL (got one starting {start})",
+            {"start": repr(value[:12])},
+        )
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
 
 FINDINGS = (
     "drift",
@@ -50,7 +66,7 @@ class PushgatewaySink(Section):
     """A Prometheus Pushgateway."""
 
     type: Literal["pushgateway"]
-    url: str
+    url: HttpUrl
     job: str = "mlmon"
     timeout: Duration = 5.0
 
@@ -60,7 +76,7 @@ class WebhookSink(Section):
     webhook (``slack``)."""
 
     type: Literal["webhook"]
-    url: str
+    url: HttpUrl
     format: Literal["alertmanager", "slack"] = "alertmanager"
     timeout: Duration = 5.0
     retries: int = Field(default=3, ge=0, le=10)

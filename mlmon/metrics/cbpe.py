@@ -115,6 +115,12 @@ def fit_calibration(y: np.ndarray, scores: np.ndarray) -> Calibration:
         )
     if len(y) < 20:
         raise CalibrationRefused(f"the labelled reference holds {len(y)} rows (need 20)")
+    rarest = int(np.bincount(y).min())
+    if rarest < 2:
+        # the stratified held-out splits need every class at least twice
+        raise CalibrationRefused(
+            f"the labelled reference has a class with {rarest} row (need at least 2 of each)"
+        )
     split = StratifiedShuffleSplit(n_splits=SPLITS, test_size=HOLDOUT, random_state=SEED)
     truth, raw, calibrated = [], [], []
     for train, test in split.split(scores, y):

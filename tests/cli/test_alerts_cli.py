@@ -73,3 +73,36 @@ def test_without_sinks_nothing_is_written_to_the_state_directory(
     _store(project, labelled_days=3)
     assert project.cli("metrics", *WINDOW).code == 0
     assert not (project.store / "_state" / "alerts").exists()
+
+
+def test_an_unreadable_alert_state_exits_6_with_one_json_document(
+    aproject: Project, port: int
+) -> None:
+    _store(aproject, labelled_days=3, drop_after=2)
+    state = aproject.store / "_state" / "alerts" / "loans.json"
+    state.parent.mkdir(parents=True)
+    state.write_text('{"format":')
+    result = aproject.cli("--json", "metrics", *WINDOW)
+    assert result.code == 6
+    assert json.loads(result.stdout)["status"] == "finding"  # one document: the result
+    assert result.stderr.startswith(f"error: alerts: {state}: unreadable alert state (")
+    assert "(delete the file: alerts start afresh" in result.stderr
+
+
+def test_a_webhook_url_without_a_scheme_is_a_config_error_that_hides_the_path(
+    make_project: Callable[..., Project],
+) -> None:
+    alerts = """\
+alerts:
+  sinks: [{type: webhook, url: "hooks.example.com/services/T0/B0/secret"}]
+"""
+    project = make_project(
+        text=BINARY_CONFIG.format(batch_rows=1000, on_invalid="quarantine") + alerts
+    )
+    result = project.cli("metrics", *WINDOW)
+    assert result.code == 3
+    assert (
+        "alerts.sinks[0].webhook.url: must be an http:// or https:// URL (got one starting "
+        "'hooks.exampl')" in result.stderr
+    )
+    assert "secret" not in result.stderr

@@ -413,3 +413,31 @@ def test_concurrent_runs_of_two_commands_lose_no_alert_state(tmp_path: Path) -> 
     assert set(state["samples"]) == {"metrics", "drift"}
     text = (directory / "mlmon_loans.prom").read_text()
     assert 'command="metrics"' in text and 'command="drift"' in text
+
+
+def test_a_window_short_of_labels_resolves_nothing(tmp_path: Path, receiver: Receiver) -> None:
+    """No verdict is not 'all clear': a breach stays firing while the deciding window has too
+    few labels to judge it, and resolves once a judged window no longer breaks the bound."""
+    config = _config(tmp_path, f"[{{type: webhook, url: '{receiver.url}'}}]")
+    dispatch(config, "metrics", _metrics(True), now=T0)
+    unjudged = _metrics(False)
+    unjudged["windows"][0] |= {"status": "insufficient_data", "estimated": None}
+    dispatch(config, "metrics", unjudged, now=T0 + dt.timedelta(minutes=5))
+    assert [b["status"] for b in receiver.json_bodies()] == ["firing"]
+    dispatch(config, "metrics", _metrics(False), now=T0 + dt.timedelta(minutes=10))
+    assert [b["status"] for b in receiver.json_bodies()] == ["firing", "resolved"]
+
+
+def test_a_comparison_of_two_files_resolves_no_store_alert(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    config = _config(
+        tmp_path, f"[{{type: webhook, url: '{receiver.url}'}}]", rules="[{finding: drift}]"
+    )
+    drifted = {"dataset": {"drifted": True, "n_drifted": 3, "n_columns": 5}, "columns": []}
+    dispatch(config, "drift", drifted | {"current": {"source": "store a .. b"}}, now=T0)
+    calm = {"dataset": {"drifted": False, "n_columns": 5}, "columns": []}
+    dispatch(config, "drift", calm | {"current": {"source": "file cur.parquet"}}, now=T0)
+    assert [b["status"] for b in receiver.json_bodies()] == ["firing"]
+    dispatch(config, "drift", calm | {"current": {"source": "store b .. c"}}, now=T0)
+    assert [b["status"] for b in receiver.json_bodies()] == ["firing", "resolved"]

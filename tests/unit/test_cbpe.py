@@ -183,3 +183,10 @@ def test_a_multiclass_reference_missing_a_class_is_refused_with_the_reason() -> 
     proba = np.full((300, 3), 1 / 3)
     with pytest.raises(CalibrationRefused, match="never has class index 2"):
         fit_multiclass_calibration(np.r_[np.zeros(150), np.ones(150)].astype(int), proba)
+
+
+def test_a_reference_with_a_class_of_one_row_is_refused_with_the_reason() -> None:
+    y = np.zeros(500, dtype=int)
+    y[3] = 1  # one positive: the stratified held-out splits cannot place it twice
+    with pytest.raises(CalibrationRefused, match="a class with 1 row"):
+        fit_calibration(y, np.linspace(0, 1, 500))

@@ -5,6 +5,7 @@ timeout; a connection error, a 5xx or a 429 is retried with exponential backoff.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import time
 import urllib.error
@@ -107,6 +108,8 @@ def deliver(sink: WebhookSink, delivery: Delivery, where: str) -> None:
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             problem = f"cannot reach it ({reason})"
+        except http.client.HTTPException as exc:  # a garbled response
+            problem = f"bad response ({type(exc).__name__})"
     raise SinkError(
         f"{where} (webhook {_redacted(sink.url)}): {problem} after {attempt + 1} attempt"
         f"{'s' if attempt else ''}; the alert is sent again on the next run"

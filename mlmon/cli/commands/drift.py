@@ -207,11 +207,10 @@ def _concept(out: Output, c: dict[str, Any], fmt: str) -> None:
         out.table(title, headers, rows, markdown=fmt == "markdown")
     for d in c["detectors"]:
         if not d["change_points"]:
-            extra = f" ({d['since_reset']:,} of {d['warm_up']:,} rows to warm up)"
             out.note(
                 f"concept: {d['detector']}: {d['status']}, no change point in "
                 f"{d['rows_read']:,} new labelled rows"
-                + (extra if d["status"] == "insufficient_data" else "")
+                + (f" ({d['reason']})" if d.get("reason") else "")
             )
     k = c["comparison"]
     if k is not None and k["difference"] is not None:
