@@ -72,12 +72,22 @@ def append_line_durably(target: Path, line: str) -> None:
         os.fsync(fh.fileno())
 
 
+STATE_LOCK_TIMEOUT = 300.0
+"""Seconds a run waits for another run to finish with a state file (alerts, concept drift):
+long enough for webhook retries, short enough that a stuck run is reported."""
+
+STATE_LOCK_HINT = "another mlmon run has held it for 5 minutes; it is released when that run exits"
+
+
 @contextlib.contextmanager
-def exclusive_lock(lock_file: Path, timeout: float, what: str) -> Iterator[None]:
+def exclusive_lock(
+    lock_file: Path, timeout: float, what: str, hint: str | None = None
+) -> Iterator[None]:
     """Hold an exclusive ``flock`` on ``lock_file``; wait at most ``timeout`` seconds for it.
 
     Raises :class:`LockTimeoutError` (exit 5) naming ``what`` and the lock file when another
-    process keeps it longer than that.
+    process keeps it longer than that; ``hint`` replaces the default advice (which points at
+    the config's lock_timeout keys).
     """
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
@@ -93,7 +103,8 @@ def exclusive_lock(lock_file: Path, timeout: float, what: str) -> Iterator[None]
                     raise LockTimeoutError(
                         f"{what} is locked by another mlmon process (waited {timeout:g}s for "
                         f"{lock_file})",
-                        hint="wait for the other run to finish, or raise the lock_timeout in the "
+                        hint=hint
+                        or "wait for the other run to finish, or raise the lock_timeout in the "
                         "config; the lock is released automatically when its holder exits",
                     ) from None
                 time.sleep(delay)

@@ -30,7 +30,7 @@ from mlmon.alerts.sinks import Delivery, Notification, SinkError
 from mlmon.alerts.state import AlertState
 from mlmon.config import Config
 from mlmon.errors import LockTimeoutError, MlmonError
-from mlmon.fsutil import exclusive_lock
+from mlmon.fsutil import STATE_LOCK_HINT, STATE_LOCK_TIMEOUT, exclusive_lock
 from mlmon.timewindow import iso_utc
 
 
@@ -67,7 +67,9 @@ def dispatch(
     try:
         # metrics and drift from two cron jobs at once: one at a time, or one run's samples or
         # alert entries would be lost when the other saves the state
-        with exclusive_lock(path.with_suffix(".lock"), STATE_LOCK_TIMEOUT, "the alert state"):
+        with exclusive_lock(
+            path.with_suffix(".lock"), STATE_LOCK_TIMEOUT, "the alert state", STATE_LOCK_HINT
+        ):
             return _dispatch_locked(config, command, result, now, path)
     except LockTimeoutError as exc:
         return DispatchReport(failures=[f"{exc.message}; this run's alerts go out on the next"])
@@ -76,10 +78,6 @@ def dispatch(
         return DispatchReport(failures=[f"alerts: {exc.message}{hint}"])
     except OSError as exc:  # a state directory this user cannot write
         return DispatchReport(failures=[f"alerts: cannot keep the alert state in {path}: {exc}"])
-
-
-STATE_LOCK_TIMEOUT = 300.0
-"""Seconds a run waits for another run's alert dispatch (webhook retries included)."""
 
 
 def _dispatch_locked(

@@ -40,7 +40,12 @@ from mlmon.concept.stream import (
 )
 from mlmon.config import Config
 from mlmon.errors import DataError
-from mlmon.fsutil import atomic_write_bytes, exclusive_lock
+from mlmon.fsutil import (
+    STATE_LOCK_HINT,
+    STATE_LOCK_TIMEOUT,
+    atomic_write_bytes,
+    exclusive_lock,
+)
 from mlmon.metrics.outcome import outcome
 from mlmon.store.validate import parse_timestamps
 from mlmon.timewindow import iso_utc
@@ -209,7 +214,9 @@ def _run_detector(
         )
     else:
         # two drift runs at once would each continue the stream from the same state
-        with exclusive_lock(path.with_suffix(".lock"), STATE_LOCK_TIMEOUT, "the concept state"):
+        with exclusive_lock(
+            path.with_suffix(".lock"), STATE_LOCK_TIMEOUT, "the concept state", STATE_LOCK_HINT
+        ):
             detector, history, since_reset, fresh, found, first = _advance(
                 cls, params, errors, times, path
             )
@@ -244,10 +251,6 @@ def _run_detector(
         "warning": bool(detector.warning_detected),
         "change_points": [p.to_dict() for p in points],
     }
-
-
-STATE_LOCK_TIMEOUT = 300.0
-"""Seconds a drift run waits for another one to finish with a detector's state."""
 
 
 def _advance(

@@ -301,3 +301,30 @@ def test_a_window_before_the_saved_stream_began_is_not_reported_as_no_drift(
     (ddm,) = earlier["detectors"]
     assert ddm["rows_read"] == 0 and ddm["status"] == "insufficient_data"
     assert ddm["reason"] == "its stream began at 2026-10-09T00:00:00Z, after this window's rows"
+
+
+def test_a_held_concept_state_lock_is_reported_with_the_right_advice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+    import os
+
+    import mlmon.concept.run as concept_run
+    from mlmon.errors import LockTimeoutError
+
+    _store(tmp_path, days=6, per_day=200)
+    config = _config(tmp_path)
+    compute_drift(config, since=_day(5), until=_day(6))  # creates the state and its lock file
+    lock = tmp_path / "store/_state/concept/m/unversioned/ddm.lock"
+    fd = os.open(lock, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another run holds it
+    monkeypatch.setattr(concept_run, "STATE_LOCK_TIMEOUT", 0.2)
+    try:
+        with pytest.raises(LockTimeoutError) as info:
+            compute_drift(config, since=_day(5), until=_day(6))
+    finally:
+        os.close(fd)
+    assert info.value.message.startswith("the concept state is locked by another mlmon process")
+    assert info.value.hint == (
+        "another mlmon run has held it for 5 minutes; it is released when that run exits"
+    )
