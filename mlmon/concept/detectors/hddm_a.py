@@ -27,29 +27,19 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
-from mlmon.concept.detectors.base import Detector, Param
+from mlmon.concept.detectors.base import Param
+from mlmon.concept.detectors.hoeffding import HoeffdingDetector
 
 
-class HDDMA(Detector):
+class HDDMA(HoeffdingDetector):
     """Hoeffding drift detection on averages (see the module docstring)."""
 
     name = "hddm_a"
-    binary = True  # Hoeffding / McDiarmid bounds need values in [0, 1]
-    has_warning = True
     PARAMS: ClassVar[dict[str, Param]] = {
-        "drift_confidence": Param(0.001, low=0, high=1, low_open=True, high_open=True),
-        "warning_confidence": Param(0.005, low=0, high=1, low_open=True, high_open=True),
+        **HoeffdingDetector.PARAMS,
         "two_sided_test": Param(False, choices=(False, True)),
     }
     STATE = ("n", "mean", "min_n", "min_mean", "max_n", "max_mean")
-
-    def _check(self, params: dict[str, float]) -> None:
-        if params["warning_confidence"] < params["drift_confidence"]:
-            raise ValueError("hddm_a: warning_confidence must be at least drift_confidence")
-
-    @property
-    def warm_up(self) -> int:
-        return 2
 
     def _clear(self) -> None:
         self.n = 0  # all values since the reset: count and mean

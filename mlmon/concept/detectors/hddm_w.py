@@ -27,33 +27,23 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
-from mlmon.concept.detectors.base import Detector, Param
+from mlmon.concept.detectors.base import Param
+from mlmon.concept.detectors.hoeffding import HoeffdingDetector
 
 # A weighted mean as a list [started (0/1), mean, ibc]: plain data, so the state is JSON.
 STARTED, MEAN, IBC = 0, 1, 2
 
 
-class HDDMW(Detector):
+class HDDMW(HoeffdingDetector):
     """Hoeffding drift detection on weighted averages (see the module docstring)."""
 
     name = "hddm_w"
-    binary = True  # Hoeffding / McDiarmid bounds need values in [0, 1]
-    has_warning = True
     PARAMS: ClassVar[dict[str, Param]] = {
-        "drift_confidence": Param(0.001, low=0, high=1, low_open=True, high_open=True),
-        "warning_confidence": Param(0.005, low=0, high=1, low_open=True, high_open=True),
+        **HoeffdingDetector.PARAMS,
         "lambda_val": Param(0.05, low=0, high=1, low_open=True, high_open=True),
         "two_sided_test": Param(False, choices=(False, True)),
     }
     STATE = ("total", "s1_incr", "s2_incr", "s1_decr", "s2_decr", "incr_cut", "decr_cut")
-
-    def _check(self, params: dict[str, float]) -> None:
-        if params["warning_confidence"] < params["drift_confidence"]:
-            raise ValueError("hddm_w: warning_confidence must be at least drift_confidence")
-
-    @property
-    def warm_up(self) -> int:
-        return 2
 
     def _new(self) -> list[float]:
         return [0, 0.0, 1.0]
