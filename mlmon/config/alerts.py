@@ -25,17 +25,6 @@ def _http_url(value: str) -> str:
 
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 
-FINDINGS = (
-    "drift",
-    "threshold_breach",
-    "concept_drift",
-    "gate_failed",
-    "rollback",
-    "retrain_triggered",
-    "stale_data",
-)
-"""Every finding a rule can name."""
-
 Finding = Literal[
     "drift",
     "threshold_breach",
@@ -45,6 +34,8 @@ Finding = Literal[
     "retrain_triggered",
     "stale_data",
 ]
+"""Every finding a rule can name."""
+
 Severity = Literal["info", "warning", "critical"]
 
 
