@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 
 from mlmon.concept.detectors.base import Detector
+from mlmon.metrics.estimate import finite_or_none
 from mlmon.metrics.intervals import wilson
+from mlmon.timewindow import iso_utc
 
 
 @dataclass(frozen=True)
@@ -72,10 +74,10 @@ class ChangePoint:
     def to_dict(self) -> dict[str, Any]:
         return {
             "detector": self.detector,
-            "timestamp": _iso(self.timestamp),
-            "warning_since": _iso(self.warning_since),
-            "error_before": _finite(self.error_before),
-            "error_after": _finite(self.error_after),
+            "timestamp": iso_utc(self.timestamp),
+            "warning_since": iso_utc(self.warning_since),
+            "error_before": finite_or_none(self.error_before),
+            "error_after": finite_or_none(self.error_after),
             "n_before": self.n_before,
             "n_after": self.n_after,
             "direction": _direction(self.error_before, self.error_after),
@@ -160,11 +162,11 @@ class ErrorComparison:
     def to_dict(self) -> dict[str, Any]:
         return {
             "measure": self.measure,
-            "reference": _finite(self.reference),
-            "current": _finite(self.current),
-            "difference": _finite(self.difference),
-            "interval": [_finite(self.low), _finite(self.high)],
-            "p_value": _finite(self.p_value),
+            "reference": finite_or_none(self.reference),
+            "current": finite_or_none(self.current),
+            "difference": finite_or_none(self.difference),
+            "interval": [finite_or_none(self.low), finite_or_none(self.high)],
+            "p_value": finite_or_none(self.p_value),
             "test": self.test,
             "threshold": self.threshold,
             "n_reference": self.n_reference,
@@ -283,13 +285,3 @@ def _undefined(
 def as_datetime64(t: dt.datetime) -> np.datetime64:
     """A UTC datetime as numpy datetime64[us] (naive, UTC), the stream's time type."""
     return np.datetime64(t.astimezone(dt.UTC).replace(tzinfo=None), "us")
-
-
-def _iso(t: dt.datetime | None) -> str | None:
-    from mlmon.timewindow import iso_utc
-
-    return iso_utc(t)
-
-
-def _finite(x: float | None) -> float | None:
-    return x if x is not None and math.isfinite(x) else None

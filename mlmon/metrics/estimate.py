@@ -35,13 +35,14 @@ class Estimate:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "value": _finite(self.value),
-            "ci_low": _finite(self.low),
-            "ci_high": _finite(self.high),
+            "value": finite_or_none(self.value),
+            "ci_low": finite_or_none(self.low),
+            "ci_high": finite_or_none(self.high),
             "ci_method": self.method,
             "reason": self.reason,
         }
 
 
-def _finite(x: float | None) -> float | None:
+def finite_or_none(x: float | None) -> float | None:
+    """``x`` as a float, or None when it is None, NaN or infinite (JSON has no NaN)."""
     return None if x is None or not math.isfinite(x) else float(x)
