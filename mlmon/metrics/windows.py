@@ -164,8 +164,11 @@ def compute_metrics(
             hint="widen --since/--until, or use --until latest for old logs",
         )
     baseline = None
+    loaded: dict[tuple[dt.datetime, dt.datetime], pl.DataFrame] = {}
     if baseline_window is not None:
-        base = _load(config, baseline_window[0], baseline_window[1], "all", None)
+        base = loaded[baseline_window] = _load(
+            config, baseline_window[0], baseline_window[1], "all", None
+        )
         if base.height == 0:
             raise DataError(
                 f"the baseline window {iso_utc(baseline_window[0])} .. "
@@ -175,7 +178,7 @@ def compute_metrics(
         baseline = _window_report(
             config, base, baseline_window[0], baseline_window[1], None, confidence
         ).metrics
-    calibration, estimation = _calibration(config, baseline_window)
+    calibration, estimation = _calibration(config, baseline_window, loaded)
     keys = [_KEY, "__by"] if by else [_KEY]
     groups = sorted(_split(frame, keys), key=lambda kv: tuple(str(k) for k in kv[0]))
 
@@ -225,10 +228,13 @@ def compute_metrics(
 
 
 def _calibration(
-    config: Config, baseline_window: tuple[dt.datetime, dt.datetime] | None
+    config: Config,
+    baseline_window: tuple[dt.datetime, dt.datetime] | None,
+    loaded: dict[tuple[dt.datetime, dt.datetime], pl.DataFrame],
 ) -> tuple[Calibration | MulticlassCalibration | None, dict[str, Any] | None]:
     """The calibration CBPE uses, fitted on the labelled reference window, and what to
-    report about it (or why there are no estimates)."""
+    report about it (or why there are no estimates). ``loaded``: windows already read (the
+    baseline, which is often the same window), so they are not read twice."""
     e = config.metrics.estimate
     if not e.enabled:
         return None, None
@@ -241,7 +247,9 @@ def _calibration(
     window = (e.reference.since, e.reference.until) if e.reference else baseline_window
     if window is None:
         return None, {"reason": "no labelled reference: set metrics.estimate.reference"}
-    frame = _load(config, window[0], window[1], "all", None)
+    frame = loaded.get(window)
+    if frame is None:
+        frame = _load(config, window[0], window[1], "all", None)
     where = {"reference": {"since": iso_utc(window[0]), "until": iso_utc(window[1])}}
     calibration: Calibration | MulticlassCalibration
     try:
