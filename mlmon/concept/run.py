@@ -118,14 +118,11 @@ def labelled_errors(config: Config, source: Source) -> tuple[np.ndarray, np.ndar
     s = config.schema_
     o = outcome(config)
     if source.store:
-        from mlmon.store.scan import read_window
+        from mlmon.drift.sources import ROW_PREDICTION, ROW_TIME, labelled_rows
 
-        frame = read_window(
-            config,
-            source.since,
-            source.until,
-            select=[pl.col(s.timestamp).alias(_TS), o.pred.alias("__pred")],
-        ).select(_TS, "__pred", o.y.alias("__y"))
+        frame = labelled_rows(config, source).select(
+            pl.col(ROW_TIME).alias(_TS), pl.col(ROW_PREDICTION).alias("__pred"), o.y.alias("__y")
+        )
     else:
         schema = source.frame.collect_schema()
         needed = {s.timestamp, s.label} | {c for c in (s.prediction, s.score) if c is not None}

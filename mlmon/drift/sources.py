@@ -22,6 +22,8 @@ CLASS = "__predicted_class"
 CONFIDENCE = "__confidence"
 ENTROPY = "__entropy"
 LOW_CONFIDENCE = "__low_confidence"
+ROW_TIME, ROW_PREDICTION = "__ts", "__pred"
+"""Columns of :func:`labelled_rows`, beside the label columns."""
 
 
 @dataclass
@@ -35,6 +37,8 @@ class Source:
     until: dt.datetime | None = None
     store: bool = False
     """A window of the store (labels live in their own table) rather than a file."""
+    rows: pl.DataFrame | None = field(default=None, repr=False)
+    """The window's predictions with their labels, once :func:`labelled_rows` has read them."""
 
     def key(self) -> str:
         text = json.dumps(
@@ -130,13 +134,28 @@ def labels(config: Config, source: Source) -> pl.LazyFrame | None:
     has none: a file without the label column, or a store window before any label arrived."""
     name = config.schema_.label
     if source.store:
-        from mlmon.store.scan import read_window
-
-        frame = read_window(config, source.since, source.until, select=[]).select(name)
+        frame = labelled_rows(config, source).select(name)
         return frame.lazy().drop_nulls() if frame[name].null_count() < frame.height else None
     if name not in source.frame.collect_schema():
         return None
     return source.frame.select(name).drop_nulls()
+
+
+def labelled_rows(config: Config, source: Source) -> pl.DataFrame:
+    """A store window's predictions (time as ``ROW_TIME``, the predicted class or value as
+    ``ROW_PREDICTION``) with their label columns, read once per source: label drift and
+    concept drift both read them."""
+    assert source.store, "files carry their labels in their own columns"
+    if source.rows is None:
+        from mlmon.metrics.outcome import outcome
+        from mlmon.store.scan import read_window
+
+        select = [
+            pl.col(config.schema_.timestamp).alias(ROW_TIME),
+            outcome(config).pred.alias(ROW_PREDICTION),
+        ]
+        source.rows = read_window(config, source.since, source.until, select=select)
+    return source.rows
 
 
 def prediction_columns(config: Config, schema: pl.Schema) -> dict[str, pl.Expr]:
