@@ -184,15 +184,9 @@ def _drift(result: dict[str, Any], model: str) -> list[Sample]:
     return out
 
 
-def render(all_samples: list[Sample]) -> bytes:
-    """The text exposition format, written by prometheus-client (no timestamps)."""
-    from prometheus_client import generate_latest
-
-    return bytes(generate_latest(registry_of(all_samples)))
-
-
 def registry_of(all_samples: list[Sample]) -> Any:
-    """The samples as a prometheus-client registry (one gauge per family)."""
+    """The samples as a prometheus-client registry (one gauge per family), which the
+    textfile and Pushgateway sinks write with prometheus-client's own exposition code."""
     from prometheus_client import CollectorRegistry, Gauge
 
     registry = CollectorRegistry()
