@@ -19,11 +19,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
+
+if TYPE_CHECKING:
+    from mlmon.drift.accumulator import Summary
 
 SAMPLE_SEED = 20261127
 PROFILE_FORMAT = 1
@@ -176,53 +181,54 @@ def profile(
     reference: Profile | None = None,
     row_sample: tuple[list[str], int] | None = None,
 ) -> Profile:
-    """Profile ``lf``'s columns. With ``reference`` (a reference profile), numerical columns
-    are binned on the reference's edges, in one pass over only these columns; without it the
-    data *is* a reference: a first pass takes the counts, moments and samples, the edges are
-    the sample's quantiles, and a second pass counts the bins."""
+    """Profile ``lf``'s columns. Categorical columns (and the rows sampled for the
+    multivariate check) take one polars pass; numerical columns stream through
+    :mod:`mlmon.drift.accumulator` in chunks. With ``reference`` (a reference profile) they
+    are binned on the reference's edges in that pass; without it the data *is* a reference:
+    the edges are the sample's quantiles, and a second pass over the numerical columns counts
+    the bins."""
     known: dict[str, list[float]] = {}
     for c in numerical:
         ref = reference.columns.get(c) if reference is not None else None
         if isinstance(ref, NumericalProfile):
             known[c] = list(ref.edges)
-    # With the reference's edges known, the bins are counted in the same pass.
     # The row count first (Parquet metadata, or one cheap column), so the sample can be every
     # k-th value: shuffling each column to sample it took as long as the rest of the pass.
-    total = lf.select(pl.len()).collect().item()
-    step = max(1, math.ceil(total / sample_rows))
+    rows = lf.select(pl.len()).collect().item()
+    step = max(1, math.ceil(rows / sample_rows))
     extra: list[pl.Expr] = []
     if row_sample is not None and row_sample[0]:
         joint, wanted = row_sample
-        every = max(1, total // wanted)  # at least `wanted` rows before the head
+        every = max(1, rows // wanted)  # at least `wanted` rows before the head
         extra.append(pl.struct(joint).gather_every(every).head(wanted).implode().alias("__rows"))
-    first = _first_pass(lf, numerical, categorical, sample_rows, known, step, extra)
-    rows = int(first["__count"][0]) if first.height else 0
+    # The two passes read different columns: run side by side, they keep both cores busy.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlmon-categorical") as side:
+        categorical_pass = side.submit(_categorical_pass, lf, categorical, extra)
+        summaries = _numerical_pass(lf, {c: known.get(c) for c in numerical}, sample_rows, step)
+        first = categorical_pass.result()
     edges = {
-        c: known[c]
-        if c in known
-        else quantile_edges(first[f"{c}__sample"][0].to_numpy().astype(float), bins)
+        c: known[c] if c in known else quantile_edges(np.asarray(summaries[c].sample), bins)
         for c in numerical
     }
     missing = {c: e for c, e in edges.items() if c not in known}
-    counts = _bin_counts(lf, missing) if missing else {}
-    counts |= {c: [int(v) for v in first[f"{c}__hist"][0]] for c in known}
+    counts = {c: summaries[c].counts for c in known}
+    if missing:
+        counts |= {c: v.counts for c, v in _numerical_pass(lf, missing, 0, 1).items()}
     columns: dict[str, ColumnProfile] = {}
     for c in numerical:
-        sample = np.sort(first[f"{c}__sample"][0].to_numpy().astype(float))
-        count = int(first[f"{c}__count"][0])
-        var = first[f"{c}__var"][0]
+        summary = summaries[c]
         columns[c] = NumericalProfile(
             rows=rows,
-            nulls=int(first[f"{c}__nulls"][0]),
-            infinite=int(first[f"{c}__inf"][0]),
-            count=count,
-            mean=float(first[f"{c}__mean"][0]) if count else 0.0,
-            m2=float(var) * count if count and var is not None else 0.0,
-            minimum=_float_or_none(first[f"{c}__min"][0]),
-            maximum=_float_or_none(first[f"{c}__max"][0]),
+            nulls=summary.missing,
+            infinite=summary.infinite,
+            count=summary.count,
+            mean=summary.mean,
+            m2=summary.m2,
+            minimum=summary.minimum,
+            maximum=summary.maximum,
             edges=edges[c],
             counts=counts[c],
-            sample=sample.tolist(),
+            sample=sorted(summary.sample),
             sample_complete=step == 1,  # every finite value was kept
         )
     for c in categorical:
@@ -259,53 +265,45 @@ def quantile_edges(values: np.ndarray, bins: int) -> list[float]:
     return [float(e) for e in np.unique(np.quantile(values, qs))]
 
 
-def _first_pass(
-    lf: pl.LazyFrame,
-    numerical: list[str],
-    categorical: list[str],
-    sample_rows: int,
-    edges: dict[str, list[float]],
-    step: int,
-    extra: list[pl.Expr],
+def _categorical_pass(
+    lf: pl.LazyFrame, categorical: list[str], extra: list[pl.Expr]
 ) -> pl.DataFrame:
-    exprs: list[pl.Expr] = [pl.len().alias("__count"), *extra]
-    for c in numerical:
-        col = pl.col(c).cast(pl.Float64, strict=False)
-        finite = col.filter(col.is_finite())
-        if c in edges:
-            exprs.append(_hist(finite, edges[c]).alias(f"{c}__hist"))
-        exprs += [
-            (col.is_null() | col.is_nan()).sum().alias(f"{c}__nulls"),
-            col.is_infinite().sum().alias(f"{c}__inf"),
-            finite.count().alias(f"{c}__count"),
-            finite.mean().alias(f"{c}__mean"),
-            finite.var(ddof=0).alias(f"{c}__var"),
-            finite.min().alias(f"{c}__min"),
-            finite.max().alias(f"{c}__max"),
-            finite.gather_every(step).head(sample_rows).implode().alias(f"{c}__sample"),
-        ]
+    exprs: list[pl.Expr] = [*extra]
     for c in categorical:
         col = pl.col(c).cast(pl.String)
         exprs += [
             col.is_null().sum().alias(f"{c}__nulls"),
             col.drop_nulls().value_counts().implode().alias(f"{c}__values"),
         ]
+    if not exprs:
+        return pl.DataFrame()
     return lf.select(exprs).collect(engine="streaming")
 
 
-def _bin_counts(lf: pl.LazyFrame, edges: dict[str, list[float]]) -> dict[str, list[int]]:
-    """Finite values per bin (-inf, e₀], (e₀, e₁], …, (eₖ, inf) of each column."""
-    exprs = []
-    for c, e in edges.items():
-        col = pl.col(c).cast(pl.Float64, strict=False)
-        exprs.append(_hist(col.filter(col.is_finite()), e).alias(c))
-    row = lf.select(exprs).collect(engine="streaming")
-    return {c: [int(v) for v in row[c][0]] for c in edges}
+CHUNK_ROWS = 500_000
+"""Rows per chunk of the numerical pass: 4 MB per column, and few enough calls that their
+overhead does not show."""
 
 
-def _hist(values: pl.Expr, edges: list[float]) -> pl.Expr:
-    return values.hist(bins=[-math.inf, *edges, math.inf], include_breakpoint=False).implode()
+def _numerical_pass(
+    lf: pl.LazyFrame, edges: Mapping[str, list[float] | None], sample_rows: int, step: int
+) -> dict[str, Summary]:
+    """Stream the numerical columns (cast to float) through one accumulator each, on
+    ``edges`` where given; two threads share the columns of each chunk (the compiled loop
+    releases the GIL)."""
+    from mlmon.drift.accumulator import NumericAccumulator
 
+    accumulators = {c: NumericAccumulator(e, sample_rows, step) for c, e in edges.items()}
+    if not accumulators:
+        return {}
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlmon-profile") as pool:
 
-def _float_or_none(value: Any) -> float | None:
-    return None if value is None else float(value)
+        def take(chunk: pl.DataFrame) -> None:
+            done = pool.map(lambda c: accumulators[c].add(chunk[c].to_numpy()), accumulators)
+            for _ in done:
+                pass  # re-raises a failure
+
+        lf.select(pl.col(c).cast(pl.Float64, strict=False) for c in accumulators).sink_batches(
+            take, chunk_size=CHUNK_ROWS
+        )
+    return {c: a.summary() for c, a in accumulators.items()}

@@ -130,6 +130,62 @@ def test_adjust_matches_scipy_and_bonferroni() -> None:
     assert adjust(p, "none") == p
 
 
+def test_default_rule_statistics_equal_scipy_stats_on_random_inputs() -> None:
+    # mlmon computes these with numpy and scipy.special (scipy.stats costs 1 s to import):
+    # they must give scipy.stats' values, statistic and p-value alike.
+    rng = np.random.default_rng(11)
+    for _ in range(50):
+        k = int(rng.integers(2, 40))
+        ref = rng.multinomial(int(rng.integers(50, 5000)), rng.dirichlet(np.ones(k)))
+        cur = rng.multinomial(int(rng.integers(50, 5000)), rng.dirichlet(np.ones(k)))
+        table = np.vstack([ref, cur]).astype(float)
+        table = table[:, table.sum(axis=0) > 0]
+        expected = stats.chi2_contingency(table, correction=False)
+        got = st.chi_square(ref, cur)
+        assert got.value == pytest.approx(expected.statistic, rel=1e-12)
+        assert got.p_value == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-300)
+        for base in (2.0, math.e):
+            assert st.jensen_shannon(ref, cur, base).value == pytest.approx(
+                distance.jensenshannon(ref / ref.sum(), cur / cur.sum(), base=base),
+                rel=1e-12,
+                abs=1e-15,
+            )
+        a = rng.normal(0, 1, int(rng.integers(1, 3000))).round(int(rng.integers(0, 4)))
+        b = rng.normal(0.2, 1.3, int(rng.integers(1, 3000))).round(int(rng.integers(0, 4)))
+        assert st.wasserstein(a, b, 1.0).value == pytest.approx(
+            stats.wasserstein_distance(a, b), rel=1e-12, abs=1e-15
+        )
+        n_ref, n_cur = int(rng.integers(20_000, 10**7)), int(rng.integers(20_000, 10**7))
+        d = float(rng.uniform(0, 0.02))
+        n_eff = n_ref * n_cur / (n_ref + n_cur)
+        assert st.ks_binned(np.array([0.5]), np.array([0.5 + d]), n_ref, n_cur).p_value == (
+            pytest.approx(stats.kstwobign.sf(d * math.sqrt(n_eff)), rel=1e-12)
+        )
+        k_ref, k_cur = int(rng.integers(5, 500)), int(rng.integers(5, 500))
+        n1, n2 = k_ref + int(rng.integers(5, 500)), k_cur + int(rng.integers(5, 500))
+        two = st.two_proportions(k_ref, n1, k_cur, n2)
+        two_by_two = [[k_ref, n1 - k_ref], [k_cur, n2 - k_cur]]
+        exp = stats.contingency.expected_freq(two_by_two)
+        reference = (
+            stats.fisher_exact(two_by_two).pvalue
+            if exp.min() < 5
+            else stats.chi2_contingency(two_by_two, correction=False).pvalue
+        )
+        assert two.p_value == pytest.approx(reference, rel=1e-9, abs=1e-300)
+
+
+def test_benjamini_hochberg_equals_scipy_with_ties_and_extremes() -> None:
+    rng = np.random.default_rng(12)
+    for m in (1, 2, 7, 200):
+        p = rng.uniform(0, 1, m) ** 3
+        p[: m // 3] = p[0]  # ties
+        if m > 2:
+            p[1], p[2] = 0.0, 1.0
+        np.testing.assert_allclose(
+            adjust(list(p), "bh"), stats.false_discovery_control(p, method="bh"), rtol=1e-15
+        )
+
+
 def _frame(seed: int, n: int) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     x = rng.normal(5, 2, n)

@@ -1,0 +1,183 @@
+"""The numerical half of a profile, accumulated chunk by chunk by one compiled loop. Pure.
+
+For each numerical column the profile needs the null/NaN and ±inf counts, the count, mean,
+M₂, min and max of the finite values, a systematic sample (every k-th finite value), and the
+counts in the reference's bins. Asked of polars, that is eight aggregations and a histogram,
+each a pass over the column: at 5M rows × 12 columns the histogram alone (``Expr.hist``) took
+1.6 s and the rest 1.2 s, against 0.5 s to decode the file. One loop over each value does all
+of it in ~5 ns a value, so it is compiled with numba (no numpy expression does a data-dependent
+bin search without materialising several temporaries per value).
+
+Bins are right-closed: value v falls in bin b = #{edges < v}, i.e. (e₀, e₁] … , as
+``np.searchsorted(edges, v, side="left")`` and polars' ``hist`` count. The bin is found by a
+lookup table over 32 cells per edge between the first and last edge, which gives a lower
+bound of the bin (the table holds the count of edges below the start of the *previous* cell,
+so a rounding of the cell index by one cannot overshoot), then a short upward walk. Counts
+are exact whatever the table says; a skewed column only walks further.
+
+Moments use shifted sums (shift = the column's first finite value): mean = s + Σd / n,
+M₂ = Σd² - (Σd)² / n with d = x - s (Chan, Golub & LeVeque 1983, "Algorithms for computing
+the sample variance", §3), accurate while the spread is not tiny against |mean - s|.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+CELLS_PER_EDGE = 32
+
+
+@numba.njit(nogil=True, cache=True)
+def _accumulate(
+    values: np.ndarray,
+    edges: np.ndarray,
+    table: np.ndarray,
+    low: float,
+    scale: float,
+    counts: np.ndarray,
+    sums: np.ndarray,
+    tallies: np.ndarray,
+    sample: np.ndarray,
+    step: int,
+) -> None:  # pragma: no cover - compiled; tested through NumericAccumulator
+    """Add ``values`` to the running state (see ``NumericAccumulator`` for the layout)."""
+    k = edges.shape[0]
+    cells = table.shape[0]
+    binned = counts.shape[0] > 0
+    shift, s1, s2, low_v, high_v = sums[0], sums[1], sums[2], sums[3], sums[4]
+    nans, infs, count, taken = tallies[0], tallies[1], tallies[2], tallies[3]
+    capacity = sample.shape[0]
+    for i in range(values.shape[0]):
+        v = values[i]
+        if v != v:
+            nans += 1
+            continue
+        if v == np.inf or v == -np.inf:
+            infs += 1
+            continue
+        if count == 0:
+            shift, low_v, high_v = v, v, v
+        if count % step == 0 and taken < capacity:
+            sample[taken] = v
+            taken += 1
+        count += 1
+        d = v - shift
+        s1 += d
+        s2 += d * d
+        if v < low_v:
+            low_v = v
+        if v > high_v:
+            high_v = v
+        if binned:
+            b = 0
+            if cells > 0:
+                x = (v - low) * scale
+                if x >= cells - 1:
+                    b = table[cells - 1]
+                elif x > 0.0:
+                    b = table[int(x)]
+            while b < k and edges[b] < v:
+                b += 1
+            counts[b] += 1
+    sums[0], sums[1], sums[2], sums[3], sums[4] = shift, s1, s2, low_v, high_v
+    tallies[0], tallies[1], tallies[2], tallies[3] = nans, infs, count, taken
+
+
+@dataclass
+class Summary:
+    """What a :class:`NumericAccumulator` has seen (the fields of a numerical profile)."""
+
+    missing: int
+    """Nulls and NaNs."""
+    infinite: int
+    count: int
+    mean: float
+    m2: float
+    minimum: float | None
+    maximum: float | None
+    counts: list[int]
+    sample: list[float]
+    """The sampled values in the data's order."""
+
+
+class NumericAccumulator:
+    """Running profile of one numerical column, fed chunk by chunk with :meth:`add`.
+
+    ``edges`` (sorted, distinct) switches on bin counts; ``sample_rows`` values are kept,
+    every ``step``-th finite value from the first.
+
+    >>> acc = NumericAccumulator(edges=[1.0, 2.0], sample_rows=3, step=2)
+    >>> acc.add(np.array([0.5, 1.0, np.nan, 1.5, np.inf]))
+    >>> acc.add(np.array([2.0, 3.0]))
+    >>> s = acc.summary()
+    >>> s.counts, s.missing, s.infinite, s.count, s.mean, s.sample
+    ([2, 2, 1], 1, 1, 5, 1.6, [0.5, 1.5, 3.0])
+    """
+
+    def __init__(self, edges: list[float] | None, sample_rows: int, step: int) -> None:
+        self.edges = np.asarray(edges if edges is not None else [], dtype=np.float64)
+        self.counts = np.zeros(len(self.edges) + 1 if edges is not None else 0, dtype=np.int64)
+        self.table, self.low, self.scale = lookup_table(self.edges)
+        self.sums = np.zeros(5, dtype=np.float64)
+        self.tallies = np.zeros(4, dtype=np.int64)
+        self.sample = np.empty(sample_rows, dtype=np.float64)
+        self.step = max(1, int(step))
+
+    def add(self, values: np.ndarray) -> None:
+        """Take the next chunk of the column (float64; NaN for null). Releases the GIL."""
+        _accumulate(
+            np.ascontiguousarray(values, dtype=np.float64),
+            self.edges,
+            self.table,
+            self.low,
+            self.scale,
+            self.counts,
+            self.sums,
+            self.tallies,
+            self.sample,
+            self.step,
+        )
+
+    def summary(self) -> Summary:
+        shift, s1, s2, low, high = (float(v) for v in self.sums)
+        missing, infinite, count, taken = (int(v) for v in self.tallies)
+        mean = shift + s1 / count if count else 0.0
+        m2 = max(0.0, s2 - s1 * s1 / count) if count else 0.0
+        return Summary(
+            missing=missing,
+            infinite=infinite,
+            count=count,
+            mean=mean,
+            m2=m2,
+            minimum=low if count else None,
+            maximum=high if count else None,
+            counts=[int(c) for c in self.counts],
+            sample=self.sample[:taken].tolist(),
+        )
+
+
+def lookup_table(edges: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """The bin lookup table over [e₀, eₖ₋₁] (see the module docstring), its start and cells
+    per unit; an empty table (a linear walk) for fewer than two distinct edges."""
+    low, high = (float(edges[0]), float(edges[-1])) if len(edges) else (0.0, 0.0)
+    if len(edges) < 2 or not high > low or not math.isfinite(high - low):
+        return np.zeros(0, dtype=np.int64), 0.0, 0.0
+    cells = CELLS_PER_EDGE * len(edges)
+    scale = cells / (high - low)
+    with np.errstate(over="ignore"):  # starts beyond ±max float are ±inf: still lower bounds
+        starts = low + (np.arange(cells) - 1.0) / scale
+    return np.searchsorted(edges, starts, side="left").astype(np.int64), low, scale
+
+
+def warm() -> None:
+    """Load (or compile, the first time) the compiled loop; mlmon.drift.run calls this in
+    its background thread so the first chunk does not wait for it."""
+    acc = NumericAccumulator(edges=[0.0, 1.0], sample_rows=1, step=1)
+    acc.add(np.zeros(1))
+    read_only = np.zeros(1)
+    read_only.flags.writeable = False  # what polars' zero-copy to_numpy gives: its own type
+    acc.add(read_only)
