@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-import pyarrow.parquet as pq
 
 from mlmon.store.layout import PARTITION_KEY, StoreLayout
 
@@ -39,6 +38,8 @@ class FileIndex:
     def __init__(self, layout: StoreLayout, files: Sequence[Path]) -> None:
         self.files = list(files)
         self.names = [p.relative_to(layout.root).as_posix() for p in self.files]
+        import pyarrow.parquet as pq  # here: 80 ms to import, and only label reads need it
+
         counts = [pq.ParquetFile(p).metadata.num_rows for p in self.files]
         self.starts = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
         self.total = int(self.starts[-1])

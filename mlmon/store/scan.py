@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-import pyarrow.parquet as pq
 
 from mlmon.config import Config
 from mlmon.store import address
@@ -171,6 +170,8 @@ def missing_feature_flag(
     layout = StoreLayout(config.store.path)
     key = missing_features_key(config).encode()
     for path in layout.files("predictions", *_days(since, until)):
+        import pyarrow.parquet as pq  # here: 80 ms to import (see mlmon.store.address)
+
         stored = pq.ParquetFile(path).metadata.metadata or {}
         if stored.get(MISSING_OF.encode()) != key:
             return missing_features(config)
