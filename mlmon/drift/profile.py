@@ -1,4 +1,4 @@
-"""Column profiles: what drift statistics need of a dataset, in one pass, mergeable.
+"""Column profiles: what drift statistics need of a dataset, read once, mergeable.
 
 A numerical column's profile holds its row, null (null or NaN) and infinite counts, the
 count, mean, M₂ (sum of squared deviations), min and max of its finite values, counts in bins
@@ -12,10 +12,17 @@ value in the data's order (for logs, evenly spread over time), k = ⌈rows / sam
 Profiles of disjoint parts of a dataset merge into the profile of the whole (counts add;
 moments combine by Chan, Golub & LeVeque's parallel formula; samples are merged and thinned
 with the same seed), which is what lets profiling run per partition later.
+
+How the data is read: the categorical columns in one polars pass (null and value counts), and
+beside it the numerical columns streamed in chunks through :mod:`mlmon.drift.accumulator`,
+which computes every numerical field in one compiled loop; each column is decoded once. A
+reference is read twice for its numerical columns: its bin edges come from the sample the
+first pass takes.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
@@ -31,7 +38,10 @@ if TYPE_CHECKING:
     from mlmon.drift.accumulator import Summary
 
 SAMPLE_SEED = 20261127
-PROFILE_FORMAT = 1
+PROFILE_FORMAT = 2
+READABLE_FORMATS = (1, 2)
+"""Format 1 stored samples as JSON numbers; training-data profiles in the registry may
+still hold it."""
 
 
 @dataclass
@@ -131,25 +141,32 @@ class Profile:
     """Whole rows, evenly spread (for the multivariate check); not part of the JSON form."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": PROFILE_FORMAT,
-            "rows": self.rows,
-            # shallow: asdict deep-copies every sampled value (1.2 s for 16 columns of
-            # 20,000), and the lists are only serialised
-            "columns": {
-                name: {f.name: getattr(p, f.name) for f in fields(p)}
-                for name, p in self.columns.items()
-            },
-        }
+        """The JSON form (cache, registry). A numerical sample is stored as its float64
+        bytes, little-endian, in base64: 20,000 values as JSON numbers took 0.26 s to write
+        and 0.17 s to read for 12 columns, as bytes a few milliseconds."""
+        columns: dict[str, Any] = {}
+        for name, p in self.columns.items():
+            # shallow: asdict deep-copies every sampled value
+            raw = {f.name: getattr(p, f.name) for f in fields(p)}
+            if isinstance(p, NumericalProfile):
+                data = np.asarray(p.sample, dtype="<f8").tobytes()
+                raw["sample"] = {"float64": base64.b64encode(data).decode("ascii")}
+            columns[name] = raw
+        return {"format": PROFILE_FORMAT, "rows": self.rows, "columns": columns}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Profile:
-        if data.get("format") != PROFILE_FORMAT:
+        """The profile :meth:`to_dict` gave (format 1, with samples as JSON numbers, too)."""
+        if data.get("format") not in READABLE_FORMATS:
             raise ValueError(f"profile format {data.get('format')!r}, expected {PROFILE_FORMAT}")
         columns: dict[str, ColumnProfile] = {}
         for name, raw in data["columns"].items():
             values = {k: v for k, v in raw.items() if k != "kind"}
             if raw["kind"] == "numerical":
+                sample = values["sample"]
+                if isinstance(sample, dict):
+                    decoded = np.frombuffer(base64.b64decode(sample["float64"]), dtype="<f8")
+                    values["sample"] = decoded.astype(float).tolist()
                 columns[name] = NumericalProfile(**values)
             else:
                 columns[name] = CategoricalProfile(**values)

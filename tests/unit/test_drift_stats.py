@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -11,7 +12,7 @@ from scipy import stats
 from scipy.spatial import distance
 
 from mlmon.drift import stats as st
-from mlmon.drift.profile import NumericalProfile, profile, quantile_edges
+from mlmon.drift.profile import NumericalProfile, Profile, profile, quantile_edges
 from mlmon.drift.rules import adjust
 
 P = np.array([50.0, 30.0, 20.0])
@@ -215,3 +216,20 @@ def test_profiles_of_two_parts_merge_into_the_profile_of_the_whole() -> None:
     assert got.sample == want.sample  # both complete: every value, sorted
     cat = ref.columns["c"].merge(part_b.columns["c"], 10)  # type: ignore[arg-type]
     assert cat.counts == whole.columns["c"].counts  # type: ignore[union-attr]
+
+
+def test_profile_json_round_trip_is_exact_and_reads_format_1() -> None:
+    frame = _frame(7, 4000).with_columns(pl.col("x").fill_nan(-0.0))
+    kwargs = {"bins": 20, "sample_rows": 1000, "max_categories": 10}
+    original = profile(frame.lazy(), ["x"], ["c"], **kwargs)  # type: ignore[arg-type]
+    text = json.dumps(original.to_dict())
+    again = Profile.from_dict(json.loads(text))
+    assert again.to_dict() == original.to_dict()
+    assert again.columns["x"].sample == original.columns["x"].sample  # type: ignore[union-attr]
+    # format 1 (a registry's training-data profile from mlmon 0.1.0) kept samples as numbers
+    old = json.loads(text)
+    old["format"] = 1
+    old["columns"]["x"]["sample"] = original.columns["x"].sample  # type: ignore[union-attr]
+    assert Profile.from_dict(old).to_dict() == original.to_dict()
+    with pytest.raises(ValueError, match="profile format 3"):
+        Profile.from_dict({**old, "format": 3})
