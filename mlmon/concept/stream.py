@@ -32,28 +32,15 @@ class Trace:
 
 
 def trace(detector: Detector, values: Sequence[float] | np.ndarray) -> Trace:
-    """Feed ``values`` to ``detector`` (continuing its state) and record its detections.
+    """Feed ``values`` to ``detector`` (continuing its state) and record its detections
+    (:meth:`~mlmon.concept.detectors.base.Detector.feed`).
 
     >>> from mlmon.concept.detectors.ddm import DDM
     >>> t = trace(DDM(), [0, 0, 0, 1] * 50 + [1, 1, 0] * 20)  # error rate 0.25, then 0.67
     >>> t.drifts, t.warnings
     ([231], [212])
     """
-    drifts: list[int] = []
-    warnings: list[int | None] = []
-    zone: int | None = None
-    update = detector.update
-    for i, x in enumerate(values):
-        update(x)
-        if detector.drift_detected:
-            drifts.append(i)
-            warnings.append(zone)
-            zone = None
-        elif detector.warning_detected:
-            zone = i if zone is None else zone
-        else:
-            zone = None
-    return Trace(drifts, warnings)
+    return Trace(*detector.feed(values))
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,23 @@
 """ADWIN: the same change points, window width, mean and variance as River 0.26.1's
 ``drift.ADWIN`` (the Rust ``AdaptiveWindowing`` of that release) on seeded streams, and the
 invariants every detector keeps (constant stream, reset, JSON state round trip, parameter
-ranges, warm-up)."""
+ranges, warm-up). The compiled loop of long streams (``_adwin_kernel``) gives the same
+detections and leaves the same state as ``update``."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 
+from mlmon.concept.detectors import _adwin_kernel, adwin
 from mlmon.concept.detectors.adwin import ADWIN
 
 RIVER_VERSION = "0.26.1"
@@ -286,3 +291,191 @@ def test_parameter_bounds_are_accepted() -> None:
     ADWIN(delta=1e-12, clock=1, max_buckets=2, min_window_length=1, grace_period=1)
     ADWIN(delta=0.999, clock=2**31 - 1, max_buckets=100)
     assert ADWIN(clock=32.0).params["clock"] == 32
+
+
+# -- the compiled loop of long streams (feed) -----------------------------------------------
+
+
+@pytest.fixture
+def compiled(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every ``feed`` runs the compiled loop; the list records the length of each stream it ran."""
+    calls: list[int] = []
+    kernel_feed = _adwin_kernel.feed
+
+    def spy(detector: ADWIN, values: np.ndarray) -> list[int]:
+        calls.append(len(values))
+        return kernel_feed(detector, values)
+
+    monkeypatch.setattr(adwin, "COMPILED_FROM", 0)
+    monkeypatch.setattr(_adwin_kernel, "feed", spy)
+    return calls
+
+
+def updates(detector: ADWIN, values: list[float]) -> list[int]:
+    """Where ``update`` (the pure-Python path) detects."""
+    return [i for i, x in enumerate(values) if detector.update(x).drift_detected]
+
+
+def observed(detector: ADWIN) -> tuple[Any, ...]:
+    """Everything a caller can see of the detector, compared exactly (state() encodes nan)."""
+    return (
+        detector.state(),
+        detector.width,
+        detector.total,
+        detector.estimation,
+        detector.variance,
+        detector.n_detections,
+    )
+
+
+@pytest.mark.parametrize("stream", sorted(STREAMS))
+@pytest.mark.parametrize("params", sorted(PARAMS))
+def test_compiled_feed_detects_where_river_and_update_do_and_leaves_the_same_state(
+    stream: str, params: str, compiled: list[int]
+) -> None:
+    values = STREAMS[stream]()
+    theirs = river_drift().ADWIN(**PARAMS[params])
+    river_hits = []
+    for i, x in enumerate(values):
+        theirs.update(x)
+        if theirs.drift_detected:
+            river_hits.append(i)
+    fed, stepped = ADWIN(**PARAMS[params]), ADWIN(**PARAMS[params])
+
+    drifts, warnings = fed.feed(np.array(values))
+
+    assert compiled == [len(values)]
+    assert drifts == updates(stepped, values) == river_hits
+    assert warnings == [None] * len(drifts)
+    assert observed(fed) == observed(stepped)
+    assert fed.width == theirs.width and fed.n_detections == theirs.n_detections
+
+
+@pytest.mark.parametrize("params", [{}, NON_DEFAULT])
+def test_batches_on_either_path_with_json_round_trips_between_equal_one_stream(
+    params: dict[str, Any], compiled: list[int]
+) -> None:
+    """Cut before, on and just after detections; odd batches go through the compiled loop,
+    even ones through ``update``, and the detector is saved and restored between batches."""
+    values = slow_drift(13)
+    whole = ADWIN(**params)
+    expected = updates(whole, values)
+    assert len(expected) >= 2
+    cuts = sorted({0, 1, 777, expected[0], expected[0] + 1, expected[1] + 1, 5000, len(values)})
+    detector = ADWIN(**params)
+    hits: list[int] = []
+    for k, (start, stop) in enumerate(itertools.pairwise(cuts)):
+        batch = values[start:stop]
+        found = detector.feed(np.array(batch))[0] if k % 2 else updates(detector, batch)
+        hits += [start + i for i in found]
+        detector = ADWIN.from_state(json.loads(json.dumps(detector.state())))
+    assert compiled == [b - a for a, b in zip(cuts[1::2], cuts[2::2], strict=False)]
+    assert hits == expected
+    assert observed(detector) == observed(whole)
+
+
+def test_compiled_feed_right_after_a_detection_resets_first(compiled: list[int]) -> None:
+    stream = gaussian_jumps(11)
+    det = ADWIN()
+    hit = updates(det, stream).pop(0)
+    det = ADWIN()
+    updates(det, stream[: hit + 1])
+    assert det.drift_detected and det.n_detections == 1
+
+    assert det.feed(np.array(stream[hit + 1 : hit + 2])) == ([], [])
+
+    assert not det.drift_detected
+    assert (det.width, det.n_detections, det.tick) == (1, 0, 1)
+    assert det.state()["state"]["bucket_totals"] == [[stream[hit + 1]]]
+
+
+def test_compiled_feed_ending_on_a_detection_leaves_it_for_the_next_update(
+    compiled: list[int],
+) -> None:
+    stream = gaussian_jumps(11)
+    hit = updates(ADWIN(), stream)[0]
+    det = ADWIN()
+    assert det.feed(np.array(stream[: hit + 1]))[0] == [hit]
+    assert det.drift_detected and det.n_detections == 1
+    det.update(stream[hit + 1])
+    assert not det.drift_detected and det.width == 1
+
+
+def test_compiled_feed_reports_more_detections_than_its_buffer_holds(
+    compiled: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_adwin_kernel, "FOUND", 2)
+    values, params = heavy_tails(15), PARAMS["clock_7_buckets_2"]
+    stepped = ADWIN(**params)
+    expected = updates(stepped, values)
+    assert len(expected) > 10
+    fed = ADWIN(**params)
+    assert fed.feed(np.array(values))[0] == expected
+    assert observed(fed) == observed(stepped)
+
+
+def test_compiled_feed_follows_the_wrapping_update_counter(compiled: list[int]) -> None:
+    """clock=7 does not divide 2**32: after the wrap the tested updates shift, and so do the
+    detections (checked against a detector that does not wrap)."""
+    state = ADWIN(clock=7).state()
+    state["state"]["tick"] = 2**31 - 100
+    values = gaussian_jumps(11)
+    fed, stepped = ADWIN.from_state(state), ADWIN.from_state(state)
+    drifts = fed.feed(np.array(values))[0]
+    assert drifts == updates(stepped, values)
+    assert observed(fed) == observed(stepped)
+    assert drifts != updates(ADWIN(clock=7), values)
+
+
+def test_feed_runs_the_compiled_loop_from_the_threshold_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    kernel_feed = _adwin_kernel.feed
+
+    def spy(detector: ADWIN, values: np.ndarray) -> list[int]:
+        calls.append(len(values))
+        return kernel_feed(detector, values)
+
+    monkeypatch.setattr(adwin, "COMPILED_FROM", 1000)
+    monkeypatch.setattr(_adwin_kernel, "feed", spy)
+    stream = [0.0, 1.0] * 250 + [2.0, 3.0] * 250  # the mean jumps at 500
+    expected = updates(ADWIN(), stream)
+    assert expected and expected[0] < 999
+
+    assert ADWIN().feed(np.array(stream[:999]))[0] == expected
+    assert calls == []
+    assert ADWIN().feed(np.array(stream))[0] == expected
+    assert calls == [1000]
+
+
+def _double(x: float) -> float:
+    return 2.0 * x
+
+
+def test_kernel_compiles_uncached_where_numba_has_no_writable_cache_directory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """numba raises when no cache directory is writable (neither __pycache__ beside the
+    module nor its user-wide one); the kernel is then compiled in each process instead."""
+    import numba
+    from numba.core import caching
+
+    monkeypatch.setattr(caching.CacheImpl, "_locator_classes", [])
+    with pytest.raises(RuntimeError, match="no locator available"):
+        numba.njit(cache=True)(_double)
+    assert _adwin_kernel._compile(_double)(2.0) == 4.0
+
+
+@pytest.mark.slow
+def test_importing_mlmon_and_short_adwin_streams_do_not_import_numba() -> None:
+    """numba's import takes ~0.3 s: only a stream of COMPILED_FROM values or more pays it."""
+    code = (
+        "import sys\n"
+        "import numpy as np\n"
+        "import mlmon.cli, mlmon.concept.run, mlmon.drift\n"
+        "from mlmon.concept.detectors.adwin import ADWIN, COMPILED_FROM\n"
+        "from mlmon.concept.stream import trace\n"
+        "trace(ADWIN(), np.zeros(COMPILED_FROM - 1))\n"
+        "print('numba' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -174,6 +174,27 @@ def test_a_json_round_trip_mid_stream_changes_no_later_output(cls: type[Detector
         assert second.state() == whole.state()
 
 
+@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.name)
+def test_feed_reports_the_updates_detections_and_where_each_warning_zone_began(
+    cls: type[Detector],
+) -> None:
+    """``feed`` (what ``trace`` runs) against ``update`` one value at a time: a drift's warning
+    zone is the run of warnings on the updates just before it (None if it has none)."""
+    params = {"seed": 9} if cls is KSWIN else {}
+    values = STREAMS["errors_up"]() if cls.binary else STREAMS["gaussian_jumps"]()
+    drifts, warned = run(cls(**params), values)
+    zones: list[int | None] = []
+    for hit in drifts:
+        start = hit
+        while start - 1 in warned:
+            start -= 1
+        zones.append(start if start < hit else None)
+    assert drifts
+    assert cls(**params).feed(values) == (drifts, zones)
+    if cls.has_warning:
+        assert any(zone is not None for zone in zones), "no warning zone to compare"
+
+
 @pytest.mark.parametrize(
     ("cls", "params", "message"),
     [
