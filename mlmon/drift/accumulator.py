@@ -25,13 +25,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numba
 import numpy as np
+
+from mlmon.jit import compiled
 
 CELLS_PER_EDGE = 32
 
 
-@numba.njit(nogil=True, cache=True)
+@compiled(nogil=True)
 def _accumulate(
     values: np.ndarray,
     edges: np.ndarray,

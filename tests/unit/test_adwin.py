@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from mlmon import jit
 from mlmon.concept.detectors import _adwin_kernel, adwin
 from mlmon.concept.detectors.adwin import ADWIN
 
@@ -455,13 +456,15 @@ def test_kernel_compiles_uncached_where_numba_has_no_writable_cache_directory(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """numba raises when no cache directory is writable (neither __pycache__ beside the
-    module nor its user-wide one); the kernel is then compiled in each process instead."""
+    module nor its user-wide one); mlmon.jit then compiles in each process instead (the
+    ADWIN kernel and the drift accumulator are compiled through it)."""
     import numba
     from numba.core import caching
 
     monkeypatch.setattr(caching.CacheImpl, "_locator_classes", [])
     with pytest.raises(RuntimeError, match="no locator available"):
         numba.njit(cache=True)(_double)
+    assert jit.compiled(nogil=True)(_double)(2.0) == 4.0
     assert _adwin_kernel._compile(_double)(2.0) == 4.0
 
 

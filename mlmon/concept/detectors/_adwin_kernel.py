@@ -11,9 +11,7 @@ same state, to the last bit. Keep the two in step: ``tests/unit/test_adwin.py`` 
 Importing numba takes ~0.3 s and loading the cached kernel ~0.1 s more (compiling it, the
 first time, ~1.3 s), so ``adwin`` imports this module only for streams long enough to pay for
 it (``adwin.COMPILED_FROM``). The compiled code
-is cached beside this module (``__pycache__``) or, when that is not writable, in numba's
-user-wide cache directory; with neither (numba then refuses ``cache=True``), it is compiled in
-each process.
+is cached on disk where a directory allows it (see ``mlmon.jit``).
 """
 
 from __future__ import annotations
@@ -22,7 +20,8 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numba import njit
+
+from mlmon.jit import compiled
 
 if TYPE_CHECKING:
     from mlmon.concept.detectors.adwin import ADWIN
@@ -40,11 +39,7 @@ _JIT: dict[str, Any] = {"nogil": True, "error_model": "numpy"}
 # denominator (the guards are those of the pure-Python code, which would raise there).
 
 
-def _compile(function: Any) -> Any:
-    try:
-        return njit(cache=True, **_JIT)(function)
-    except RuntimeError:  # numba finds no writable cache directory: compile in each process
-        return njit(**_JIT)(function)
+_compile = compiled(**_JIT)
 
 
 @_compile
