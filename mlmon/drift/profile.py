@@ -198,8 +198,8 @@ def profile(
     reference: Profile | None = None,
     row_sample: tuple[list[str], int] | None = None,
 ) -> Profile:
-    """Profile ``lf``'s columns. Categorical columns (and the rows sampled for the
-    multivariate check) take one polars pass; numerical columns stream through
+    """Profile ``lf``'s columns. Categorical columns take one polars pass; numerical columns
+    (and the rows sampled for the multivariate check) stream through
     :mod:`mlmon.drift.accumulator` in chunks. With ``reference`` (a reference profile) they
     are binned on the reference's edges in that pass; without it the data *is* a reference:
     the edges are the sample's quantiles, and a second pass over the numerical columns counts
@@ -213,15 +213,15 @@ def profile(
     # k-th value: shuffling each column to sample it took as long as the rest of the pass.
     rows = lf.select(pl.len()).collect().item()
     step = max(1, math.ceil(rows / sample_rows))
-    extra: list[pl.Expr] = []
+    sampled = None
     if row_sample is not None and row_sample[0]:
         joint, wanted = row_sample
-        every = max(1, rows // wanted)  # at least `wanted` rows before the head
-        extra.append(pl.struct(joint).gather_every(every).head(wanted).implode().alias("__rows"))
+        sampled = _RowSample(joint, max(1, rows // wanted), wanted)  # `wanted` rows at least
     # The two passes read different columns: run side by side, they keep both cores busy.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlmon-categorical") as side:
-        categorical_pass = side.submit(_categorical_pass, lf, categorical, extra)
-        summaries = _numerical_pass(lf, {c: known.get(c) for c in numerical}, sample_rows, step)
+        categorical_pass = side.submit(_categorical_pass, lf, categorical)
+        wanted_edges = {c: known.get(c) for c in numerical}
+        summaries = _numerical_pass(lf, wanted_edges, sample_rows, step, sampled)
         first = categorical_pass.result()
     edges = {
         c: known[c] if c in known else quantile_edges(np.asarray(summaries[c].sample), bins)
@@ -261,9 +261,7 @@ def profile(
             counts=kept,
             other=sum(v for _, v in ranked[max_categories:]),
         )
-    row_frame = None
-    if "__rows" in first.columns:
-        row_frame = first.select(pl.col("__rows").explode()).unnest("__rows")
+    row_frame = sampled.frame(lf.collect_schema()) if sampled is not None else None
     return Profile(rows=rows, columns=columns, row_sample=row_frame)
 
 
@@ -282,10 +280,8 @@ def quantile_edges(values: np.ndarray, bins: int) -> list[float]:
     return [float(e) for e in np.unique(np.quantile(values, qs))]
 
 
-def _categorical_pass(
-    lf: pl.LazyFrame, categorical: list[str], extra: list[pl.Expr]
-) -> pl.DataFrame:
-    exprs: list[pl.Expr] = [*extra]
+def _categorical_pass(lf: pl.LazyFrame, categorical: list[str]) -> pl.DataFrame:
+    exprs: list[pl.Expr] = []
     for c in categorical:
         col = pl.col(c).cast(pl.String)
         exprs += [
@@ -302,25 +298,60 @@ CHUNK_ROWS = 500_000
 overhead does not show."""
 
 
+@dataclass
+class _RowSample:
+    """Whole rows for the multivariate check: every ``every``-th row of the data, from the
+    first, up to ``wanted`` rows."""
+
+    columns: list[str]
+    every: int
+    wanted: int
+    seen: int = 0
+    parts: list[pl.DataFrame] = field(default_factory=list)
+    taken: int = 0
+
+    def take(self, chunk: pl.DataFrame) -> None:
+        if self.taken < self.wanted:
+            offset = -self.seen % self.every
+            part = chunk.select(self.columns).gather_every(self.every, offset)
+            part = part.head(self.wanted - self.taken)
+            self.parts.append(part)
+            self.taken += part.height
+        self.seen += chunk.height
+
+    def frame(self, schema: pl.Schema) -> pl.DataFrame:
+        if not self.parts:
+            return pl.DataFrame(schema={c: schema[c] for c in self.columns})
+        return pl.concat(self.parts)
+
+
 def _numerical_pass(
-    lf: pl.LazyFrame, edges: Mapping[str, list[float] | None], sample_rows: int, step: int
+    lf: pl.LazyFrame,
+    edges: Mapping[str, list[float] | None],
+    sample_rows: int,
+    step: int,
+    rows: _RowSample | None = None,
 ) -> dict[str, Summary]:
     """Stream the numerical columns (cast to float) through one accumulator each, on
     ``edges`` where given; two threads share the columns of each chunk (the compiled loop
-    releases the GIL)."""
+    releases the GIL). ``rows`` takes its rows from the same chunks (its categorical columns
+    are read here too)."""
     from mlmon.drift.accumulator import NumericAccumulator
 
     accumulators = {c: NumericAccumulator(e, sample_rows, step) for c, e in edges.items()}
-    if not accumulators:
+    exprs = [pl.col(c).cast(pl.Float64, strict=False) for c in accumulators]
+    if rows is not None:
+        exprs += [pl.col(c) for c in rows.columns if c not in accumulators]
+    if not exprs:
         return {}
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlmon-profile") as pool:
 
         def take(chunk: pl.DataFrame) -> None:
             done = pool.map(lambda c: accumulators[c].add(chunk[c].to_numpy()), accumulators)
+            if rows is not None:
+                rows.take(chunk)
             for _ in done:
                 pass  # re-raises a failure
 
-        lf.select(pl.col(c).cast(pl.Float64, strict=False) for c in accumulators).sink_batches(
-            take, chunk_size=CHUNK_ROWS
-        )
+        lf.select(exprs).sink_batches(take, chunk_size=CHUNK_ROWS)
     return {c: a.summary() for c, a in accumulators.items()}
