@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_CONFIG := configs/example.yaml
 
-.PHONY: demo test lint bench-ingest bench-metrics bench-concept sample-logs clean
+.PHONY: demo test lint bench-ingest bench-metrics bench-drift bench-concept sample-logs clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "mlmon needs Python 3.11+"'
@@ -73,6 +73,9 @@ bench-ingest: $(STAMP)
 
 bench-metrics: $(STAMP)
 	$(BIN)/python bench/metrics.py --setup-evidently --build-store
+
+bench-drift: $(STAMP)
+	$(BIN)/python bench/drift.py --setup
 
 bench-concept: $(STAMP)
 	$(BIN)/python bench/concept.py

@@ -248,8 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     for rows in args.rows:
         ref, cur = ensure_data(rows)
         edges = json.dumps(reference_edges(ref))
-        runs = [measure([sys.executable, "-c", FLOOR_CODE, str(cur), edges], args.timeout)[0]]
-        runs += [measure([sys.executable, "-c", FLOOR_CODE, str(cur), edges], args.timeout)[0]]
+        floor = [sys.executable, "-c", FLOOR_CODE, str(cur), edges]
+        runs = [measure(floor, args.timeout)[0] for _ in range(max(2, args.repeat))]
         record("floor (polars scan)", rows, runs, None)
         for multivariate, label in (
             (False, "mlmon, univariate"),
