@@ -234,3 +234,23 @@ def test_warm_up_is_the_first_index_a_detection_is_possible() -> None:
         detector = cls(**params)
         drifts, _ = run(detector, stream)
         assert drifts and drifts[0] + 1 >= detector.warm_up, cls.name
+
+
+def test_kswin_ks_test_gives_scipys_statistic_and_p_value_from_its_table() -> None:
+    from scipy import stats
+
+    from mlmon.concept.detectors import kswin
+
+    rng = np.random.default_rng(21)
+    for _ in range(3):  # the second and third rounds read p-values from the table
+        for n1, n2 in ((30, 30), (30, 45), (7, 5), (1, 3)):
+            for _ in range(40):
+                a = rng.normal(0, 1, n1).round(1).tolist()  # ties
+                b = rng.normal(0.5, 1, n2).round(1).tolist()
+                expected = stats.ks_2samp(a, b, method="auto")
+                got = kswin._ks_test(a, b)
+                assert got == (float(expected.statistic), float(expected.pvalue))
+    assert any(key[:2] == (30, 30) for key in kswin._P_VALUES)
+    big = rng.normal(0, 1, kswin._EXACT_UP_TO + 1).tolist()  # no table: ks_2samp each time
+    expected = stats.ks_2samp(big, big[:50], method="auto")
+    assert kswin._ks_test(big, big[:50]) == (float(expected.statistic), float(expected.pvalue))
