@@ -15,18 +15,19 @@ bound of the bin (the table holds the count of edges below the start of the *pre
 so a rounding of the cell index by one cannot overshoot), then a short upward walk. Counts
 are exact whatever the table says; a skewed column only walks further.
 
-Moments use shifted sums (shift = the column's first finite value): mean = s + Σd / n,
-M₂ = Σd² - (Σd)² / n with d = x - s (Chan, Golub & LeVeque 1983, "Algorithms for computing
-the sample variance", §3), accurate while the spread is not tiny against |mean - s|.
+The mean is Σx / n (as polars computes it). M₂ uses shifted sums, M₂ = Σd² - (Σd)² / n with
+d = x - s and s the column's first finite value (Chan, Golub & LeVeque 1983, "Algorithms for
+computing the sample variance", §3), accurate while the spread is not tiny against |mean - s|:
+the shift keeps values like 10⁶ ± 3 from cancelling.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
+from mlmon.drift.profile import NumericalProfile
 from mlmon.jit import compiled
 
 CELLS_PER_EDGE = 32
@@ -49,7 +50,7 @@ def _accumulate(
     k = edges.shape[0]
     cells = table.shape[0]
     binned = counts.shape[0] > 0
-    shift, s1, s2, low_v, high_v = sums[0], sums[1], sums[2], sums[3], sums[4]
+    shift, s1, s2, low_v, high_v, total = sums[0], sums[1], sums[2], sums[3], sums[4], sums[5]
     nans, infs, count, taken = tallies[0], tallies[1], tallies[2], tallies[3]
     capacity = sample.shape[0]
     for i in range(values.shape[0]):
@@ -66,6 +67,7 @@ def _accumulate(
             sample[taken] = v
             taken += 1
         count += 1
+        total += v
         d = v - shift
         s1 += d
         s2 += d * d
@@ -84,25 +86,8 @@ def _accumulate(
             while b < k and edges[b] < v:
                 b += 1
             counts[b] += 1
-    sums[0], sums[1], sums[2], sums[3], sums[4] = shift, s1, s2, low_v, high_v
+    sums[0], sums[1], sums[2], sums[3], sums[4], sums[5] = shift, s1, s2, low_v, high_v, total
     tallies[0], tallies[1], tallies[2], tallies[3] = nans, infs, count, taken
-
-
-@dataclass
-class Summary:
-    """What a :class:`NumericAccumulator` has seen (the fields of a numerical profile)."""
-
-    missing: int
-    """Nulls and NaNs."""
-    infinite: int
-    count: int
-    mean: float
-    m2: float
-    minimum: float | None
-    maximum: float | None
-    counts: list[int]
-    sample: list[float]
-    """The sampled values in the data's order."""
 
 
 class NumericAccumulator:
@@ -113,17 +98,17 @@ class NumericAccumulator:
 
     >>> acc = NumericAccumulator(edges=[1.0, 2.0], sample_rows=3, step=2)
     >>> acc.add(np.array([0.5, 1.0, np.nan, 1.5, np.inf]))
-    >>> acc.add(np.array([2.0, 3.0]))
-    >>> s = acc.summary()
-    >>> s.counts, s.missing, s.infinite, s.count, s.mean, s.sample
-    ([2, 2, 1], 1, 1, 5, 1.6, [0.5, 1.5, 3.0])
+    >>> acc.add(np.array([3.0, 2.0]))
+    >>> p = acc.profile(rows=7, sample_complete=False)
+    >>> p.counts, p.nulls, p.infinite, p.count, p.mean, p.sample
+    ([2, 2, 1], 1, 1, 5, 1.6, [0.5, 1.5, 2.0])
     """
 
     def __init__(self, edges: list[float] | None, sample_rows: int, step: int) -> None:
         self.edges = np.asarray(edges if edges is not None else [], dtype=np.float64)
         self.counts = np.zeros(len(self.edges) + 1 if edges is not None else 0, dtype=np.int64)
         self.table, self.low, self.scale = lookup_table(self.edges)
-        self.sums = np.zeros(5, dtype=np.float64)
+        self.sums = np.zeros(6, dtype=np.float64)
         self.tallies = np.zeros(4, dtype=np.int64)
         self.sample = np.empty(sample_rows, dtype=np.float64)
         self.step = max(1, int(step))
@@ -143,21 +128,24 @@ class NumericAccumulator:
             self.step,
         )
 
-    def summary(self) -> Summary:
-        shift, s1, s2, low, high = (float(v) for v in self.sums)
-        missing, infinite, count, taken = (int(v) for v in self.tallies)
-        mean = shift + s1 / count if count else 0.0
-        m2 = max(0.0, s2 - s1 * s1 / count) if count else 0.0
-        return Summary(
-            missing=missing,
+    def profile(self, rows: int, sample_complete: bool) -> NumericalProfile:
+        """What the accumulator has seen, as the profile of a column of ``rows`` rows (its
+        edges and counts empty when it was given no edges; the sample sorted)."""
+        _, s1, s2, low, high, total = (float(v) for v in self.sums)
+        nans, infinite, count, taken = (int(v) for v in self.tallies)
+        return NumericalProfile(
+            rows=rows,
+            nulls=nans,
             infinite=infinite,
             count=count,
-            mean=mean,
-            m2=m2,
+            mean=total / count if count else 0.0,
+            m2=max(0.0, s2 - s1 * s1 / count) if count else 0.0,
             minimum=low if count else None,
             maximum=high if count else None,
-            counts=[int(c) for c in self.counts],
-            sample=self.sample[:taken].tolist(),
+            edges=self.edges.tolist(),
+            counts=self.counts.tolist(),
+            sample=np.sort(self.sample[:taken]).tolist(),
+            sample_complete=sample_complete,
         )
 
 

@@ -28,14 +28,11 @@ import json
 import math
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 import numpy as np
 import polars as pl
-
-if TYPE_CHECKING:
-    from mlmon.drift.accumulator import Summary
 
 SAMPLE_SEED = 20261127
 PROFILE_FORMAT = 2
@@ -221,33 +218,15 @@ def profile(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlmon-categorical") as side:
         categorical_pass = side.submit(_categorical_pass, lf, categorical)
         wanted_edges = {c: known.get(c) for c in numerical}
-        summaries = _numerical_pass(lf, wanted_edges, sample_rows, step, sampled)
+        numbers = _numerical_pass(lf, wanted_edges, sample_rows, step, rows, sampled)
         first = categorical_pass.result()
-    edges = {
-        c: known[c] if c in known else quantile_edges(np.asarray(summaries[c].sample), bins)
-        for c in numerical
+    # A reference's edges: quantiles of its sample; then its bins are counted.
+    unbinned = {
+        c: quantile_edges(np.asarray(numbers[c].sample), bins) for c in numerical if c not in known
     }
-    missing = {c: e for c, e in edges.items() if c not in known}
-    counts = {c: summaries[c].counts for c in known}
-    if missing:
-        counts |= {c: v.counts for c, v in _numerical_pass(lf, missing, 0, 1).items()}
-    columns: dict[str, ColumnProfile] = {}
-    for c in numerical:
-        summary = summaries[c]
-        columns[c] = NumericalProfile(
-            rows=rows,
-            nulls=summary.missing,
-            infinite=summary.infinite,
-            count=summary.count,
-            mean=summary.mean,
-            m2=summary.m2,
-            minimum=summary.minimum,
-            maximum=summary.maximum,
-            edges=edges[c],
-            counts=counts[c],
-            sample=sorted(summary.sample),
-            sample_complete=step == 1,  # every finite value was kept
-        )
+    for c, binned in _numerical_pass(lf, unbinned, 0, 1, rows).items():
+        numbers[c] = replace(numbers[c], edges=binned.edges, counts=binned.counts)
+    columns: dict[str, ColumnProfile] = {c: numbers[c] for c in numerical}
     for c in categorical:
         pairs = first[f"{c}__values"][0].to_list()
         ranked = sorted(
@@ -330,28 +309,30 @@ def _numerical_pass(
     edges: Mapping[str, list[float] | None],
     sample_rows: int,
     step: int,
-    rows: _RowSample | None = None,
-) -> dict[str, Summary]:
+    rows: int,
+    sampled: _RowSample | None = None,
+) -> dict[str, NumericalProfile]:
     """Stream the numerical columns (cast to float) through one accumulator each, on
     ``edges`` where given; two threads share the columns of each chunk (the compiled loop
-    releases the GIL). ``rows`` takes its rows from the same chunks (its categorical columns
-    are read here too)."""
+    releases the GIL). ``sampled`` takes its rows from the same chunks (its categorical
+    columns are read here too)."""
     from mlmon.drift.accumulator import NumericAccumulator
 
     accumulators = {c: NumericAccumulator(e, sample_rows, step) for c, e in edges.items()}
     exprs = [pl.col(c).cast(pl.Float64, strict=False) for c in accumulators]
-    if rows is not None:
-        exprs += [pl.col(c) for c in rows.columns if c not in accumulators]
+    if sampled is not None:
+        exprs += [pl.col(c) for c in sampled.columns if c not in accumulators]
     if not exprs:
         return {}
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlmon-profile") as pool:
 
         def take(chunk: pl.DataFrame) -> None:
             done = pool.map(lambda c: accumulators[c].add(chunk[c].to_numpy()), accumulators)
-            if rows is not None:
-                rows.take(chunk)
+            if sampled is not None:
+                sampled.take(chunk)
             for _ in done:
                 pass  # re-raises a failure
 
         lf.select(exprs).sink_batches(take, chunk_size=CHUNK_ROWS)
-    return {c: a.summary() for c, a in accumulators.items()}
+    # step 1: every finite value was kept
+    return {c: a.profile(rows, sample_complete=step == 1) for c, a in accumulators.items()}
