@@ -5,8 +5,11 @@ M₂, min and max of the finite values, a systematic sample (every k-th finite v
 counts in the reference's bins. Asked of polars, that is eight aggregations and a histogram,
 each a pass over the column: at 5M rows × 12 columns the histogram alone (``Expr.hist``) took
 1.6 s and the rest 1.2 s, against 0.5 s to decode the file. One loop over each value does all
-of it in ~5 ns a value, so it is compiled with numba (no numpy expression does a data-dependent
-bin search without materialising several temporaries per value).
+of it in ~5 ns a value. It is written in C (``_accumulate.c``, compiled at install, about 100
+lines with its argument checks), which releases the GIL while it runs: no numpy expression does
+a data-dependent bin search without several temporaries per value, and numba, which compiles
+this loop as well, costs every process ~0.5 s to import and initialise (a quarter of a
+million-row ``mlmon drift``; the C module loads in a millisecond).
 
 Bins are right-closed: value v falls in bin b = #{edges < v}, i.e. (e₀, e₁] … , as
 ``np.searchsorted(edges, v, side="left")`` and polars' ``hist`` count. The bin is found by a
@@ -27,67 +30,10 @@ import math
 
 import numpy as np
 
+from mlmon.drift._accumulate import accumulate
 from mlmon.drift.profile import NumericalProfile
-from mlmon.jit import compiled
 
 CELLS_PER_EDGE = 32
-
-
-@compiled(nogil=True)
-def _accumulate(
-    values: np.ndarray,
-    edges: np.ndarray,
-    table: np.ndarray,
-    low: float,
-    scale: float,
-    counts: np.ndarray,
-    sums: np.ndarray,
-    tallies: np.ndarray,
-    sample: np.ndarray,
-    step: int,
-) -> None:  # pragma: no cover - compiled; tested through NumericAccumulator
-    """Add ``values`` to the running state (see ``NumericAccumulator`` for the layout)."""
-    k = edges.shape[0]
-    cells = table.shape[0]
-    binned = counts.shape[0] > 0
-    shift, s1, s2, low_v, high_v, total = sums[0], sums[1], sums[2], sums[3], sums[4], sums[5]
-    nans, infs, count, taken = tallies[0], tallies[1], tallies[2], tallies[3]
-    capacity = sample.shape[0]
-    for i in range(values.shape[0]):
-        v = values[i]
-        if v != v:
-            nans += 1
-            continue
-        if v == np.inf or v == -np.inf:
-            infs += 1
-            continue
-        if count == 0:
-            shift, low_v, high_v = v, v, v
-        if count % step == 0 and taken < capacity:
-            sample[taken] = v
-            taken += 1
-        count += 1
-        total += v
-        d = v - shift
-        s1 += d
-        s2 += d * d
-        if v < low_v:
-            low_v = v
-        if v > high_v:
-            high_v = v
-        if binned:
-            b = 0
-            if cells > 0:
-                x = (v - low) * scale
-                if x >= cells - 1:
-                    b = table[cells - 1]
-                elif x > 0.0:
-                    b = table[int(x)]
-            while b < k and edges[b] < v:
-                b += 1
-            counts[b] += 1
-    sums[0], sums[1], sums[2], sums[3], sums[4], sums[5] = shift, s1, s2, low_v, high_v, total
-    tallies[0], tallies[1], tallies[2], tallies[3] = nans, infs, count, taken
 
 
 class NumericAccumulator:
@@ -115,7 +61,7 @@ class NumericAccumulator:
 
     def add(self, values: np.ndarray) -> None:
         """Take the next chunk of the column (float64; NaN for null). Releases the GIL."""
-        _accumulate(
+        accumulate(
             np.ascontiguousarray(values, dtype=np.float64),
             self.edges,
             self.table,
@@ -160,13 +106,3 @@ def lookup_table(edges: np.ndarray) -> tuple[np.ndarray, float, float]:
     with np.errstate(over="ignore"):  # starts beyond ±max float are ±inf: still lower bounds
         starts = low + (np.arange(cells) - 1.0) / scale
     return np.searchsorted(edges, starts, side="left").astype(np.int64), low, scale
-
-
-def warm() -> None:
-    """Load (or compile, the first time) the compiled loop; mlmon.drift.run calls this in
-    its background thread so the first chunk does not wait for it."""
-    acc = NumericAccumulator(edges=[0.0, 1.0], sample_rows=1, step=1)
-    acc.add(np.zeros(1))
-    read_only = np.zeros(1)
-    read_only.flags.writeable = False  # what polars' zero-copy to_numpy gives: its own type
-    acc.add(read_only)

@@ -53,8 +53,7 @@ def compute_drift(
 ) -> DriftResult:
     """Drift of the current data against the reference (see the module docstring)."""
     settings = config.drift if config is not None else DriftSection()
-    # The compiled loop of the numerical pass first: the first chunk waits for it.
-    modules = ["mlmon.drift.accumulator:warm", "scipy.special"]
+    modules = ["scipy.special"]
     if settings.multivariate.enabled:
         modules += ["sklearn.ensemble", "sklearn.model_selection"]
     loader = _preload(modules)
@@ -77,26 +76,22 @@ def compute_drift(
 
 
 def _preload(modules: list[str]) -> threading.Thread:
-    """Import ``modules`` in a background thread while the profiling passes run
-    (``module:function`` also calls the function, without arguments).
+    """Import ``modules`` in a background thread while the profiling passes run.
 
-    numba and the numerical pass's compiled loop take 0.3 s to load, scipy.special 0.3 s
-    and scikit-learn's estimators 0.6 s: together as long as profiling a million rows.
+    scipy.special takes 0.3 s to import and scikit-learn's estimators 0.6 s: as long as
+    profiling a million rows.
     (scipy.stats, 1 s, is left to the few statistics that need it: see mlmon.drift.stats.)
     Polars releases the GIL while it scans, so the imports overlap the scan instead of adding
-    to it. The caller joins the thread before it uses the modules. An import (or call) that
-    fails here fails again, with its real error, where it is used.
+    to it. The caller joins the thread before it uses the modules. An import that fails here
+    fails again, with its real error, where it is used.
     """
 
     def load() -> None:
         for name in modules:
-            module, _, function = name.partition(":")
             try:
-                loaded = importlib.import_module(module)
-                if function:
-                    getattr(loaded, function)()
-            except Exception:  # raised again, to the user, where it is used
-                return
+                importlib.import_module(name)
+            except ImportError:
+                return  # raised again, to the user, by the import at the point of use
 
     thread = threading.Thread(target=load, name="mlmon-preload", daemon=True)
     thread.start()

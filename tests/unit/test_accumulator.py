@@ -130,3 +130,24 @@ def test_property_counts_are_numpys_for_any_floats(
             # summation order (sequential here, pairwise in numpy) moves the sum by at most
             # n·ε·Σ|x|
             assert abs(got.mean - float(np.mean(finite))) <= 1e-12 * magnitude
+
+
+def test_compiled_loop_rejects_wrong_types_and_inconsistent_state() -> None:
+    from mlmon.drift._accumulate import accumulate
+
+    ok = NumericAccumulator([1.0], 2, 1)
+    args = [np.zeros(3), ok.edges, ok.table, 0.0, 0.0, ok.counts, ok.sums, ok.tallies, ok.sample]
+    with pytest.raises(TypeError, match="values must be a contiguous float64 array"):
+        accumulate(np.zeros(3, dtype=np.float32), *args[1:], 1)
+    with pytest.raises(TypeError, match="counts must be a contiguous int64 array"):
+        accumulate(*args[:5], np.zeros(2), *args[6:], 1)
+    with pytest.raises(ValueError, match="inconsistent state buffers"):
+        accumulate(*args[:5], np.zeros(5, dtype=np.int64), *args[6:], 1)  # k + 1 = 2 bins
+    with pytest.raises(ValueError, match="inconsistent state buffers"):
+        accumulate(*args, 0)  # step 0
+    read_only = ok.counts.copy()
+    read_only.flags.writeable = False
+    with pytest.raises((BufferError, ValueError, TypeError)):
+        accumulate(*args[:5], read_only, *args[6:], 1)
+    accumulate(*args, 1)  # and the same arguments, well formed, pass
+    assert ok.counts.tolist() == [3, 0]
