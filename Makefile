@@ -1,5 +1,6 @@
 # The two commands of the README: `make demo` and `make test`.
-# Both create .venv when it is missing and (re)install the project only when pyproject.toml changed.
+# Both create .venv when it is missing and (re)install the project only when pyproject.toml (or
+# the C source it compiles) changed.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,7 +13,7 @@ $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "mlmon needs Python 3.11+"'
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml mlmon/drift/_accumulate.c | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
