@@ -297,9 +297,9 @@ def test_parameter_bounds_are_accepted() -> None:
 # -- the compiled loop of long streams (feed) -----------------------------------------------
 
 
-@pytest.fixture
-def compiled(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Every ``feed`` runs the compiled loop; the list records the length of each stream it ran."""
+def spy_on_kernel(monkeypatch: pytest.MonkeyPatch, compiled_from: int) -> list[int]:
+    """Streams of ``compiled_from`` values or more run the compiled loop; the list records the
+    length of each stream it ran."""
     calls: list[int] = []
     kernel_feed = _adwin_kernel.feed
 
@@ -307,9 +307,15 @@ def compiled(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         calls.append(len(values))
         return kernel_feed(detector, values)
 
-    monkeypatch.setattr(adwin, "COMPILED_FROM", 0)
+    monkeypatch.setattr(adwin, "COMPILED_FROM", compiled_from)
     monkeypatch.setattr(_adwin_kernel, "feed", spy)
     return calls
+
+
+@pytest.fixture
+def compiled(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every ``feed`` runs the compiled loop; the list records the length of each stream it ran."""
+    return spy_on_kernel(monkeypatch, 0)
 
 
 def updates(detector: ADWIN, values: list[float]) -> list[int]:
@@ -429,15 +435,7 @@ def test_compiled_feed_follows_the_wrapping_update_counter(compiled: list[int]) 
 
 
 def test_feed_runs_the_compiled_loop_from_the_threshold_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[int] = []
-    kernel_feed = _adwin_kernel.feed
-
-    def spy(detector: ADWIN, values: np.ndarray) -> list[int]:
-        calls.append(len(values))
-        return kernel_feed(detector, values)
-
-    monkeypatch.setattr(adwin, "COMPILED_FROM", 1000)
-    monkeypatch.setattr(_adwin_kernel, "feed", spy)
+    calls = spy_on_kernel(monkeypatch, 1000)
     stream = [0.0, 1.0] * 250 + [2.0, 3.0] * 250  # the mean jumps at 500
     expected = updates(ADWIN(), stream)
     assert expected and expected[0] < 999
