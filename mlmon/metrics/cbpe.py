@@ -72,15 +72,20 @@ class Calibration:
     def estimate(
         self, scores: np.ndarray, pred: np.ndarray, confidence: float
     ) -> dict[str, Estimate]:
-        """:func:`estimate_binary` of a window's raw ``scores`` and predictions, calibrated
-        here. The rows are sorted by score first: calibrating sorted scores is 10x faster
-        (``np.interp`` walks the breakpoints instead of searching them), and the ROC AUC needs
-        that order anyway."""
-        order = np.argsort(-scores)
-        ordered = scores[order]
-        return estimate_binary(
-            self.apply(ordered), ordered, pred[order], confidence, presorted=True
-        )
+        """:func:`estimate_binary` of a window's raw ``scores`` and predictions (0/1),
+        calibrated here, with the same results, faster: the calibration is monotone, so each
+        group of rows (predicted positive, predicted negative, all) is calibrated as sorted
+        scores, where ``np.interp`` walks the breakpoints instead of searching them (10x
+        faster), and sorting values is 3x faster than the argsort that carrying the
+        predictions along would need."""
+        if len(scores) == 0:
+            return {m: Estimate.undefined("no rows") for m in ESTIMATED}
+        positive = pred == 1
+        p_pos = self.apply(np.sort(scores[positive]))
+        p_neg = self.apply(np.sort(scores[~positive]))
+        ranked = np.sort(scores)[::-1]  # descending, as estimated_auc reads it
+        auc = estimated_auc(self.apply(ranked), ranked, presorted=True)
+        return _bands(_binary_parts(p_pos, p_neg, auc), confidence)
 
 
 def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = ECE_BINS) -> float:
@@ -159,9 +164,16 @@ def estimated_auc(p: np.ndarray, scores: np.ndarray, presorted: bool = False) ->
         order = np.argsort(-scores)
         s, q = scores[order], p[order]
     pos = np.cumsum(q)
-    neg = np.cumsum(1.0 - q)
-    if pos[-1] <= 0 or neg[-1] <= 0:
+    miss = 1.0 - q
+    negatives = float(np.sum(miss))
+    if pos[-1] <= 0 or negatives <= 0:
         return None
+    if not np.any(s[1:] == s[:-1]):
+        # No ties: each row is its own step, from (neg - (1-qᵢ), pos - qᵢ) to (neg, pos), so
+        # the trapezoids sum to Σ (1 - qᵢ)(2·posᵢ - qᵢ) / (2·P·N), one pass instead of the
+        # curve's arrays (15 ms → 4 ms for 333,000 rows).
+        return float(np.dot(miss, 2.0 * pos - q) / (2.0 * pos[-1] * negatives))
+    neg = np.cumsum(miss)
     last = np.r_[np.flatnonzero(np.diff(s) != 0), len(s) - 1]  # the end of each tie group
     tpr = np.r_[0.0, pos[last] / pos[-1]]
     fpr = np.r_[0.0, neg[last] / neg[-1]]
@@ -181,26 +193,34 @@ def estimate_binary(
     rows are in descending order of score."""
     if len(p) == 0:
         return {m: Estimate.undefined("no rows") for m in ESTIMATED}
+    positive = pred == 1
+    parts = _binary_parts(p[positive], p[~positive], estimated_auc(p, scores, presorted))
+    return _bands(parts, confidence)
+
+
+def _bands(parts: dict[str, tuple[float, float] | str], confidence: float) -> dict[str, Estimate]:
     z = z_value(confidence)
     return {
         name: Estimate.undefined(part) if isinstance(part, str) else _band(*part, z)
-        for name, part in _binary_parts(p, scores, pred, presorted).items()
+        for name, part in parts.items()
     }
 
 
 def _binary_parts(
-    p: np.ndarray, scores: np.ndarray, pred: np.ndarray, presorted: bool = False
+    p_pos: np.ndarray, p_neg: np.ndarray, auc: float | None
 ) -> dict[str, tuple[float, float] | str]:
-    """Each metric as (estimate, standard error), or the reason it is undefined."""
-    n = len(p)
-    positive = pred == 1
-    tp, fn = float(p[positive].sum()), float(p[~positive].sum())
-    m = int(positive.sum())
-    var_tp = float((p[positive] * (1 - p[positive])).sum())
-    var_fn = float((p[~positive] * (1 - p[~positive])).sum())
-    right = np.where(positive, p, 1 - p)
+    """Each metric as (estimate, standard error), or the reason it is undefined, from the
+    calibrated probabilities of the rows predicted positive and negative and the estimated
+    ROC AUC."""
+    m = len(p_pos)
+    n = m + len(p_neg)
+    tp, fn = float(p_pos.sum()), float(p_neg.sum())
+    var_tp = float((p_pos * (1 - p_pos)).sum())
+    var_fn = float((p_neg * (1 - p_neg)).sum())
+    # a row is right with probability p when predicted positive, 1 - p when negative; the
+    # variance q(1 - q) is the same either way
     out: dict[str, tuple[float, float] | str] = {
-        "accuracy": (float(right.mean()), math.sqrt(float((right * (1 - right)).sum())) / n)
+        "accuracy": (((tp + (len(p_neg) - fn)) / n), math.sqrt(var_tp + var_fn) / n)
     }
     out["precision"] = (tp / m, math.sqrt(var_tp) / m) if m else "no predicted positives"
     actual = tp + fn
@@ -215,7 +235,6 @@ def _binary_parts(
         out["f1"] = (2 * tp / denominator, se)
     else:
         out["f1"] = "no expected or predicted positives"
-    auc = estimated_auc(p, scores, presorted)
     out["roc_auc"] = (
         "one expected class only" if auc is None else (auc, _hanley_mcneil(auc, actual, n - actual))
     )

@@ -190,3 +190,40 @@ def test_a_reference_with_a_class_of_one_row_is_refused_with_the_reason() -> Non
     y[3] = 1  # one positive: the stratified held-out splits cannot place it twice
     with pytest.raises(CalibrationRefused, match="a class with 1 row"):
         fit_calibration(y, np.linspace(0, 1, 500))
+
+
+def test_estimated_auc_without_ties_is_the_area_under_the_expected_curve() -> None:
+    # the no-tie path sums the trapezoids in one pass; the curve is built step by step here
+    rng = np.random.default_rng(4)
+    for n in (2, 3, 50, 4000):
+        scores, p = rng.random(n), rng.random(n)
+        order = np.argsort(-scores)
+        q = p[order]
+        tpr = np.r_[0.0, np.cumsum(q) / q.sum()]
+        fpr = np.r_[0.0, np.cumsum(1 - q) / (1 - q).sum()]
+        assert estimated_auc(p, scores) == pytest.approx(np.trapezoid(tpr, fpr), rel=1e-12)
+        y = (rng.random(n) < 0.5).astype(float)  # certain labels: the realized AUC
+        if 0 < y.sum() < n:
+            assert estimated_auc(y, scores) == pytest.approx(roc_auc_score(y, scores))
+    tied = np.repeat(rng.random(30), 3)  # ties: one step per tie group, as the realized AUC
+    y = (rng.random(90) < 0.5).astype(float)
+    assert estimated_auc(y, tied) == pytest.approx(roc_auc_score(y, tied))
+
+
+def test_calibration_estimate_equals_estimate_binary_on_the_calibrated_scores() -> None:
+    # Calibration.estimate calibrates each group of rows as sorted scores (the fast path
+    # mlmon metrics runs); it must give what estimate_binary gives on the calibrated rows
+    rng = np.random.default_rng(5)
+    ref = rng.beta(2, 3, 5000)
+    calibration = fit_calibration((rng.random(5000) < ref**1.5).astype(int), ref)
+    assert calibration.applied
+    for scores in (rng.beta(2, 3, 3000), np.round(rng.beta(2, 3, 3000), 2)):  # with ties
+        pred = (rng.random(3000) < scores).astype(int)
+        fast = calibration.estimate(scores, pred, 0.9)
+        slow = estimate_binary(calibration.apply(scores), scores, pred, 0.9)
+        for name, estimate in slow.items():
+            assert (fast[name].value, fast[name].low, fast[name].high) == pytest.approx(
+                (estimate.value, estimate.low, estimate.high), rel=1e-12
+            )
+    none = calibration.estimate(np.array([]), np.array([], dtype=int), 0.9)
+    assert none["accuracy"].reason == "no rows"
