@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mlmon.registry.store import Event, Registry, check_name, production_history, sha256_file
+from mlmon.registry.events import Event, production_history
+from mlmon.registry.store import Registry, check_name, sha256_file
 
 if TYPE_CHECKING:
     from mlmon.config import Config

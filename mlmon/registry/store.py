@@ -29,7 +29,6 @@ import shutil
 import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +41,10 @@ from mlmon.fsutil import (
     fsync_dir,
     fsync_file,
 )
+from mlmon.registry.events import EVENTS, Event, production_history
 from mlmon.timewindow import iso_utc
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-EVENTS = ("registered", "promoted", "gate_failed", "rolled_back", "forced", "alias_set")
 METADATA = "metadata.json"
 
 
@@ -62,51 +61,6 @@ def check_name(value: str, what: str) -> str:
             hint=f"choose another {what}",
         )
     return value
-
-
-@dataclass(frozen=True)
-class Event:
-    """One line of ``events.jsonl``."""
-
-    time: str
-    event: str
-    version: str | None
-    alias: str | None
-    from_version: str | None
-    to_version: str | None
-    reason: str | None
-    user: str
-    host: str
-    details: Mapping[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "time": self.time,
-            "event": self.event,
-            "version": self.version,
-            "alias": self.alias,
-            "from": self.from_version,
-            "to": self.to_version,
-            "reason": self.reason,
-            "user": self.user,
-            "host": self.host,
-            "details": dict(self.details) if self.details else None,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Event:
-        return cls(
-            time=str(data["time"]),
-            event=str(data["event"]),
-            version=data.get("version"),
-            alias=data.get("alias"),
-            from_version=data.get("from"),
-            to_version=data.get("to"),
-            reason=data.get("reason"),
-            user=str(data.get("user", "")),
-            host=str(data.get("host", "")),
-            details=data.get("details"),
-        )
 
 
 class Registry:
@@ -454,30 +408,3 @@ def _user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return str(os.getuid())
-
-
-def production_history(events: list[Event], alias: str = "production") -> list[str]:
-    """The versions ``alias`` has pointed to, as a stack: a promotion (or any other move)
-    pushes its version, a rollback pops the current one. The last item is the current target;
-    the one before it is where a rollback goes, so repeated rollbacks walk further back
-    instead of flipping between two versions.
-
-    >>> e = lambda kind, v: Event("t", kind, v, "production", None, v, None, "u", "h")
-    >>> production_history([e("promoted", "1"), e("promoted", "2"), e("promoted", "3")])
-    ['1', '2', '3']
-    >>> production_history([e("promoted", "1"), e("promoted", "2"), e("promoted", "3"),
-    ...                     e("rolled_back", "2")])
-    ['1', '2']
-    """
-    stack: list[str] = []
-    for event in events:
-        if event.alias != alias or event.to_version is None:
-            continue
-        if event.event == "rolled_back":
-            while stack and stack[-1] != event.to_version:
-                stack.pop()
-            if not stack:
-                stack.append(event.to_version)
-        elif not stack or stack[-1] != event.to_version:
-            stack.append(event.to_version)
-    return stack
