@@ -69,6 +69,20 @@ class Calibration:
     def to_dict(self) -> dict[str, Any]:
         return {"applied": self.applied, "ece_before": self.ece_before, "ece_after": self.ece_after}
 
+    def state(self) -> dict[str, Any]:
+        """Everything, the fitted points included (JSON-able), for :meth:`from_state`."""
+        return self.to_dict() | {"x": list(self.x), "y": list(self.y)}
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> Calibration:
+        return cls(
+            bool(data["applied"]),
+            data["ece_before"],
+            data["ece_after"],
+            tuple(float(v) for v in data["x"]),
+            tuple(float(v) for v in data["y"]),
+        )
+
     def estimate(
         self, scores: np.ndarray, pred: np.ndarray, confidence: float
     ) -> dict[str, Estimate]:
@@ -256,6 +270,14 @@ class MulticlassCalibration:
 
     def to_dict(self) -> dict[str, Any]:
         return {"applied": [c.applied for c in self.classes]}
+
+    def state(self) -> dict[str, Any]:
+        """Every class's :meth:`Calibration.state`, for :meth:`from_state`."""
+        return {"classes": [c.state() for c in self.classes]}
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> MulticlassCalibration:
+        return cls(tuple(Calibration.from_state(c) for c in data["classes"]))
 
 
 def fit_multiclass_calibration(y: np.ndarray, proba: np.ndarray) -> MulticlassCalibration:

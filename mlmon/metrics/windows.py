@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from mlmon.config import Config
 from mlmon.errors import ConfigError, DataError, UsageError
+from mlmon.metrics import calibrations
 from mlmon.metrics.binary import binary_metrics
 from mlmon.metrics.cbpe import (
     Calibration,
@@ -141,8 +143,11 @@ def compute_metrics(
     confidence: float | None = None,
     fail_on: str = "latest",
     baseline_window: tuple[dt.datetime, dt.datetime] | None = None,
+    cache_dir: Path | None = None,
 ) -> MetricsResult:
-    """Metrics per window of ``[since, until)``; raises DataError when it holds no rows."""
+    """Metrics per window of ``[since, until)``; raises DataError when it holds no rows.
+    ``cache_dir``: where CBPE's fitted calibrations are cached (see
+    :mod:`mlmon.metrics.calibrations`); None fits every time."""
     task = config.model.task
     settings = config.metrics
     window = window or settings.window
@@ -178,7 +183,7 @@ def compute_metrics(
         baseline = _window_report(
             config, base, baseline_window[0], baseline_window[1], None, confidence
         ).metrics
-    calibration, estimation = _calibration(config, baseline_window, loaded)
+    calibration, estimation = _calibration(config, baseline_window, loaded, cache_dir)
     keys = [_KEY, "__by"] if by else [_KEY]
     groups = sorted(_split(frame, keys), key=lambda kv: tuple(str(k) for k in kv[0]))
 
@@ -231,6 +236,7 @@ def _calibration(
     config: Config,
     baseline_window: tuple[dt.datetime, dt.datetime] | None,
     loaded: dict[tuple[dt.datetime, dt.datetime], pl.DataFrame],
+    cache_dir: Path | None,
 ) -> tuple[Calibration | MulticlassCalibration | None, dict[str, Any] | None]:
     """The calibration CBPE uses, fitted on the labelled reference window, and what to
     report about it (or why there are no estimates). ``loaded``: windows already read (the
@@ -247,10 +253,14 @@ def _calibration(
     window = (e.reference.since, e.reference.until) if e.reference else baseline_window
     if window is None:
         return None, {"reason": "no labelled reference: set metrics.estimate.reference"}
+    where = {"reference": {"since": iso_utc(window[0]), "until": iso_utc(window[1])}}
+    key = calibrations.cache_key(config, *window) if cache_dir is not None else ""
+    cached = calibrations.load(cache_dir, key) if cache_dir is not None else None
+    if cached is not None:
+        return cached[0], _fitted(where, cached[0], cached[1])
     frame = loaded.get(window)
     if frame is None:
         frame = _load(config, window[0], window[1], "all", None)
-    where = {"reference": {"since": iso_utc(window[0]), "until": iso_utc(window[1])}}
     calibration: Calibration | MulticlassCalibration
     try:
         if task == "multiclass_classification":
@@ -264,9 +274,17 @@ def _calibration(
             calibration = fit_calibration(frame[_Y].to_numpy(), frame[_SCORE].to_numpy())
     except CalibrationRefused as exc:
         return None, where | {"reason": str(exc)}
-    return calibration, where | {
+    if cache_dir is not None:
+        calibrations.save(cache_dir, key, calibration, frame.height)
+    return calibration, _fitted(where, calibration, frame.height)
+
+
+def _fitted(
+    where: dict[str, Any], calibration: Calibration | MulticlassCalibration, rows: int
+) -> dict[str, Any]:
+    return where | {
         "method": "cbpe",
-        "labelled_reference_rows": frame.height,
+        "labelled_reference_rows": rows,
         "calibration": calibration.to_dict(),
         "reason": None,
     }

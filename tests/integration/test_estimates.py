@@ -4,10 +4,12 @@ where labels are late, and a reference that cannot calibrate."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pytest
 
 from mlmon.config import parse_config
 from mlmon.metrics.windows import compute_metrics
@@ -139,3 +141,43 @@ def test_multiclass_estimates_come_from_the_class_probabilities(tmp_path: Path) 
     assert late["labelled"] == 0 and late["metrics"]["accuracy"]["value"] is None
     top = frames[4].select(pl.max_horizontal("p_cat", "p_dog", "p_bird")).to_series().mean()
     assert abs(late["estimated"]["accuracy"]["value"] - top) < 0.02
+
+
+def test_the_calibration_is_cached_by_its_reference_and_refitted_when_it_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlmon.metrics import calibrations, windows
+
+    _store(tmp_path)
+    config = parse_config(CONFIG.format(use="false"), tmp_path / "mlmon.yaml")
+    cache = tmp_path / "cache"
+
+    def run() -> dict:  # type: ignore[type-arg]
+        end = START + dt.timedelta(days=6)
+        return compute_metrics(config, START, end, fail_on="any", cache_dir=cache).to_dict()
+
+    first = run()
+    (entry,) = cache.glob("*.json")
+    fit = windows.fit_calibration
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("refitted")
+
+    monkeypatch.setattr(windows, "fit_calibration", refuse)
+    assert run() == first  # read from the cache: the same estimates and report, no fit
+    # labels arrive (for day 4): the labels' content is part of the key, so it refits
+    late = pl.DataFrame({"id": [f"d4-{i}" for i in range(50)], "label": [1] * 50})
+    late.write_parquet(tmp_path / "late.parquet")
+    ingest(config, [str(tmp_path / "late.parquet")], labels=True)
+    with pytest.raises(AssertionError, match="refitted"):
+        run()
+    monkeypatch.setattr(windows, "fit_calibration", fit)
+    assert run()["estimation"] == first["estimation"]  # same reference rows, refitted
+    assert len(list(cache.glob("*.json"))) == 2
+    reference = config.metrics.estimate.reference
+    assert reference is not None
+    current = cache / f"{calibrations.cache_key(config, reference.since, reference.until)}.json"
+    assert current != entry and current.is_file()
+    current.write_text("{not json")  # a damaged entry is refitted and replaced
+    assert run()["estimation"] == first["estimation"]
+    assert json.loads(current.read_text())["rows"] == 6000

@@ -76,6 +76,7 @@ def metrics_command(
 ) -> None:
     """Realized model quality and operational metrics per window, checked against thresholds."""
     from mlmon.metrics.windows import compute_metrics
+    from mlmon.store.layout import StoreLayout
     from mlmon.store.scan import latest_timestamp
 
     state = state_of(ctx)
@@ -99,6 +100,7 @@ def metrics_command(
         confidence=confidence,
         fail_on=fail_on,
         baseline_window=baseline,
+        cache_dir=StoreLayout(config.store.path).root / "_cache" / "calibrations",
     )
     render(state.out, result, config.model.task, fmt)
     notify(state, config, "metrics", result.to_dict())
