@@ -92,8 +92,9 @@ def concept_drift(
         threshold=c.mae_increase if regression else c.error_rate_increase,
         relative=regression,
     )
+    span = None if regression else 1.0  # a 0/1 indicator moves by 1 at most
     reports = [
-        _run_detector(name, params or {}, errors, times, current, state_dir, grew)
+        _run_detector(name, params or {}, errors, times, current, state_dir, grew, span)
         for name, params in c.detector_params(config.model.task).items()
     ]
     drifted = any(r["status"] == "drifted" for r in reports) or bool(
@@ -202,7 +203,10 @@ def _run_detector(
     current: Source,
     state_dir: Path | None,
     grew: Callable[[float, float], bool],
+    span: float | None,
 ) -> dict[str, Any]:
+    """One detector's report. ``span``: how far the stream's values can lie apart (1 for the
+    misclassification indicator, None for absolute errors), which sets the warm-up."""
     cls = DETECTORS[name]
     path = None if state_dir is None else state_dir / f"{name}.json"
     if path is None:
@@ -225,10 +229,11 @@ def _run_detector(
     )
     points: list[ChangePoint] = segments(errors, times, name, shown, grew)
     drifted = any(p.finding for p in points)
+    warm_up = detector.warm_up if span is None else detector.warm_up_within(span)
     reason = None
     if drifted:
         status = "drifted"
-    elif not points and since_reset < detector.warm_up:
+    elif not points and since_reset < warm_up:
         status = "insufficient_data"
         reason = "fewer rows since its last change point than its warm-up"
     elif first is not None and len(times) and _datetime(times[-1]) < first:
@@ -244,7 +249,7 @@ def _run_detector(
         "reason": reason,
         "rows_read": len(fresh),
         "since_reset": since_reset,
-        "warm_up": detector.warm_up,
+        "warm_up": warm_up,
         "warning": bool(detector.warning_detected),
         "change_points": [p.to_dict() for p in points],
     }

@@ -178,6 +178,20 @@ def test_a_stream_shorter_than_the_warm_up_is_insufficient_data_not_no_drift(
     assert ddm["status"] == "insufficient_data"
 
 
+def test_adwin_on_the_error_indicator_needs_its_0_1_warm_up(tmp_path: Path) -> None:
+    # ADWIN can detect from update 32 on unbounded values, but a 0/1 stream steps by 1 at
+    # most: with 48 labelled rows there is no verdict yet, and with 100 there is
+    _store(tmp_path, days=6, per_day=48)
+    config = _config(tmp_path, "persist: false, detectors: {adwin: {}}")
+    concept = compute_drift(config, since=_day(5), until=_day(6)).to_dict()["concept"]
+    (adwin,) = concept["detectors"]
+    assert adwin["rows_read"] == 48 < adwin["warm_up"] == 64
+    assert adwin["status"] == "insufficient_data"
+    concept = compute_drift(config, since=_day(3), until=_day(6)).to_dict()["concept"]
+    assert concept["detectors"][0]["rows_read"] == 144
+    assert concept["detectors"][0]["status"] in ("ok", "drifted")
+
+
 @pytest.mark.parametrize(
     ("concept", "task", "message"),
     [

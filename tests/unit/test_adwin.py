@@ -177,6 +177,29 @@ def test_warm_up_is_the_first_update_river_can_detect_on() -> None:
     assert ADWIN(grace_period=1000).warm_up == 1024
 
 
+def test_warm_up_within_a_span_is_the_first_update_river_can_detect_on_a_0_1_stream() -> None:
+    """An error indicator steps by 1 at most, so ADWIN needs more values than for an
+    unbounded step: some 0 → 1 step is detected on the ``warm_up_within(1)``-th value, in
+    River and here, and none earlier."""
+    drift = river_drift()
+    for params in ({}, NON_DEFAULT, {"clock": 1}, {"clock": 7, "delta": 0.1}):
+        warm_up = ADWIN(**params).warm_up_within(1.0)
+        assert warm_up > ADWIN(**params).warm_up
+        first_hits = set()
+        for step_at in range(1, warm_up):
+            stream = [0.0] * step_at + [1.0] * (warm_up - step_at)
+            ours, theirs = ADWIN(**params), drift.ADWIN(**params)
+            for i, x in enumerate(stream):
+                ours.update(x)
+                theirs.update(x)
+                assert ours.drift_detected == theirs.drift_detected
+                if ours.drift_detected:
+                    first_hits.add(i + 1)
+                    break
+        assert min(first_hits) == warm_up, params
+    assert ADWIN().warm_up_within(1e9) == ADWIN().warm_up  # a wide span: the unbounded case
+
+
 # -- invariants ------------------------------------------------------------------------------
 
 

@@ -138,6 +138,17 @@ class ADWIN(Detector):
         passes iff 2 · m' · λ · n₀ · n₁ < n².)"""
         return _first_possible_detection(**self.params)
 
+    def warm_up_within(self, span: float) -> int:
+        """The first update on which a stream with values within ``span`` of each other can
+        make ADWIN detect: as :attr:`warm_up`, with the step between W₀ and W₁ at most
+        ``span``, so a cut passes iff span > ε_cut at σ̂² = n₀ · n₁ · span² / n². On a 0/1
+        stream (span 1) with the defaults that is update 64, not 32.
+
+        >>> ADWIN().warm_up_within(1.0)
+        64
+        """
+        return _first_possible_detection(**self.params, span=span)
+
     # -- the algorithm ---------------------------------------------------------------------
 
     def feed(self, values: Sequence[float] | np.ndarray) -> tuple[list[int], list[int | None]]:
@@ -348,8 +359,11 @@ def _row_counts(width: int, max_buckets: int) -> list[int]:
     return counts
 
 
-def _cut_possible(width: int, max_buckets: int, min_len: int, lam: float) -> bool:
-    """Whether a large enough step makes some cut pass at this width (see ``warm_up``)."""
+def _cut_possible(
+    width: int, max_buckets: int, min_len: int, lam: float, span: float | None = None
+) -> bool:
+    """Whether a large enough step (at most ``span``) makes some cut pass at this width (see
+    ``warm_up`` and ``warm_up_within``)."""
     n0 = 0
     counts = _row_counts(width, max_buckets)
     for row in range(len(counts) - 1, -1, -1):
@@ -360,21 +374,33 @@ def _cut_possible(width: int, max_buckets: int, min_len: int, lam: float) -> boo
                 return False
             if n0 >= min_len:
                 m_recip = 1.0 / (n0 - min_len + 1) + 1.0 / (n1 - min_len + 1)
-                if 2.0 * m_recip * lam * n0 * n1 < float(width) * width:
-                    return True
+                if span is None:
+                    if 2.0 * m_recip * lam * n0 * n1 < float(width) * width:
+                        return True
+                else:
+                    spread = n0 * n1 * span * span / (float(width) * width)
+                    cut = math.sqrt(2.0 * m_recip * spread * lam) + 2.0 / 3.0 * lam * m_recip
+                    if span > cut:
+                        return True
     return False
 
 
 def _first_possible_detection(
-    delta: float, clock: int, max_buckets: int, min_window_length: int, grace_period: int
+    delta: float,
+    clock: int,
+    max_buckets: int,
+    min_window_length: int,
+    grace_period: int,
+    span: float | None = None,
 ) -> int:
-    """The first update after a reset on which ADWIN with these parameters can detect."""
+    """The first update after a reset on which ADWIN with these parameters can detect (on a
+    stream whose values lie within ``span``, when given)."""
     tick = _next_test(max(grace_period + 1, 2 * min_window_length), clock)
     while True:
         lam = math.log(2.0 * math.log(tick) / delta)
         if math.isinf(lam):
             return sys.maxsize  # δ so small that λ overflows: ε_cut is infinite from here on
-        if _cut_possible(tick, max_buckets, min_window_length, lam):
+        if _cut_possible(tick, max_buckets, min_window_length, lam, span):
             return tick
         tick = _next_test(tick + 1, clock)
 

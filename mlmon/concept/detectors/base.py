@@ -168,6 +168,12 @@ class Detector(abc.ABC):
         """How many values after a reset before this detector can detect a change."""
         return 1
 
+    def warm_up_within(self, span: float) -> int:
+        """:attr:`warm_up` for a stream whose values lie within an interval of width
+        ``span`` (1 for an error indicator), where a detector that reads magnitudes may need
+        more values; the same as :attr:`warm_up` unless a detector says otherwise."""
+        return self.warm_up
+
     # -- state ----------------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
