@@ -5,6 +5,7 @@ ranges). ADWIN has its own file (tests/unit/test_adwin.py)."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -234,6 +235,27 @@ def test_warm_up_is_the_first_index_a_detection_is_possible() -> None:
         detector = cls(**params)
         drifts, _ = run(detector, stream)
         assert drifts and drifts[0] + 1 >= detector.warm_up, cls.name
+
+
+def test_page_hinkley_warm_up_within_a_span_is_rivers_first_detection_on_0_1_steps() -> None:
+    """On an error indicator Page-Hinkley needs ~e·λ values, not min_instances: over every
+    0 → 1 and 1 → 0 step, River's earliest detection is warm_up_within(1), and ours agrees."""
+    for params in ({}, {"threshold": 20.0, "mode": "up"}, {"min_instances": 80}):
+        warm_up = PageHinkley(**params).warm_up_within(1.0)
+        assert warm_up > PageHinkley(**params).warm_up or params.get("min_instances") == 80
+        first = math.inf
+        for k in range(1, warm_up + 1):
+            for before, after in ((0.0, 1.0), (1.0, 0.0)):
+                stream = [before] * k + [after] * (warm_up + 1 - k)
+                theirs = river_detector("PageHinkley", params)
+                ours = PageHinkley(**params)
+                for i, x in enumerate(stream):
+                    theirs.update(x)
+                    assert ours.update(x).drift_detected == theirs.drift_detected
+                    if theirs.drift_detected:
+                        first = min(first, i + 1)
+                        break
+        assert first == warm_up, params
 
 
 def test_kswin_ks_test_gives_scipys_statistic_and_p_value_from_its_table() -> None:
