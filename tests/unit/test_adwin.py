@@ -149,10 +149,27 @@ def test_every_stream_and_parameter_set_agrees_with_river(stream: str, params: s
     assert ours == theirs
 
 
+def earliest_step_detection(params: dict[str, Any], length: int, step: float) -> int:
+    """The earliest update on which a step of ``step`` at any place of a ``length``-value
+    stream is detected, checking on every update that River and mlmon agree."""
+    drift = river_drift()
+    first_hits = set()
+    for step_at in range(1, length):
+        stream = [0.0] * step_at + [step] * (length - step_at)
+        ours, theirs = ADWIN(**params), drift.ADWIN(**params)
+        for i, x in enumerate(stream):
+            ours.update(x)
+            theirs.update(x)
+            assert ours.drift_detected == theirs.drift_detected
+            if ours.drift_detected:
+                first_hits.add(i + 1)
+                break
+    return min(first_hits)
+
+
 def test_warm_up_is_the_first_update_river_can_detect_on() -> None:
     """A step at any place of a window of ``warm_up`` values: some step is detected on the
     ``warm_up``-th value, in River and here, and none earlier."""
-    drift = river_drift()
     cases: list[dict[str, Any]] = [
         {},
         NON_DEFAULT,
@@ -161,18 +178,7 @@ def test_warm_up_is_the_first_update_river_can_detect_on() -> None:
     ]
     for params in cases:
         warm_up = ADWIN(**params).warm_up
-        first_hits = set()
-        for step_at in range(1, warm_up):
-            stream = [0.0] * step_at + [1e6] * (warm_up - step_at)
-            ours, theirs = ADWIN(**params), drift.ADWIN(**params)
-            for i, x in enumerate(stream):
-                ours.update(x)
-                theirs.update(x)
-                assert ours.drift_detected == theirs.drift_detected
-                if ours.drift_detected:
-                    first_hits.add(i + 1)
-                    break
-        assert min(first_hits) == warm_up, params
+        assert earliest_step_detection(params, warm_up, 1e6) == warm_up, params
     assert ADWIN().warm_up == 32
     assert ADWIN(grace_period=1000).warm_up == 1024
 
@@ -181,22 +187,10 @@ def test_warm_up_within_a_span_is_the_first_update_river_can_detect_on_a_0_1_str
     """An error indicator steps by 1 at most, so ADWIN needs more values than for an
     unbounded step: some 0 → 1 step is detected on the ``warm_up_within(1)``-th value, in
     River and here, and none earlier."""
-    drift = river_drift()
     for params in ({}, NON_DEFAULT, {"clock": 1}, {"clock": 7, "delta": 0.1}):
         warm_up = ADWIN(**params).warm_up_within(1.0)
         assert warm_up > ADWIN(**params).warm_up
-        first_hits = set()
-        for step_at in range(1, warm_up):
-            stream = [0.0] * step_at + [1.0] * (warm_up - step_at)
-            ours, theirs = ADWIN(**params), drift.ADWIN(**params)
-            for i, x in enumerate(stream):
-                ours.update(x)
-                theirs.update(x)
-                assert ours.drift_detected == theirs.drift_detected
-                if ours.drift_detected:
-                    first_hits.add(i + 1)
-                    break
-        assert min(first_hits) == warm_up, params
+        assert earliest_step_detection(params, warm_up, 1.0) == warm_up, params
     assert ADWIN().warm_up_within(1e9) == ADWIN().warm_up  # a wide span: the unbounded case
 
 
