@@ -1,4 +1,7 @@
-"""The calibrations CBPE fits, cached on disk by the labelled reference they come from.
+"""CBPE's calibration: fitted on the labelled reference (or taken from the cache), and the
+estimates it gives a window.
+
+The cache: the calibrations are kept on disk by the labelled reference they come from.
 
 Fitting takes ten held-out isotonic fits plus one on the whole reference (about 1 s for
 200,000 rows), and a cron job running ``mlmon metrics`` every few minutes would redo it each
@@ -14,13 +17,26 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from mlmon.config import Config
 from mlmon.fsutil import atomic_write_bytes
-from mlmon.metrics.cbpe import Calibration, MulticlassCalibration
+from mlmon.metrics.cbpe import (
+    Calibration,
+    CalibrationRefused,
+    MulticlassCalibration,
+    estimate_multiclass,
+    fit_calibration,
+    fit_multiclass_calibration,
+)
+from mlmon.metrics.estimate import Estimate
+from mlmon.metrics.outcome import PRED, PROBA, SCORE, Y
 from mlmon.store.layout import StoreLayout
+from mlmon.timewindow import iso_utc
 
 CACHE_FORMAT = 1
 
@@ -49,7 +65,7 @@ def cache_key(config: Config, since: dt.datetime, until: dt.datetime) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def load(
+def load_cached(
     cache_dir: Path, key: str
 ) -> tuple[Calibration | MulticlassCalibration, int] | None:
     """The cached calibration and the number of labelled rows it was fitted on, or None."""
@@ -74,3 +90,73 @@ def save(
     }
     cache_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(cache_dir / f"{key}.json", json.dumps(data).encode())
+
+
+def fit_on_reference(
+    config: Config,
+    window: tuple[dt.datetime, dt.datetime] | None,
+    load: Callable[[dt.datetime, dt.datetime], pl.DataFrame],
+    cache_dir: Path | None,
+) -> tuple[Calibration | MulticlassCalibration | None, dict[str, Any] | None]:
+    """The calibration CBPE uses, fitted on the labelled reference ``window`` (read with
+    ``load``: the metrics frame of a window, with the ``Y``/``SCORE``/probability columns)
+    or taken from the cache, and what to report about it (or why there are no estimates)."""
+    e = config.metrics.estimate
+    if not e.enabled:
+        return None, None
+    task, s = config.model.task, config.schema_
+    k = len(config.model.classes or ())
+    if task == "regression" or (task == "binary_classification" and s.score is None):
+        return None, {"reason": "estimates need a classifier's scores or class probabilities"}
+    if task == "multiclass_classification" and len(s.probabilities or {}) != k:
+        return None, {"reason": "estimates need schema.probabilities for every class"}
+    if window is None:
+        return None, {"reason": "no labelled reference: set metrics.estimate.reference"}
+    where = {"reference": {"since": iso_utc(window[0]), "until": iso_utc(window[1])}}
+    key = cache_key(config, *window) if cache_dir is not None else ""
+    cached = load_cached(cache_dir, key) if cache_dir is not None else None
+    if cached is not None:
+        return cached[0], _fitted(where, cached[0], cached[1])
+    frame = load(*window)
+    calibration: Calibration | MulticlassCalibration
+    try:
+        if task == "multiclass_classification":
+            names = [f"{PROBA}{i}" for i in range(k)]
+            frame = frame.drop_nulls([Y, *names])
+            calibration = fit_multiclass_calibration(
+                frame[Y].to_numpy().astype(int), frame.select(names).to_numpy()
+            )
+        else:
+            frame = frame.drop_nulls([Y, SCORE])
+            calibration = fit_calibration(frame[Y].to_numpy(), frame[SCORE].to_numpy())
+    except CalibrationRefused as exc:
+        return None, where | {"reason": str(exc)}
+    if cache_dir is not None:
+        save(cache_dir, key, calibration, frame.height)
+    return calibration, _fitted(where, calibration, frame.height)
+
+
+def _fitted(
+    where: dict[str, Any], calibration: Calibration | MulticlassCalibration, rows: int
+) -> dict[str, Any]:
+    return where | {
+        "method": "cbpe",
+        "labelled_reference_rows": rows,
+        "calibration": calibration.to_dict(),
+        "reason": None,
+    }
+
+
+def estimate_window(
+    calibration: Calibration | MulticlassCalibration, part: pl.DataFrame, confidence: float
+) -> dict[str, Estimate]:
+    """CBPE's estimates for one window's rows (the metrics frame's columns)."""
+    if isinstance(calibration, MulticlassCalibration):
+        names = [f"{PROBA}{i}" for i in range(len(calibration.classes))]
+        rows = part.select(*names, PRED).drop_nulls()
+        proba = rows.select(names).to_numpy().astype(float)
+        pred = rows[PRED].to_numpy().astype(int)
+        return estimate_multiclass(calibration.apply(proba), proba, pred, confidence)
+    rows = part.select(SCORE, PRED).drop_nulls()
+    scores = rows[SCORE].to_numpy().astype(float)
+    return calibration.estimate(scores, rows[PRED].to_numpy().astype(int), confidence)

@@ -12,6 +12,8 @@ import polars as pl
 
 from mlmon.config import Config
 
+Y, PRED, SCORE = "__y", "__pred", "__score"
+"""The columns the metrics frame holds the target, the predicted class and the score in."""
 PROBA = "__p"
 """Prefix of the class-probability columns (``__p0``, ``__p1``, …, in ``model.classes``
 order) that :func:`outcome` selects for multiclass models."""

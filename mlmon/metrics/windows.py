@@ -20,19 +20,11 @@ from mlmon.config import Config
 from mlmon.errors import ConfigError, DataError, UsageError
 from mlmon.metrics import calibrations
 from mlmon.metrics.binary import binary_metrics
-from mlmon.metrics.cbpe import (
-    Calibration,
-    CalibrationRefused,
-    MulticlassCalibration,
-    estimate_multiclass,
-    fit_calibration,
-    fit_multiclass_calibration,
-)
 from mlmon.metrics.estimate import Estimate
 from mlmon.metrics.multiclass import multiclass_metrics
 from mlmon.metrics.names import directions, quality_names
 from mlmon.metrics.operational import operational_metrics
-from mlmon.metrics.outcome import PROBA, outcome
+from mlmon.metrics.outcome import PRED, PROBA, SCORE, Y, outcome
 from mlmon.metrics.regression import regression_metrics
 from mlmon.metrics.thresholds import Breach, evaluate
 from mlmon.store.scan import missing_feature_flag, read_window
@@ -41,14 +33,8 @@ from mlmon.timewindow import iso_utc
 _EVERY = {"1h": "1h", "1d": "1d", "1w": "1w"}
 _PROBA = PROBA
 _ERROR = "__error"
-_KEY, _MISSING, _Y, _PRED, _SCORE, _LAG = (
-    "__w",
-    "__missing",
-    "__y",
-    "__pred",
-    "__score",
-    "__lag_h",
-)
+_KEY, _MISSING, _LAG = "__w", "__missing", "__lag_h"
+_Y, _PRED, _SCORE = Y, PRED, SCORE
 
 
 @dataclass
@@ -183,7 +169,16 @@ def compute_metrics(
         baseline = _window_report(
             config, base, baseline_window[0], baseline_window[1], None, confidence
         ).metrics
-    calibration, estimation = _calibration(config, baseline_window, loaded, cache_dir)
+    e = settings.estimate
+    reference = (e.reference.since, e.reference.until) if e.reference else baseline_window
+
+    def load_reference(since: dt.datetime, until: dt.datetime) -> pl.DataFrame:
+        frame = loaded.get((since, until))
+        return frame if frame is not None else _load(config, since, until, "all", None)
+
+    calibration, estimation = calibrations.fit_on_reference(
+        config, reference, load_reference, cache_dir
+    )
     keys = [_KEY, "__by"] if by else [_KEY]
     groups = sorted(_split(frame, keys), key=lambda kv: tuple(str(k) for k in kv[0]))
 
@@ -197,7 +192,7 @@ def compute_metrics(
             config, part, lo, min(end, until), str(group_key[1]) if by else None, confidence
         )
         if calibration is not None:
-            report.estimated = _estimate(calibration, part, confidence)
+            report.estimated = calibrations.estimate_window(calibration, part, confidence)
         # undefined metrics (no quality verdict below min_labelled) breach nothing, unless
         # thresholds apply to the estimates there
         higher = directions(task)
@@ -230,78 +225,6 @@ def compute_metrics(
         baseline,
         estimation,
     )
-
-
-def _calibration(
-    config: Config,
-    baseline_window: tuple[dt.datetime, dt.datetime] | None,
-    loaded: dict[tuple[dt.datetime, dt.datetime], pl.DataFrame],
-    cache_dir: Path | None,
-) -> tuple[Calibration | MulticlassCalibration | None, dict[str, Any] | None]:
-    """The calibration CBPE uses, fitted on the labelled reference window, and what to
-    report about it (or why there are no estimates). ``loaded``: windows already read (the
-    baseline, which is often the same window), so they are not read twice."""
-    e = config.metrics.estimate
-    if not e.enabled:
-        return None, None
-    task, s = config.model.task, config.schema_
-    k = len(config.model.classes or ())
-    if task == "regression" or (task == "binary_classification" and s.score is None):
-        return None, {"reason": "estimates need a classifier's scores or class probabilities"}
-    if task == "multiclass_classification" and len(s.probabilities or {}) != k:
-        return None, {"reason": "estimates need schema.probabilities for every class"}
-    window = (e.reference.since, e.reference.until) if e.reference else baseline_window
-    if window is None:
-        return None, {"reason": "no labelled reference: set metrics.estimate.reference"}
-    where = {"reference": {"since": iso_utc(window[0]), "until": iso_utc(window[1])}}
-    key = calibrations.cache_key(config, *window) if cache_dir is not None else ""
-    cached = calibrations.load(cache_dir, key) if cache_dir is not None else None
-    if cached is not None:
-        return cached[0], _fitted(where, cached[0], cached[1])
-    frame = loaded.get(window)
-    if frame is None:
-        frame = _load(config, window[0], window[1], "all", None)
-    calibration: Calibration | MulticlassCalibration
-    try:
-        if task == "multiclass_classification":
-            names = [f"{_PROBA}{i}" for i in range(k)]
-            frame = frame.drop_nulls([_Y, *names])
-            calibration = fit_multiclass_calibration(
-                frame[_Y].to_numpy().astype(int), frame.select(names).to_numpy()
-            )
-        else:
-            frame = frame.drop_nulls([_Y, _SCORE])
-            calibration = fit_calibration(frame[_Y].to_numpy(), frame[_SCORE].to_numpy())
-    except CalibrationRefused as exc:
-        return None, where | {"reason": str(exc)}
-    if cache_dir is not None:
-        calibrations.save(cache_dir, key, calibration, frame.height)
-    return calibration, _fitted(where, calibration, frame.height)
-
-
-def _fitted(
-    where: dict[str, Any], calibration: Calibration | MulticlassCalibration, rows: int
-) -> dict[str, Any]:
-    return where | {
-        "method": "cbpe",
-        "labelled_reference_rows": rows,
-        "calibration": calibration.to_dict(),
-        "reason": None,
-    }
-
-
-def _estimate(
-    calibration: Calibration | MulticlassCalibration, part: pl.DataFrame, confidence: float
-) -> dict[str, Estimate]:
-    if isinstance(calibration, MulticlassCalibration):
-        names = [f"{_PROBA}{i}" for i in range(len(calibration.classes))]
-        rows = part.select(*names, _PRED).drop_nulls()
-        proba = rows.select(names).to_numpy().astype(float)
-        pred = rows[_PRED].to_numpy().astype(int)
-        return estimate_multiclass(calibration.apply(proba), proba, pred, confidence)
-    rows = part.select(_SCORE, _PRED).drop_nulls()
-    scores = rows[_SCORE].to_numpy().astype(float)
-    return calibration.estimate(scores, rows[_PRED].to_numpy().astype(int), confidence)
 
 
 def _split(frame: pl.DataFrame, keys: list[str]) -> list[tuple[tuple[object, ...], pl.DataFrame]]:

@@ -146,7 +146,7 @@ def test_multiclass_estimates_come_from_the_class_probabilities(tmp_path: Path) 
 def test_the_calibration_is_cached_by_its_reference_and_refitted_when_it_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mlmon.metrics import calibrations, windows
+    from mlmon.metrics import calibrations
 
     _store(tmp_path)
     config = parse_config(CONFIG.format(use="false"), tmp_path / "mlmon.yaml")
@@ -158,12 +158,12 @@ def test_the_calibration_is_cached_by_its_reference_and_refitted_when_it_changes
 
     first = run()
     (entry,) = cache.glob("*.json")
-    fit = windows.fit_calibration
+    fit = calibrations.fit_calibration
 
     def refuse(*args: object) -> None:
         raise AssertionError("refitted")
 
-    monkeypatch.setattr(windows, "fit_calibration", refuse)
+    monkeypatch.setattr(calibrations, "fit_calibration", refuse)
     assert run() == first  # read from the cache: the same estimates and report, no fit
     # labels arrive (for day 4): the labels' content is part of the key, so it refits
     late = pl.DataFrame({"id": [f"d4-{i}" for i in range(50)], "label": [1] * 50})
@@ -171,7 +171,7 @@ def test_the_calibration_is_cached_by_its_reference_and_refitted_when_it_changes
     ingest(config, [str(tmp_path / "late.parquet")], labels=True)
     with pytest.raises(AssertionError, match="refitted"):
         run()
-    monkeypatch.setattr(windows, "fit_calibration", fit)
+    monkeypatch.setattr(calibrations, "fit_calibration", fit)
     assert run()["estimation"] == first["estimation"]  # same reference rows, refitted
     assert len(list(cache.glob("*.json"))) == 2
     reference = config.metrics.estimate.reference
