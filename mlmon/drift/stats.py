@@ -164,17 +164,22 @@ def chi_square(ref: np.ndarray, cur: np.ndarray) -> Stat:
     table = table[:, table.sum(axis=0) > 0]
     if table.shape[1] < 2:
         return Stat(0.0, 1.0)
-    return _homogeneity(table)
+    return _homogeneity(table, _expected(table))
 
 
-def _homogeneity(table: np.ndarray) -> Stat:
+def _expected(table: np.ndarray) -> np.ndarray:
+    """The counts a table would hold without association: row total · column total / total."""
+    return np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+
+
+def _homogeneity(table: np.ndarray, expected: np.ndarray) -> Stat:
     """Pearson's X² = Σ (O - E)² / E with E = row total · column total / total, and its
     p-value P(χ²_ν > X²), ν = (rows - 1)(columns - 1): ``chi2_contingency(table,
     correction=False)`` (``scipy.special.chdtrc`` is the χ² survival function scipy.stats uses).
-    Every row and column total must be positive."""
+    ``expected`` is :func:`_expected` of the table, whose row and column totals must all be
+    positive."""
     from scipy import special
 
-    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
     statistic = float(np.sum((table - expected) ** 2 / expected))
     dof = (table.shape[0] - 1) * (table.shape[1] - 1)
     return Stat(statistic, float(special.chdtrc(dof, statistic)))
@@ -263,9 +268,9 @@ def two_proportions(k_ref: int, n_ref: int, k_cur: int, n_cur: int) -> Stat:
     q = k_cur / n_cur if n_cur else 0.0
     if table.sum(axis=0).min() == 0 or table.sum(axis=1).min() == 0:
         return Stat(q - p, 1.0)
-    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    expected = _expected(table)
     if expected.min() < 5:
         from scipy import stats
 
         return Stat(q - p, float(stats.fisher_exact(table).pvalue))
-    return Stat(q - p, _homogeneity(table).p_value)
+    return Stat(q - p, _homogeneity(table, expected).p_value)

@@ -117,7 +117,7 @@ def _ks_test(a: list[float], b: list[float]) -> tuple[float, float]:
     many times faster. Samples above ks_2samp's exact limit always go to ks_2samp."""
     one, two = np.sort(a), np.sort(b)
     n1, n2 = one.size, two.size
-    key = None
+    key, lcm = None, (n1 // math.gcd(n1, n2)) * n2
     if max(n1, n2) <= _EXACT_UP_TO:
         pooled = np.concatenate([one, two])
         diffs = (
@@ -125,7 +125,6 @@ def _ks_test(a: list[float], b: list[float]) -> tuple[float, float]:
             - np.searchsorted(two, pooled, side="right") / n2
         )
         d = max(np.clip(-diffs.min(), 0, 1), diffs.max())
-        lcm = (n1 // math.gcd(n1, n2)) * n2
         h = int(np.round(d * lcm))
         key = (n1, n2, h)
         if key in _P_VALUES:
@@ -138,7 +137,7 @@ def _ks_test(a: list[float], b: list[float]) -> tuple[float, float]:
         result = stats.ks_2samp(a, b, method="auto")
     statistic, p_value = float(result.statistic), float(result.pvalue)
     if key is not None:
-        if statistic != key[2] * 1.0 / ((n1 // math.gcd(n1, n2)) * n2):
+        if statistic != key[2] * 1.0 / lcm:
             raise AssertionError(f"KS statistic {statistic} is not scipy's")  # pragma: no cover
         _P_VALUES[key] = p_value
     return statistic, p_value

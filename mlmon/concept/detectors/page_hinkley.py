@@ -94,7 +94,7 @@ def _step_warm_up(params: tuple[tuple[str, object], ...], span: float) -> int:
     tried up to a length that doubles until one detects (a constant stream never does, so k
     stops below the best length found)."""
     settings = dict(params)
-    cap = max(2 * int(str(settings["min_instances"])), 16)
+    cap = max(2 * PageHinkley(**settings).warm_up, 16)
     while cap <= _LONGEST:
         best = cap + 1
         k = 1
