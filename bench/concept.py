@@ -34,15 +34,14 @@ of ``--cbpe-repeat``:
 - **floor**: one polars pass, ``group_by`` on the day (``ts.dt.truncate("1d")``) computing
   the count, the sum of the score and the sum of the prediction per day;
 - **mlmon CBPE**: the day key, the frame cut into its 30 daily runs of rows by slicing (as
-  ``mlmon.metrics.windows._split`` does), then per window what
-  ``mlmon.metrics.windows._estimate`` does:
-  ``calibration.estimate(scores, pred, 0.95)`` (what ``mlmon metrics`` calls: sort by score,
-  calibrate the sorted scores, estimate). Once one window after
-  another, and once on two threads (``mlmon metrics`` maps its windows over two threads).
+  ``mlmon.metrics.windows._split`` does), then per window
+  ``mlmon.metrics.calibrations.estimate_window``, which ``mlmon metrics`` calls (it sorts the
+  scores, calibrates the sorted scores and estimates). Once one window after another, and
+  once on two threads (``mlmon metrics`` maps its windows over two threads).
 
-The floor does not sort; CBPE's estimated ROC AUC sorts each window's scores, and the time
-of those sorts alone (and of ``calibration.apply`` alone) is reported too. Results go to
-``bench/out/concept-results.json``; the table is printed.
+The floor does not sort; CBPE sorts each window's scores, and the time of one sort of each
+window alone (and of ``calibration.apply`` on the sorted scores alone) is reported too.
+Results go to ``bench/out/concept-results.json``; the table is printed.
 """
 
 from __future__ import annotations
@@ -67,6 +66,7 @@ from river.drift import binary
 
 from mlmon.concept.detectors import DETECTORS
 from mlmon.concept.stream import trace
+from mlmon.metrics.calibrations import estimate_window
 from mlmon.metrics.cbpe import Calibration, fit_calibration
 
 BENCH = Path(__file__).resolve().parent
@@ -243,11 +243,8 @@ def split_days(frame: pl.DataFrame) -> list[pl.DataFrame]:
 
 
 def estimate(calibration: Calibration, part: pl.DataFrame) -> dict[str, Any]:
-    """One window as ``mlmon.metrics.windows._estimate`` does it (binary)."""
-    rows = part.select("__score", "__pred").drop_nulls()
-    scores = rows["__score"].to_numpy().astype(float)
-    pred = rows["__pred"].to_numpy().astype(int)
-    return calibration.estimate(scores, pred, CONFIDENCE)
+    """One window, by what ``mlmon metrics`` runs for it."""
+    return estimate_window(calibration, part, CONFIDENCE)
 
 
 def run_cbpe(args: argparse.Namespace) -> dict[str, Any]:
@@ -281,14 +278,13 @@ def run_cbpe(args: argparse.Namespace) -> dict[str, Any]:
             threaded = list(pool.map(lambda p: estimate(calibration, p), parts))
         par_s.append(time.perf_counter() - started)
 
-        # the sorts alone: what the floor does not do
+        # the sorts alone (what the floor does not do), and calibrating the sorted scores
         arrays = [p["__score"].to_numpy() for p in parts]
         started = time.perf_counter()
-        for a in arrays:
-            np.argsort(-a)
+        ordered = [np.sort(a) for a in arrays]
         sort_s.append(time.perf_counter() - started)
         started = time.perf_counter()
-        for a in arrays:
+        for a in ordered:
             calibration.apply(a)
         apply_s.append(time.perf_counter() - started)
         print(
