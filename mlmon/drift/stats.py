@@ -169,7 +169,7 @@ def chi_square(ref: np.ndarray, cur: np.ndarray) -> Stat:
 
 def _expected(table: np.ndarray) -> np.ndarray:
     """The counts a table would hold without association: row total · column total / total."""
-    return np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    return np.asarray(np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum(), dtype=float)
 
 
 def _homogeneity(table: np.ndarray, expected: np.ndarray) -> Stat:
