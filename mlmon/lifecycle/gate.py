@@ -225,7 +225,10 @@ def decide(
             ok, text = True, "no production version and no threshold: nothing to beat"
         else:
             ok = value >= threshold if higher else value <= threshold
-            text = f"{metric} {value:.4f} {'>=' if higher else '<='} threshold {threshold}"
+            text = (
+                f"threshold: {metric} must be at {'least' if higher else 'most'} "
+                f"{threshold:g}; it is {value:.4f}"
+            )
         return GateResult(
             metric,
             len(y),
@@ -247,16 +250,17 @@ def decide(
     )
     rules = [
         {
-            "rule": f"non-inferiority: {confidence:.0%} interval of the improvement "
-            f"[{primary.low:.4f}, {primary.high:.4f}] lies above -{non_inferiority_margin:g}",
+            "rule": f"non-inferiority: the {confidence:.0%} interval of the improvement must "
+            f"lie above {_negated(non_inferiority_margin)}; it is "
+            f"[{primary.low:+.4f}, {primary.high:+.4f}]",
             "passed": bool(primary.low > -non_inferiority_margin),
         }
     ]
     if min_absolute_change is not None:
         rules.append(
             {
-                "rule": f"improvement {primary.improvement:.4f} >= min_absolute_change "
-                f"{min_absolute_change:g}",
+                "rule": f"min_absolute_change: the improvement must be at least "
+                f"{min_absolute_change:g}; it is {primary.improvement:+.4f}",
                 "passed": primary.improvement >= min_absolute_change,
             }
         )
@@ -266,8 +270,8 @@ def decide(
         )
         rules.append(
             {
-                "rule": f"relative improvement {relative:.4f} >= min_relative_change "
-                f"{min_relative_change:g}",
+                "rule": f"min_relative_change: the relative improvement must be at least "
+                f"{min_relative_change:g}; it is {relative:+.4f}",
                 "passed": relative >= min_relative_change,
             }
         )
@@ -288,7 +292,8 @@ def decide(
         checked.append(g)
         rules.append(
             {
-                "rule": f"guardrail {name}: interval [{g.low:.4f}, {g.high:.4f}] above -{margin:g}",
+                "rule": f"guardrail {name}: the {confidence:.0%} interval of its change must "
+                f"lie above {_negated(margin)}; it is [{g.low:+.4f}, {g.high:+.4f}]",
                 "passed": bool(g.low > -margin),
             }
         )
@@ -296,3 +301,12 @@ def decide(
     return GateResult(
         metric, len(y), passed, rules, primary, guardrails=checked, confidence=confidence
     )
+
+
+def _negated(margin: float) -> str:
+    """``-margin`` as a bound to print: ``0`` for no margin, never ``-0``.
+
+    >>> _negated(0.0), _negated(0.01)
+    ('0', '-0.01')
+    """
+    return "0" if margin == 0 else f"{-margin:g}"

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from mlmon.config import Config
-from mlmon.errors import DataError, InsufficientDataError
+from mlmon.errors import DataError, InsufficientDataError, RegistryError
 from mlmon.lifecycle import model as lm
 from mlmon.lifecycle.gate import GateResult, decide, metric_functions
 from mlmon.registry import open_registry
@@ -62,11 +62,27 @@ def promote(
     *,
     dry_run: bool = False,
     force: str | None = None,
+    reason: str | None = None,
 ) -> PromoteResult:
-    """Gate ``version`` (default: the candidate) against production; promote if it passes."""
+    """Gate ``version`` (default: the candidate) against production; promote if it passes.
+
+    ``force`` (the reason, recorded) promotes past a failed gate, and is also what it takes
+    to promote a version that was rolled back out of production. ``reason`` is recorded in
+    the event when there is no ``force``.
+    """
     registry = open_registry(config)
     candidate = registry.resolve(version or "candidate")
     production = registry.aliases().get("production")
+    reason = force or reason
+    rolled_back = registry.rolled_back_out(candidate)
+    if rolled_back is not None and force is None and candidate != production:
+        raise RegistryError(
+            f"version {candidate} was rolled back out of production at {rolled_back.time} "
+            f"({rolled_back.reason or 'no reason given'}); it is not promoted again without "
+            "--force",
+            hint=f"promote it anyway with: mlmon promote {candidate} --force --reason TEXT, "
+            "or train a new candidate with mlmon retrain",
+        )
     if candidate == production:
         return PromoteResult(
             candidate,
@@ -108,14 +124,17 @@ def promote(
     if dry_run:
         return result
     details = gate.to_dict()
-    if gate.passed:
-        registry.set_alias("production", candidate, "promoted", details=details, expect=production)
-    elif force is not None:
+    if gate.passed or force is not None:
         registry.set_alias(
-            "production", candidate, "forced", reason=force, details=details, expect=production
+            "production",
+            candidate,
+            "promoted" if gate.passed else "forced",
+            reason=reason,
+            details=details,
+            expect=production,
         )
     else:
-        registry.record("gate_failed", version=candidate, details=details)
+        registry.record("gate_failed", version=candidate, reason=reason, details=details)
         return result
     result.promoted, result.production_after = True, candidate
     return result

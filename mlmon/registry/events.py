@@ -7,7 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-EVENTS = ("registered", "promoted", "gate_failed", "rolled_back", "forced", "alias_set")
+EVENTS = (
+    "registered",
+    "promoted",
+    "gate_failed",
+    "rolled_back",
+    "forced",
+    "alias_set",
+    "alias_removed",
+)
 
 
 @dataclass(frozen=True)
@@ -80,3 +88,26 @@ def production_history(events: list[Event], alias: str = "production") -> list[s
         elif not stack or stack[-1] != event.to_version:
             stack.append(event.to_version)
     return stack
+
+
+def rolled_back_out(events: list[Event], version: str, alias: str = "production") -> Event | None:
+    """The ``rolled_back`` event that took ``version`` out of ``alias``, if that is the last
+    word on it: None when it was never rolled back, or was put back since (promoted, forced
+    or rolled back to). A version rolled back out of production is not promoted again
+    without ``--force --reason``.
+
+    >>> e = lambda kind, a, b: Event("t", kind, b, "production", a, b, None, "u", "h")
+    >>> rolled_back_out([e("promoted", "1", "2"), e("rolled_back", "2", "1")], "2").event
+    'rolled_back'
+    >>> rolled_back_out([e("rolled_back", "2", "1"), e("forced", "1", "2")], "2") is None
+    True
+    """
+    out: Event | None = None
+    for event in events:
+        if event.alias != alias:
+            continue
+        if event.event == "rolled_back" and event.from_version == version:
+            out = event
+        elif event.to_version == version:
+            out = None
+    return out

@@ -4,7 +4,8 @@
 <registry>/<model>/
   versions/<N>/         artifact, metadata.json (lineage, artifact SHA-256), reference profile
   aliases/<alias>       one line: the version it points to (production, candidate, ...)
-  events.jsonl          append-only: registered, promoted, gate_failed, rolled_back, forced
+  events.jsonl          append-only: registered, alias_set, promoted, gate_failed, forced,
+                        rolled_back, alias_removed
   .lock                 flock held around every mutation
 ```
 
@@ -30,7 +31,7 @@ import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlmon.errors import RegistryError
 from mlmon.fsutil import (
@@ -41,11 +42,20 @@ from mlmon.fsutil import (
     fsync_dir,
     fsync_file,
 )
-from mlmon.registry.events import EVENTS, Event, production_history
+from mlmon.registry.events import EVENTS, Event, production_history, rolled_back_out
 from mlmon.timewindow import iso_utc
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 METADATA = "metadata.json"
+
+
+class Rollback(NamedTuple):
+    """What a rollback did (or, in a dry run, would do)."""
+
+    from_version: str
+    to_version: str
+    withdrawn_candidate: str | None
+    """The rolled-back version, when it was the candidate and that alias was removed."""
 
 
 def check_name(value: str, what: str) -> str:
@@ -139,6 +149,17 @@ class Registry:
             return ref
         version = self.aliases().get(check_name(ref, "alias"))
         if version is None:
+            withdrawn = [
+                e for e in self.events() if e.event == "alias_removed" and e.alias == ref
+            ]
+            if withdrawn:
+                last = withdrawn[-1]
+                raise RegistryError(
+                    f"model {self.model!r} has no {ref} version: version {last.version} was "
+                    f"withdrawn at {last.time} ({last.reason or 'no reason given'})",
+                    hint="train a new one with mlmon retrain, or name a version number "
+                    "(a version rolled back out of production needs --force --reason)",
+                )
             raise RegistryError(
                 f"model {self.model!r} has no alias {ref!r} "
                 f"(aliases: {', '.join(self.aliases()) or 'none yet'})",
@@ -164,6 +185,11 @@ class Registry:
                     hint="the log is append-only; restore the line from a backup",
                 ) from exc
         return out
+
+    def rolled_back_out(self, version: str) -> Event | None:
+        """The event that rolled ``version`` out of production, unless it was put back
+        since (see :func:`~mlmon.registry.events.rolled_back_out`)."""
+        return rolled_back_out(self.events(), version)
 
     def artifact_path(self, ref: str, verify: bool = True) -> Path:
         """The artifact file of a version or alias, its SHA-256 checked first (exit 5 on a
@@ -197,11 +223,15 @@ class Registry:
 
     def rollback(
         self, to: str | None = None, reason: str | None = None, dry_run: bool = False
-    ) -> tuple[str, str]:
+    ) -> Rollback:
         """Point ``production`` back: to ``to``, or to the version that was production before
-        the current one (see :func:`production_history`). Returns (from, to); from == to when
-        production is already there (a no-op that logs nothing). ``dry_run`` decides and
-        changes nothing."""
+        the current one (see :func:`production_history`). from == to when production is
+        already there (a no-op that logs nothing). ``dry_run`` decides and changes nothing.
+
+        The version rolled back is withdrawn as ``candidate`` (event ``alias_removed``) when
+        the alias still points at it, so an automatic ``mlmon promote`` cannot put it straight
+        back; ``promote`` also refuses it by name without ``--force`` (:func:`rolled_back_out`).
+        """
         with self.locked():
             current = self.aliases().get("production")
             if current is None:
@@ -225,10 +255,16 @@ class Registry:
             else:
                 target = self.resolve(to)
             self.metadata(target)
+            withdraw = self.aliases().get("candidate") == current and target != current
             if target == current or dry_run:
-                return current, target
+                return Rollback(current, target, current if withdraw else None)
             self._move_alias("production", target, "rolled_back", reason=reason)
-            return current, target
+            if withdraw:
+                self._remove_alias(
+                    "candidate",
+                    reason=f"version {current} was rolled back out of production",
+                )
+            return Rollback(current, target, current if withdraw else None)
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -349,6 +385,17 @@ class Registry:
         )
         atomic_write_bytes(self.aliases_dir / alias, f"{version}\n".encode())
         return previous
+
+    def _remove_alias(self, alias: str, *, reason: str | None = None) -> None:
+        previous = self.aliases().get(alias)
+        if previous is None:
+            return
+        # the log first, as for a move: a crash between the two leaves the event to replay
+        self._event(
+            "alias_removed", version=previous, alias=alias, from_version=previous, reason=reason
+        )
+        (self.aliases_dir / alias).unlink()
+        fsync_dir(self.aliases_dir)
 
     def _event(
         self,

@@ -61,7 +61,11 @@ def test_unknown_version_and_bad_name_exit_5(project: Project) -> None:
 def test_rollback_moves_production_back_and_says_so(project: Project) -> None:
     _versions(project, 3, ["1", "2", "3"])
     dry = project.cli("rollback", "--dry-run")
-    assert dry.code == 0 and dry.stdout == "would roll production back: 3 → 2 (dry run)\n"
+    assert dry.code == 0 and dry.stdout == (
+        "would roll production back: 3 → 2 (dry run)\n"
+        "would withdraw version 3 as candidate: it is not promoted again without --force "
+        "--reason\n"
+    )
     result = project.cli("--json", "rollback", "--reason", "bad promotion")
     doc = json.loads(result.stdout)
     assert doc["result"] == {
@@ -69,6 +73,7 @@ def test_rollback_moves_production_back_and_says_so(project: Project) -> None:
         "to_version": "2",
         "changed": True,
         "dry_run": False,
+        "candidate_withdrawn": "3",
     }
     again = project.cli("rollback", "--to", "2")
     assert again.code == 0 and again.stdout == "production is already version 2; nothing to do\n"

@@ -109,9 +109,10 @@ def test_promote_through_the_gate_then_rollback(lproject: Callable[..., Project]
     again = project.cli("promote", "2")
     assert again.code == 0 and "already in production; nothing to do" in again.stdout
     back = project.cli("rollback")
-    assert back.code == 0 and back.stdout == "rolled production back: 2 → 1\n"
+    assert back.code == 0
+    assert back.stdout.splitlines()[0] == "rolled production back: 2 → 1"
     events = [e.event for e in open_registry(project.config()).events()]
-    assert events.count("promoted") == 2 and events[-1] == "rolled_back"
+    assert events.count("promoted") == 2 and events[-2:] == ["rolled_back", "alias_removed"]
 
 
 def test_a_failed_gate_exits_1_changes_nothing_and_force_records_why(
@@ -124,7 +125,7 @@ def test_a_failed_gate_exits_1_changes_nothing_and_force_records_why(
     failed = project.cli("promote", "--until", "latest")
     assert failed.code == 1
     assert (
-        "FAIL  improvement" in failed.stdout
+        "FAIL  min_absolute_change: the improvement must be at least 0.5" in failed.stdout
         and "gate failed: production stays at 1" in failed.stdout
     )
     registry = open_registry(project.config())
@@ -133,6 +134,85 @@ def test_a_failed_gate_exits_1_changes_nothing_and_force_records_why(
     forced = project.cli("promote", "--until", "latest", "--force", "--reason", "hotfix")
     assert forced.code == 0 and "forced past the gate: production 1 → 2" in forced.stdout
     assert registry.events()[-1].event == "forced" and registry.events()[-1].reason == "hotfix"
+
+
+def test_a_rolled_back_version_is_withdrawn_and_not_promoted_again_without_force(
+    lproject: Callable[..., Project],
+) -> None:
+    project = lproject()
+    project.cli("retrain", "--until", "2026-10-04")
+    assert project.cli("promote", "--until", "latest").code == 0
+    project.cli("retrain", "--until", "2026-10-05", "--force", "--reason", "new week")
+    assert project.cli("promote", "--until", "latest").code == 0
+    back = project.cli("rollback", "--reason", "bad promotion")
+    assert back.code == 0, back.stderr
+    assert back.stdout.splitlines() == [
+        "rolled production back: 2 → 1",
+        "withdrew version 2 as candidate: it is not promoted again without --force --reason",
+    ]
+    registry = open_registry(project.config())
+    assert registry.aliases() == {"production": "1"}
+    removed = registry.events()[-1]
+    assert (removed.event, removed.alias, removed.version) == ("alias_removed", "candidate", "2")
+    # the CI recipe's `promote --until latest` no longer finds the rolled-back version ...
+    again = project.cli("promote", "--until", "latest", "--dry-run")
+    assert again.code == 5
+    assert "has no candidate version: version 2 was withdrawn" in again.stderr
+    # ... and naming it is refused too, until someone forces it with a reason
+    named = project.cli("promote", "2", "--until", "latest")
+    assert named.code == 5
+    assert "version 2 was rolled back out of production" in named.stderr
+    assert "(bad promotion)" in named.stderr and "--force --reason" in named.stderr
+    assert registry.aliases() == {"production": "1"}
+    forced = project.cli("promote", "2", "--until", "latest", "--force", "--reason", "fixed")
+    assert forced.code == 0, forced.stderr
+    assert registry.aliases()["production"] == "2"
+    assert registry.events()[-1].reason == "fixed"
+
+
+def test_the_reason_given_to_promote_is_recorded_whatever_the_gate_says(
+    lproject: Callable[..., Project],
+) -> None:
+    project = lproject(extra=", min_absolute_change: 0.5")
+    project.cli("retrain", "--until", "2026-10-04")
+    # no production yet: the gate passes, and the forced promotion keeps its reason
+    first = project.cli("promote", "--until", "latest", "--force", "--reason", "first model")
+    assert first.code == 0 and "promoted: production (none) → 1" in first.stdout
+    registry = open_registry(project.config())
+    assert (registry.events()[-1].event, registry.events()[-1].reason) == (
+        "promoted",
+        "first model",
+    )
+    project.cli("retrain", "--until", "2026-10-05", "--force", "--reason", "next")
+    failed = project.cli("promote", "--until", "latest", "--reason", "weekly gate")
+    assert failed.code == 1
+    assert (registry.events()[-1].event, registry.events()[-1].reason) == (
+        "gate_failed",
+        "weekly gate",
+    )
+
+
+def test_the_gate_says_what_was_required_and_what_was_seen(
+    lproject: Callable[..., Project],
+) -> None:
+    project = lproject(margin=0.0, extra=", min_absolute_change: 0.5")
+    project.cli("retrain", "--until", "2026-10-04")
+    first = project.cli("promote", "--until", "latest")
+    assert first.code == 0
+    project.cli("retrain", "--until", "2026-10-05", "--force", "--reason", "next")
+    code, doc = _json(project, "promote", "--until", "latest", "--dry-run")
+    gate = doc["result"]["gate"]
+    rules = {r["rule"].split(":")[0]: r["rule"] for r in gate["rules"]}
+    low, high = gate["ci_low"], gate["ci_high"]
+    assert rules["non-inferiority"] == (
+        "non-inferiority: the 95% interval of the improvement must lie above 0; "
+        f"it is [{low:+.4f}, {high:+.4f}]"
+    )
+    assert rules["min_absolute_change"] == (
+        "min_absolute_change: the improvement must be at least 0.5; "
+        f"it is {gate['difference']:+.4f}"
+    )
+    assert "-0" not in " ".join(rules.values()).replace("-0.", "")
 
 
 def test_too_few_rows_for_the_gate_exits_7_and_unknown_versions_exit_5(

@@ -97,14 +97,16 @@ def test_rollback_walks_back_through_production_history(tmp_path: Path) -> None:
     for _ in range(3):
         v = reg.register(_artifact(tmp_path), {})
         reg.set_alias("production", v, "promoted")
-    assert reg.rollback() == ("3", "2")
-    assert reg.rollback() == ("2", "1")  # further back, not back to 3
+    assert reg.rollback() == ("3", "2", "3")  # 3 was also the candidate: withdrawn
+    assert "candidate" not in reg.aliases()
+    assert reg.rollback() == ("2", "1", None)  # further back, not back to 3
     with pytest.raises(RegistryError, match="nothing to roll back to"):
         reg.rollback()
-    assert reg.rollback(to="3", reason="3 was fine after all") == ("1", "3")
-    assert reg.rollback(to="3") == ("3", "3")  # already there: a no-op
+    assert reg.rollback(to="3", reason="3 was fine after all") == ("1", "3", None)
+    assert reg.rollback(to="3") == ("3", "3", None)  # already there: a no-op
     assert reg.aliases()["production"] == "3"
     assert reg.events()[-1].reason == "3 was fine after all"
+    assert [e.event for e in reg.events()].count("alias_removed") == 1
     assert production_history(reg.events())[-1] == "3"
 
 

@@ -36,7 +36,7 @@ def promote_command(
     forced = require_reason(force, reason)
     config = state.config()
     _, end = resolve_window(None, until, default_span=None, latest=lambda: latest_timestamp(config))
-    result = promote(config, version, end, dry_run=dry_run, force=forced)
+    result = promote(config, version, end, dry_run=dry_run, force=forced, reason=reason)
     out = state.out
     if out.json_mode:
         out.json("promote", result.status, result.to_dict())

@@ -132,9 +132,15 @@ def rollback_command(
     state = state_of(ctx)
     config = state.config()
     registry = open_registry(config)
-    before, after = registry.rollback(to, reason, dry_run=dry_run)
+    before, after, withdrawn = registry.rollback(to, reason, dry_run=dry_run)
     changed = before != after and not dry_run
-    result = {"from_version": before, "to_version": after, "changed": changed, "dry_run": dry_run}
+    result = {
+        "from_version": before,
+        "to_version": after,
+        "changed": changed,
+        "dry_run": dry_run,
+        "candidate_withdrawn": withdrawn,
+    }
     if state.out.json_mode:
         state.out.json("rollback", "ok", result)
     elif before == after:
@@ -143,6 +149,11 @@ def rollback_command(
         state.out.result_line(f"would roll production back: {before} → {after} (dry run)")
     else:
         state.out.result_line(f"rolled production back: {before} → {after}")
+    if withdrawn is not None and before != after:
+        state.out.result_line(
+            f"{'would withdraw' if dry_run else 'withdrew'} version {withdrawn} as candidate: "
+            "it is not promoted again without --force --reason"
+        )
     if changed:
         notify(state, config, "rollback", result)
 
