@@ -201,6 +201,7 @@ def test_the_gate_says_what_was_required_and_what_was_seen(
     assert first.code == 0
     project.cli("retrain", "--until", "2026-10-05", "--force", "--reason", "next")
     code, doc = _json(project, "promote", "--until", "latest", "--dry-run")
+    assert code == 1  # the improvement falls short of min_absolute_change
     gate = doc["result"]["gate"]
     rules = {r["rule"].split(":")[0]: r["rule"] for r in gate["rules"]}
     low, high = gate["ci_low"], gate["ci_high"]
