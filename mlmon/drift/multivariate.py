@@ -11,7 +11,7 @@ chance, not noise). Rabanser, Günnemann & Lipton (2019), "Failing Loudly".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,9 @@ class MultivariateResult:
     n_current: int
     features: list[str]
     reason: str | None = None
+    features_skipped: dict[str, str] = field(default_factory=dict)
+    """Features left out, with why: those without a value in either sample (a feature added
+    to the schema after the data was written reads as all-null)."""
 
     def to_dict(self) -> dict[str, Any]:
         verdict = "DRIFT" if self.drifted else "no drift"
@@ -43,6 +46,10 @@ class MultivariateResult:
             if self.auc is not None and self.low is not None and self.high is not None
             else f"not run: {self.reason}"
         )
+        if self.features_skipped:
+            summary += "; left out: " + ", ".join(
+                f"{c} ({why})" for c, why in self.features_skipped.items()
+            )
         return {
             "method": "domain_classifier",
             "auc": self.auc,
@@ -53,6 +60,7 @@ class MultivariateResult:
             "n_reference": self.n_reference,
             "n_current": self.n_current,
             "features": self.features,
+            "features_skipped": self.features_skipped,
             "reason": self.reason,
             "summary": summary,
         }
@@ -73,13 +81,16 @@ def domain_classifier(
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    features = [
+    present = [
         c for c in numerical + categorical if c in reference.columns and c in current.columns
     ]
+    skipped = {c: why for c in present if (why := _without_values(c, reference, current))}
+    features = [c for c in present if c not in skipped]
     n_ref, n_cur = reference.height, current.height
     base = MultivariateResult(None, None, None, threshold, False, n_ref, n_cur, features)
+    base.features_skipped = skipped
     if not features:
-        base.reason = "no feature column in both datasets"
+        base.reason = "no feature with values in both datasets"
         return base
     if min(n_ref, n_cur) < max(min_rows, folds * 2):
         base.reason = f"{min(n_ref, n_cur)} rows in the smaller sample < {max(min_rows, folds * 2)}"
@@ -116,3 +127,25 @@ def domain_classifier(
     base.auc, base.low, base.high = auc.value, auc.low, auc.high
     base.drifted = auc.value >= threshold and auc.low is not None and auc.low > 0.5
     return base
+
+
+def _without_values(column: str, reference: pl.DataFrame, current: pl.DataFrame) -> str | None:
+    """Why ``column`` cannot go to the classifier, or None. A column without a value in one
+    sample would let the classifier tell the samples apart by the nulls alone (the column's
+    own comparison reports that change); one without a value in either cannot be binned."""
+    empty = [
+        side
+        for side, frame in (("reference", reference), ("current data", current))
+        if not _has_values(frame[column])
+    ]
+    if not empty:
+        return None
+    if len(empty) == 2:
+        return "no values in the reference or the current data"
+    return f"no values in the {empty[0]}"
+
+
+def _has_values(values: pl.Series) -> bool:
+    if values.dtype.is_numeric():
+        return bool(values.cast(pl.Float64).is_finite().any())
+    return values.null_count() < values.len()

@@ -209,3 +209,29 @@ def test_store_labels_give_label_drift_where_both_windows_have_them(dproject: Pr
         dproject.cli("--json", "drift", "--since", "2026-10-03", "--until", "2026-10-04").stdout
     )
     assert unlabelled["result"]["label"] is None
+
+
+def test_a_feature_added_to_the_schema_after_ingest_is_skipped_not_an_internal_error(
+    make_project: Callable[..., Project],
+) -> None:
+    text = BINARY_CONFIG.format(batch_rows=1000, on_invalid="quarantine") + DRIFT
+    project = make_project(text=text)
+    _store(project, days=3)
+    project.config_path.write_text(
+        text.replace("numerical: [x, y]", "numerical: [x, y, z]")
+        .replace("categorical: [c]", "categorical: [c, d]")
+        .replace("multivariate: {enabled: false}", "multivariate: {sample_rows: 300}")
+    )
+    result = project.cli("--json", "drift", "--since", "2026-10-03", "--until", "latest")
+    assert result.code == 0, result.stderr
+    doc = json.loads(result.stdout)["result"]
+    by = {c["column"]: c for c in doc["columns"]}
+    assert (by["z"]["status"], by["z"]["reason"]) == (
+        "skipped",
+        "no finite values in the reference",
+    )
+    assert (by["d"]["status"], by["d"]["reason"]) == ("skipped", "no values in the reference")
+    assert doc["dataset"]["n_columns"] == 3  # x, y, c are judged
+    m = doc["multivariate"]
+    assert m["features"] == ["x", "y", "c"] and m["auc"] is not None
+    assert set(m["features_skipped"]) == {"z", "d"}

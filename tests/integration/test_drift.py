@@ -212,6 +212,37 @@ def test_multivariate_drift_catches_a_joint_change_no_single_column_shows(
     assert same.multivariate is not None and not same.multivariate["drifted"]
 
 
+def test_a_feature_without_values_is_skipped_and_the_multivariate_check_runs_on_the_rest(
+    tmp_path: Path,
+) -> None:
+    """A feature added to the schema after ingest reads as all-null: scikit-learn's binning
+    raised ValueError on it (exit 70). A feature with values on one side only (new since the
+    reference) would let the classifier separate the samples by the nulls alone."""
+    empty = [pl.lit(None, dtype=pl.Float64).alias("n4"), pl.lit(None, dtype=pl.String).alias("c3")]
+    ref_df = synthetic(2_000, 30, False).with_columns(
+        *empty, pl.lit(None, dtype=pl.Float64).alias("n5")
+    )
+    cur_df = synthetic(2_000, 31, False).with_columns(*empty)
+    a, b = _files(tmp_path, ref_df, cur_df)
+    config = _config(tmp_path, "multivariate: {enabled: true, sample_rows: 1000}")
+    result = compute_drift(config, reference_path=a, current_path=b)
+    by = {c.column: c for c in result.columns}
+    assert (by["n4"].status, by["n4"].reason) == ("skipped", "no finite values in the reference")
+    assert (by["c3"].status, by["c3"].reason) == ("skipped", "no values in the reference")
+    assert by["n5"].reason == "no finite values in the reference"  # it drifts on its nulls
+    assert [s.name for s in by["n5"].signals if s.fired] == ["missing"]
+    assert by["n0"].status == "ok"
+    m = result.multivariate
+    assert m is not None and m["auc"] is not None and m["reason"] is None
+    assert m["features"] == [c for c in NUMERICAL + CATEGORICAL if c not in ("n4", "n5", "c3")]
+    assert m["features_skipped"] == {
+        "n4": "no values in the reference or the current data",
+        "n5": "no values in the reference",
+        "c3": "no values in the reference or the current data",
+    }
+    assert not m["drifted"] and m["auc"] < 0.55
+
+
 def test_label_drift_compares_the_labels_where_both_sides_have_them(tmp_path: Path) -> None:
     rng = np.random.default_rng(17)
     ref_df = synthetic(3_000, 18, False).with_columns(
