@@ -515,5 +515,8 @@ def _multivariate(
         threshold=settings.multivariate.auc_threshold,
         folds=settings.multivariate.folds,
         min_rows=settings.min_rows,
+        confidence=1 - settings.alpha,
+        significance=settings.significance,
+        effect=settings.effect,
     )
     return result.to_dict()

@@ -233,3 +233,34 @@ def test_profile_json_round_trip_is_exact_and_reads_format_1() -> None:
     assert Profile.from_dict(old).to_dict() == original.to_dict()
     with pytest.raises(ValueError, match="profile format 3"):
         Profile.from_dict({**old, "format": 3})
+
+
+def test_the_multivariate_auc_threshold_is_a_binormal_shift_of_about_a_third_sigma() -> None:
+    from mlmon.config.drift import MultivariateSection
+    from mlmon.drift.multivariate import auc_of_shift, shift_of_auc
+
+    threshold = MultivariateSection().auc_threshold
+    assert threshold == 0.6
+    # binormal model: AUC = Phi(d / sqrt 2) for a mean shift of d standard deviations
+    assert shift_of_auc(threshold) == pytest.approx(math.sqrt(2) * stats.norm.ppf(0.6))
+    assert shift_of_auc(threshold) == pytest.approx(0.358, abs=5e-4)
+    assert auc_of_shift(0.2) == pytest.approx(stats.norm.cdf(0.2 / math.sqrt(2)))
+    assert auc_of_shift(shift_of_auc(0.57)) == pytest.approx(0.57)
+
+
+@pytest.mark.parametrize(
+    ("auc", "low", "significance", "effect", "expected"),
+    [
+        (0.58, 0.57, True, True, (True, False, False)),  # above chance, small: no drift
+        (0.65, 0.64, True, True, (True, True, True)),
+        (0.65, 0.49, True, True, (False, True, False)),  # large but could be chance
+        (0.65, 0.49, False, True, (False, True, True)),  # significance off
+        (0.58, 0.57, True, False, (True, False, True)),  # effect off
+    ],
+)
+def test_the_multivariate_verdict_needs_significance_and_effect_like_a_column(
+    auc: float, low: float, significance: bool, effect: bool, expected: tuple[bool, ...]
+) -> None:
+    from mlmon.drift.multivariate import verdict
+
+    assert verdict(auc, low, 0.6, significance=significance, effect=effect) == expected
