@@ -124,6 +124,9 @@ class StoreSection(Section):
     path: Path
     on_invalid: Literal["quarantine", "reject"] = "quarantine"
     nonfinite_features: Literal["allow", "quarantine"] = "allow"
+    label_updates: Literal["replace", "keep_first", "quarantine"] = "replace"
+    """A label for an id whose stored label differs: replace it (recorded with the old value
+    under ``label_updates/``), keep the first one, or quarantine the new one."""
     probability_tolerance: float = Field(default=1e-3, gt=0, lt=1)
     batch_rows: int = Field(default=250_000, ge=1)
     lock_timeout: Duration = 600.0

@@ -116,3 +116,11 @@ def missing_features_key(config: Config) -> str:
     """The value of ``MISSING_OF`` for this config's features (order does not matter)."""
     f = config.schema_.features
     return json.dumps({"numerical": sorted(f.numerical), "categorical": sorted(f.categorical)})
+
+
+INGESTED = "_mlmon_ingested_at"
+"""Stored with each label: when its batch was staged (strictly increasing within a run, so
+two labels for one id are ordered even when they arrive in one run). A corrected label is
+appended, never written over the old one; reads keep the label with the latest
+``INGESTED`` (label files written before label corrections existed read it as null, the
+earliest)."""

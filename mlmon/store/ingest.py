@@ -27,8 +27,10 @@ from mlmon.errors import DataError
 from mlmon.fsutil import append_line_durably, exclusive_lock
 from mlmon.store import address
 from mlmon.store.columns import (
+    INGESTED,
     MISSING,
     MISSING_OF,
+    TIMESTAMP,
     Column,
     label_columns,
     missing_features,
@@ -38,7 +40,7 @@ from mlmon.store.columns import (
 from mlmon.store.layout import StoreLayout, Table
 from mlmon.store.readers import Format, Source, read_batches, resolve_source, source_columns
 from mlmon.store.scan import locate, scan_files
-from mlmon.store.validate import REASON, ROW, validate_batch
+from mlmon.store.validate import REASON, ROW, quoted, validate_batch
 from mlmon.store.writer import StagedWrite, clear_stale_staging
 
 Progress = Callable[[str, int], None]
@@ -58,7 +60,10 @@ class FileReport:
     rows_written: int = 0
     duplicates_skipped: int = 0
     rows_rejected: int = 0
+    labels_updated: int = 0
+    labels_ignored: int = 0
     already_ingested_at: str | None = None
+    label_time_from: str | None = None
     missing_optional_columns: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     nonfinite_values: dict[str, int] = field(default_factory=dict)
@@ -73,6 +78,7 @@ class IngestResult:
     dry_run: bool
     files: list[FileReport]
     quarantine_path: str | None = None
+    label_updates_path: str | None = None
     partitions: list[str] = field(default_factory=list)
     unmatched_labels: int | None = None
     reject_examples: list[str] = field(default_factory=list)
@@ -94,6 +100,14 @@ class IngestResult:
         return sum(f.rows_rejected for f in self.files)
 
     @property
+    def labels_updated(self) -> int:
+        return sum(f.labels_updated for f in self.files)
+
+    @property
+    def labels_ignored(self) -> int:
+        return sum(f.labels_ignored for f in self.files)
+
+    @property
     def status(self) -> str:
         """``finding`` when rows were quarantined, else ``ok``."""
         return "finding" if self.rows_rejected else "ok"
@@ -108,6 +122,9 @@ class IngestResult:
             "duplicates_skipped": self.duplicates_skipped,
             "rows_rejected": self.rows_rejected,
             "quarantine_path": self.quarantine_path,
+            "labels_updated": self.labels_updated,
+            "labels_ignored": self.labels_ignored,
+            "label_updates_path": self.label_updates_path,
             "partitions": self.partitions,
             "unmatched_labels": self.unmatched_labels,
             "reject_examples": self.reject_examples,
@@ -177,6 +194,22 @@ Plan = tuple[Source, tuple[list[str], list[str]]]
 """A checked source with its (missing optional, ignored) columns."""
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """A batch's valid rows split by what the store already holds for their ids."""
+
+    fresh: pl.DataFrame
+    """Rows to write: new ids, and label corrections under ``label_updates: replace``."""
+    repeats: int
+    """Rows equal to the stored row (or label): skipped as duplicates."""
+    conflicts: pl.DataFrame
+    """Rows to quarantine, with their REASON."""
+    updates: pl.DataFrame
+    """Audit records of the replaced labels."""
+    ignored: int
+    """Differing labels left out under ``label_updates: keep_first``."""
+
+
 @dataclass
 class _Run:
     """One ingest run: what it writes to, and the result it fills in."""
@@ -201,11 +234,15 @@ class _Run:
             self._stage_all(plans, staged)
             if self.result.dry_run:
                 if staged.rows_quarantined:
-                    self.result.quarantine_path = str(staged.quarantine_target(self.started))
+                    target = staged.side_target("quarantine", self.started)
+                    self.result.quarantine_path = str(target)
                 return
-            quarantine = staged.commit(self.started)
+            sides = staged.commit(self.started)
             committed = True
-            self.result.quarantine_path = str(quarantine) if quarantine else None
+            if "quarantine" in sides:
+                self.result.quarantine_path = str(sides["quarantine"])
+            if "label_updates" in sides:
+                self.result.label_updates_path = str(sides["label_updates"])
             for report in self.result.files:
                 if report.already_ingested_at is None:
                     line = _manifest_line(self.table, report, self.started)
@@ -241,21 +278,46 @@ class _Run:
         self, source: Source, report: FileReport, staged: StagedWrite
     ) -> set[dt.date]:
         days: set[dt.date] = set()
+        labels = self.table == "labels"
+        if labels:
+            report.label_time_from = "file"
+            if self.ts_col in report.missing_optional_columns:
+                report.missing_optional_columns.remove(self.ts_col)
+                report.label_time_from = "ingest_time"
         for raw in read_batches(source, self.columns, self.config.store.batch_rows):
             for name in report.missing_optional_columns:
                 raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(name))
+            if report.label_time_from == "ingest_time":
+                raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(self.ts_col))
             report.rows_read += raw.height
             batch = validate_batch(raw, self.columns, self.config, source.name)
             for name, n in batch.nonfinite.items():
                 report.nonfinite_values[name] = report.nonfinite_values.get(name, 0) + n
-            if batch.bad.height:
-                self._set_aside(source, report, batch.bad, staged, last_row=raw[ROW][-1])
-            good = batch.good.drop(ROW)
-            if self.table == "labels":
-                known = pl.lit(self.started).cast(pl.Datetime("us", "UTC"))
-                good = good.with_columns(pl.col(self.ts_col).fill_null(known))
-            fresh = self._drop_stored(staged, good)
-            report.duplicates_skipped += batch.duplicates + good.height - fresh.height
+            good = batch.good
+            if labels:
+                known = pl.lit(self.started).cast(TIMESTAMP)
+                good = good.with_columns(
+                    pl.col(self.ts_col).fill_null(known),
+                    pl.lit(self._stamp()).cast(TIMESTAMP).alias(INGESTED),
+                )
+            checked = self._against_stored(staged, good)
+            bad = batch.bad
+            if checked.conflicts.height:
+                conflicts = self._as_text(checked.conflicts)
+                bad = pl.concat([bad, conflicts], how="diagonal_relaxed").sort(ROW)
+            if bad.height:
+                self._set_aside(source, report, bad, staged, last_row=raw[ROW][-1])
+            if checked.updates.height:
+                staged.add_label_updates(
+                    checked.updates.with_columns(
+                        pl.lit(source.name).alias("_source"),
+                        pl.lit(self.started).cast(TIMESTAMP).alias("_ingested_at"),
+                    )
+                )
+            fresh = checked.fresh.drop(ROW)
+            report.duplicates_skipped += batch.duplicates + checked.repeats
+            report.labels_updated += checked.updates.height
+            report.labels_ignored += checked.ignored
             report.rows_written += fresh.height
             metadata = None
             if self.table == "predictions":
@@ -271,33 +333,120 @@ class _Run:
             )
         return days
 
-    def _drop_stored(self, staged: StagedWrite, good: pl.DataFrame) -> pl.DataFrame:
-        """Rows of ``good`` whose id is neither stored nor staged.
+    def _stamp(self) -> dt.datetime:
+        """The staging time of a label batch, strictly later than the previous batch's."""
+        now = dt.datetime.now(dt.UTC)
+        last = getattr(self, "_last_stamp", None)
+        if last is not None and now <= last:
+            now = last + dt.timedelta(microseconds=1)
+        self._last_stamp = now
+        return now
 
-        Predictions are looked up only in the date partitions and the time range the batch
-        touches (a request's timestamp does not change when it is re-sent); labels, which may
-        arrive on any day, are looked up in the whole labels table.
+    def _as_text(self, conflicts: pl.DataFrame) -> pl.DataFrame:
+        """Conflicting rows as the quarantine stores them: row, reason, values as text."""
+        names = [c.name for c in self.columns]
+        return conflicts.select(
+            pl.col(ROW).cast(pl.Int64), REASON, *[pl.col(n).cast(pl.String) for n in names]
+        )
+
+    def _against_stored(self, staged: StagedWrite, good: pl.DataFrame) -> _Checked:
+        """Split ``good`` by what the store (and this run's staged files) hold for its ids.
+
+        A row whose id is not stored is fresh. A prediction equal to the stored one is a
+        harmless repeat; one that differs is a conflict (quarantined: a request's logged
+        outputs do not change). A label equal to the latest stored label is a repeat; one that
+        differs is a correction, handled as ``store.label_updates`` says: ``replace`` (stored,
+        with an audit record of the old value), ``keep_first`` (left out, counted) or
+        ``quarantine``. Predictions are looked up only in the date partitions and the time
+        range the batch touches (a request's timestamp does not change when it is re-sent);
+        labels, which may arrive on any day, in the whole labels table.
         """
+        nothing = good.clear()
         if good.height == 0:
-            return good
+            return _Checked(good, 0, nothing, nothing, 0)
         table, id_col, ts_col = self.table, self.id_col, self.ts_col
         days = None
         if table == "predictions":
             days = good.get_column(ts_col).dt.date().unique().to_list()
         files = self.layout.files(table, days=days) + staged.staged_files(table, days)
         if not files:
-            return good
+            return _Checked(good, 0, nothing, nothing, 0)
         ids = good.get_column(id_col)
         scan = scan_files(self.config, table, files)
+        names = [c.name for c in self.columns]
         if table == "predictions":
             # The same request has the same timestamp, so only rows in this batch's time range
             # can match; Parquet min/max statistics then skip most files and row groups unread.
             ts = good.get_column(ts_col)
             scan = scan.filter(pl.col(ts_col).is_between(ts.min(), ts.max()))
-        stored = scan.select(id_col).filter(pl.col(id_col).is_in(ids.implode())).collect()
+            compared = [n for n in names if n != id_col]
+            select = names
+        else:
+            compared = [self.columns[1].name]  # the label; a re-sent label time is no change
+            select = [*names, INGESTED]
+        stored = scan.select(select).filter(pl.col(id_col).is_in(ids.implode())).collect()
         if stored.height == 0:
-            return good
-        return good.join(stored.unique(), on=id_col, how="anti", maintain_order="left")
+            return _Checked(good, 0, nothing, nothing, 0)
+        if table == "labels":
+            stored = stored.sort(INGESTED, nulls_last=False, maintain_order=True)
+        stored = stored.unique(id_col, keep="last", maintain_order=True)
+        suffix = "__stored"
+        joined = good.join(
+            stored.with_columns(pl.lit(True).alias("__found")),
+            on=id_col,
+            how="left",
+            suffix=suffix,
+            maintain_order="left",
+        )
+        marked = joined.with_columns(
+            pl.col("__found").fill_null(False),
+            pl.concat_list(
+                pl.when(~pl.col(c).eq_missing(pl.col(f"{c}{suffix}"))).then(pl.lit(c))
+                for c in compared
+            )
+            .list.drop_nulls()
+            .alias("__changed"),
+        )
+        fresh = marked.filter(~pl.col("__found"))
+        repeats = marked.filter(pl.col("__found") & (pl.col("__changed").list.len() == 0))
+        changed = marked.filter(pl.col("__found") & (pl.col("__changed").list.len() > 0))
+        keep = good.columns
+        if table == "predictions":
+            conflicts = changed.with_columns(
+                pl.format(
+                    "{}: id {} is already stored with other values ({}); a re-sent "
+                    "prediction must equal the stored one",
+                    pl.lit(id_col),
+                    quoted(pl.col(id_col)),
+                    pl.col("__changed").list.join(", "),
+                ).alias(REASON)
+            )
+            return _Checked(fresh.select(keep), repeats.height, conflicts, nothing, 0)
+        label = self.columns[1].name
+        policy = self.config.store.label_updates
+        if policy == "quarantine":
+            conflicts = changed.with_columns(
+                pl.format(
+                    "{}: the label of {} {} differs from the stored label {} "
+                    "(store.label_updates is 'quarantine')",
+                    pl.lit(label),
+                    pl.lit(id_col),
+                    quoted(pl.col(id_col).cast(pl.String)),
+                    pl.col(f"{label}{suffix}").cast(pl.String),
+                ).alias(REASON)
+            )
+            return _Checked(fresh.select(keep), repeats.height, conflicts, nothing, 0)
+        if policy == "keep_first":
+            return _Checked(fresh.select(keep), repeats.height, nothing, nothing, changed.height)
+        updates = changed.select(
+            pl.col(id_col),
+            pl.col(f"{label}{suffix}").alias("old_label"),
+            pl.col(label).alias("new_label"),
+            pl.col(f"{ts_col}{suffix}").alias("old_label_timestamp"),
+            pl.col(ts_col).alias("new_label_timestamp"),
+        )
+        replaced = pl.concat([fresh.select(keep), changed.select(keep)]).sort(ROW)
+        return _Checked(replaced, repeats.height, nothing, updates, 0)
 
     def _set_aside(
         self,

@@ -4,7 +4,8 @@
 <store>/
   predictions/date=YYYY-MM-DD/part-<uuid>.parquet
   labels/date=YYYY-MM-DD/part-<uuid>.parquet      (date the label became known)
-  quarantine/<time>-<file>-<run>.parquet           (rejected rows, with a reason per row)
+  quarantine/<time>-<run>.parquet                  (rejected rows, with a reason per row)
+  label_updates/<time>-<run>.parquet               (replaced labels: id, old and new label)
   _staging/<run>/                                  (an ingest in progress; never read)
   _ingested.jsonl                                  (one line per input file committed)
   .lock                                            (flock held by the one writer)
@@ -22,6 +23,8 @@ from typing import Literal
 from mlmon.fsutil import TMP_PREFIX
 
 Table = Literal["predictions", "labels"]
+Side = Literal["quarantine", "label_updates"]
+"""Files an ingest run writes beside the tables: one of each kind per run, at most."""
 PARTITION_KEY = "date"
 
 
@@ -39,7 +42,17 @@ class StoreLayout:
 
     @property
     def quarantine_dir(self) -> Path:
-        return self.root / "quarantine"
+        return self.side_dir("quarantine")
+
+    def side_dir(self, kind: Side) -> Path:
+        return self.root / kind
+
+    def has_label_updates(self) -> bool:
+        """Has any label ever been replaced? (Then reads keep the latest label per id.)"""
+        d = self.side_dir("label_updates")
+        return d.is_dir() and any(
+            not p.name.startswith((TMP_PREFIX, ".")) for p in d.glob("*.parquet")
+        )
 
     @property
     def staging_dir(self) -> Path:

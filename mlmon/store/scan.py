@@ -19,8 +19,10 @@ from mlmon.config import Config
 from mlmon.store import address
 from mlmon.store.address import DAY, FILE, GLOBAL_ROW, FileIndex
 from mlmon.store.columns import (
+    INGESTED,
     MISSING,
     MISSING_OF,
+    TIMESTAMP,
     label_columns,
     missing_features,
     missing_features_key,
@@ -41,7 +43,7 @@ def scan_files(
     columns = label_columns(config) if table == "labels" else prediction_columns(config)
     schema = storage_schema(config, columns)
     if table == "labels":
-        schema |= address.SCHEMA
+        schema |= address.SCHEMA | {INGESTED: TIMESTAMP}
     else:
         schema[MISSING] = pl.Boolean()
     if not files:
@@ -90,8 +92,14 @@ def read_window(
     layout = StoreLayout(config.store.path)
     label_cols = [c.name for c in label_columns(config) if c.name != s.id]
     all_labels = scan_files(config, "labels", layout.files("labels"))
+    # A replaced label stays stored beside its correction: keep the latest per prediction.
+    # (Checked once per read; without corrections nothing extra is read or sorted.)
+    corrected = layout.has_label_updates()
+    order = [INGESTED] if corrected else []
     # Labels stored before their prediction, or by a version without addresses.
-    loose = all_labels.filter(pl.col(FILE).is_null()).select(s.id, *label_cols).collect()
+    loose = all_labels.filter(pl.col(FILE).is_null()).select(s.id, *label_cols, *order).collect()
+    if corrected:
+        loose = _latest(loose, s.id)
     files = layout.files("predictions", *_days(since, until))
     index = FileIndex(layout, files)
     exprs: list[str | pl.Expr] = list(select) if select is not None else [pl.exclude(GLOBAL_ROW)]
@@ -107,11 +115,13 @@ def read_window(
         # Statistics on the day column let the scan skip label files of other days unread.
         first, last = index.days.min().item(), index.days.max().item()
         placed = placed.filter(pl.col(DAY).is_between(first, last))
-    placed = placed.select(index.global_rows().alias(GLOBAL_ROW), *label_cols).drop_nulls(
+    placed = placed.select(index.global_rows().alias(GLOBAL_ROW), *label_cols, *order).drop_nulls(
         GLOBAL_ROW  # labels of other files
     )
     # Both scans at once: each alone leaves a core idle part of the time.
     frame, placed_frame = pl.collect_all([predictions, placed], engine="streaming")
+    if corrected:
+        placed_frame = _latest(placed_frame, GLOBAL_ROW)
     frame = frame.with_columns(_place(frame, placed_frame, index.total, label_cols))
     if loose.height:
         renamed = {c: f"__loose_{c}" for c in label_cols}
@@ -127,6 +137,15 @@ def read_window(
             .drop(_ID, *renamed.values())
         )
     return frame.drop(GLOBAL_ROW)
+
+
+def _latest(labels: pl.DataFrame, key: str) -> pl.DataFrame:
+    """One label per ``key``: the one ingested last (see :data:`INGESTED`)."""
+    return (
+        labels.sort(INGESTED, nulls_last=False, maintain_order=True)
+        .unique(key, keep="last", maintain_order=False)
+        .drop(INGESTED)
+    )
 
 
 def _place(

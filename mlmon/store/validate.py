@@ -214,7 +214,7 @@ def _rules(columns: list[Column], config: Config, whats: dict[str, str]) -> list
                 pl.format(
                     "{}: cannot read {} as {}",
                     pl.lit(col.name),
-                    _quoted(raw.cast(pl.String)),
+                    quoted(raw.cast(pl.String)),
                     pl.lit(whats[col.name]),
                 ),
             )
@@ -295,7 +295,8 @@ def _refuse_wrong_columns(
             )
 
 
-def _quoted(text: pl.Expr) -> pl.Expr:
+def quoted(text: pl.Expr) -> pl.Expr:
+    """A value for a reason message: in quotes, cut at 60 characters."""
     return pl.concat_str([pl.lit("'"), text.str.slice(0, 60), pl.lit("'")])
 
 
@@ -325,7 +326,7 @@ def _split_duplicates(
         pl.format(
             "{}: duplicate id {} conflicts with row {}",
             pl.lit(id_col),
-            _quoted(pl.col(id_col)),
+            quoted(pl.col(id_col)),
             pl.col("__first_row"),
         ).alias(REASON),
     )

@@ -23,7 +23,7 @@ import polars as pl
 
 from mlmon.errors import DataError
 from mlmon.fsutil import TMP_PREFIX, fsync_dir, fsync_file
-from mlmon.store.layout import PARTITION_KEY, StoreLayout, Table
+from mlmon.store.layout import PARTITION_KEY, Side, StoreLayout, Table
 
 PARQUET_COMPRESSION: Literal["zstd"] = "zstd"
 
@@ -37,7 +37,7 @@ class StagedWrite:
         self.dir = staging_root / self.run_id
         self.dir.mkdir(parents=True)
         self._staged: dict[tuple[Table, dt.date], list[Path]] = {}
-        self._quarantine_parts: list[Path] = []
+        self._side_parts: dict[Side, list[Path]] = {}
         # One background writer: compressing and fsyncing batch k overlaps reading and
         # validating batch k+1 (polars releases the GIL while it writes).
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlmon-writer")
@@ -103,22 +103,32 @@ class StagedWrite:
 
     def add_quarantine(self, frame: pl.DataFrame) -> None:
         """Stage rejected rows (all text columns plus source, row and reason)."""
+        self._add_side("quarantine", frame)
+
+    def add_label_updates(self, frame: pl.DataFrame) -> None:
+        """Stage the audit records of replaced labels (id, old and new label and times)."""
+        self._add_side("label_updates", frame)
+
+    def _add_side(self, kind: Side, frame: pl.DataFrame) -> None:
         if frame.height:
-            path = self.dir / "quarantine" / f"part-{len(self._quarantine_parts):05d}.parquet"
+            parts = self._side_parts.setdefault(kind, [])
+            path = self.dir / kind / f"part-{len(parts):05d}.parquet"
             path.parent.mkdir(exist_ok=True)
             _write(frame, path)
-            self._quarantine_parts.append(path)
+            parts.append(path)
 
     @property
     def rows_quarantined(self) -> bool:
-        return bool(self._quarantine_parts)
+        return bool(self._side_parts.get("quarantine"))
 
-    def quarantine_target(self, started: dt.datetime) -> Path:
+    def side_target(self, kind: Side, started: dt.datetime) -> Path:
+        """Where the run's ``quarantine`` (or ``label_updates``) file lands at the commit."""
         stamp = started.strftime("%Y%m%dT%H%M%SZ")
-        return self.layout.quarantine_dir / f"{stamp}-{self.run_id}.parquet"
+        return self.layout.side_dir(kind) / f"{stamp}-{self.run_id}.parquet"
 
-    def commit(self, started: dt.datetime) -> Path | None:
-        """Move every staged file into place; return the quarantine file, if any."""
+    def commit(self, started: dt.datetime) -> dict[Side, Path]:
+        """Move every staged file into place; return the run's side files (its quarantine
+        and label-update audit files), by kind."""
         self.flush()
         touched: set[Path] = set()
         for (table, day), paths in sorted(self._staged.items()):
@@ -129,23 +139,19 @@ class StagedWrite:
             for path in paths:
                 os.rename(path, final_dir / path.name)
             touched.add(final_dir)
-        quarantine: Path | None = None
-        if self._quarantine_parts:
-            quarantine = self.quarantine_target(started)
-            quarantine.parent.mkdir(parents=True, exist_ok=True)
-            merged = self.dir / "quarantine.parquet"
-            _write(
-                pl.concat(
-                    [pl.read_parquet(p) for p in self._quarantine_parts], how="diagonal_relaxed"
-                ),
-                merged,
-            )
-            os.rename(merged, quarantine)
-            touched.add(quarantine.parent)
+        sides: dict[Side, Path] = {}
+        for kind, parts in sorted(self._side_parts.items()):
+            target = self.side_target(kind, started)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            merged = self.dir / f"{kind}.parquet"
+            _write(pl.concat([pl.read_parquet(p) for p in parts], how="diagonal_relaxed"), merged)
+            os.rename(merged, target)
+            touched.add(target.parent)
+            sides[kind] = target
         for directory in sorted(touched):
             fsync_dir(directory)
         self.discard()
-        return quarantine
+        return sides
 
     def discard(self) -> None:
         """Remove the staging folder (after a commit, or to abandon the run)."""

@@ -245,3 +245,125 @@ def test_unmatched_labels_are_counted_across_lookup_chunks(
         project.config(), [str(project.csv("l.csv", rows, header="id,label,label_ts"))], labels=True
     )
     assert (result.rows_written, result.unmatched_labels) == (7, 3)
+
+
+def _labels(project: Project, name: str, rows: list[str]) -> str:
+    return str(project.csv(name, rows, header="id,label,label_ts"))
+
+
+def test_a_resent_prediction_with_other_values_is_quarantined_with_what_changed(
+    project: Project,
+) -> None:
+    ingest(project.config(), [str(project.csv("a.csv", GOOD_ROWS))])
+    changed = [GOOD_ROWS[0].replace(",0.9,", ",0.3,"), GOOD_ROWS[1]]
+    result = ingest(project.config(), [str(project.csv("b.csv", changed))])
+    assert (result.rows_written, result.duplicates_skipped, result.rows_rejected) == (0, 1, 1)
+    assert result.status == "finding"
+    assert result.reject_examples == [
+        f"{project.root / 'b.csv'} row 1: id: id 'r1' is already stored with other values "
+        "(score); a re-sent prediction must equal the stored one"
+    ]
+    quarantined = pl.read_parquet(result.quarantine_path)
+    assert quarantined["score"].to_list() == ["0.3"]
+    assert project.stored().filter(pl.col("id") == "r1")["score"].item() == 0.9
+
+
+def test_a_corrected_label_replaces_the_stored_one_and_is_audited(project: Project) -> None:
+    ingest(project.config(), [str(project.csv("a.csv", GOOD_ROWS))])
+    first = ["r1,1,2026-10-08T00:00:00Z", "r2,0,2026-10-08T00:00:00Z", "r3,0,"]
+    ingest(project.config(), [_labels(project, "l1.csv", first)], labels=True)
+    # a chargeback weeks later: r2 turns out positive; r1 is re-sent unchanged
+    later = ["r1,1,2026-10-08T00:00:00Z", "r2,1,2026-10-29T00:00:00Z"]
+    result = ingest(project.config(), [_labels(project, "l2.csv", later)], labels=True)
+    assert (result.rows_written, result.duplicates_skipped, result.labels_updated) == (1, 1, 1)
+    assert result.status == "ok" and result.rows_rejected == 0
+    audit = pl.read_parquet(result.label_updates_path)
+    assert audit.select("id", "old_label", "new_label").rows() == [("r2", 0, 1)]
+    assert audit["old_label_timestamp"].item() == dt.datetime(2026, 10, 8, tzinfo=UTC)
+    assert audit["_source"].item().endswith("l2.csv")
+    joined = read_window(project.config(), select=["id"]).sort("id")
+    assert joined["label"].to_list()[:3] == [1, 1, 0]
+    assert joined["label_ts"].to_list()[1] == dt.datetime(2026, 10, 29, tzinfo=UTC)
+    # correcting it back is another update, and the latest label wins again
+    back = ingest(
+        project.config(), [_labels(project, "l3.csv", ["r2,0,2026-10-30T00:00:00Z"])], labels=True
+    )
+    assert back.labels_updated == 1
+    assert read_window(project.config(), select=["id"]).sort("id")["label"][1] == 0
+    # identical repeats (in a file with other content) stay no-ops
+    repeats = ["r1,1,2026-10-08T00:00:00Z", "r2,0,2026-10-30T00:00:00Z"]
+    same = ingest(project.config(), [_labels(project, "l4.csv", repeats)], labels=True)
+    assert (same.rows_written, same.duplicates_skipped, same.labels_updated) == (0, 2, 0)
+
+
+def test_a_label_corrected_twice_in_one_run_keeps_the_later_file(project: Project) -> None:
+    ingest(project.config(), [str(project.csv("a.csv", GOOD_ROWS))])
+    ingest(project.config(), [_labels(project, "l1.csv", ["r1,0,"])], labels=True)
+    result = ingest(
+        project.config(),
+        [
+            _labels(project, "l2.csv", ["r1,1,"]),
+            _labels(project, "l3.csv", ["r1,0,2026-11-01T00:00:00Z"]),
+        ],
+        labels=True,
+    )
+    assert result.labels_updated == 2
+    assert read_window(project.config(), select=["id"]).sort("id")["label"][0] == 0
+
+
+def test_a_correction_of_a_label_that_arrived_before_its_prediction(project: Project) -> None:
+    ingest(project.config(), [_labels(project, "l1.csv", ["r1,0,"])], labels=True)
+    ingest(project.config(), [_labels(project, "l2.csv", ["r1,1,"])], labels=True)
+    ingest(project.config(), [str(project.csv("a.csv", GOOD_ROWS))])
+    assert read_window(project.config(), select=["id"]).sort("id")["label"][0] == 1
+
+
+@pytest.mark.parametrize(
+    ("policy", "written", "ignored", "rejected", "label"),
+    [("keep_first", 0, 1, 0, 0), ("quarantine", 0, 0, 1, 0)],
+)
+def test_label_updates_keep_first_or_quarantine_leave_the_stored_label(
+    make_project: Callable[..., Project],
+    policy: str,
+    written: int,
+    ignored: int,
+    rejected: int,
+    label: int,
+) -> None:
+    project = make_project()
+    project.config_path.write_text(
+        project.config_path.read_text().replace(
+            "  lock_timeout: 30s", f"  lock_timeout: 30s\n  label_updates: {policy}"
+        )
+    )
+    ingest(project.config(), [str(project.csv("a.csv", GOOD_ROWS))])
+    ingest(project.config(), [_labels(project, "l1.csv", ["r1,0,"])], labels=True)
+    result = ingest(project.config(), [_labels(project, "l2.csv", ["r1,1,"])], labels=True)
+    assert (result.rows_written, result.labels_ignored, result.rows_rejected) == (
+        written,
+        ignored,
+        rejected,
+    )
+    assert result.labels_updated == 0 and result.label_updates_path is None
+    if rejected:
+        assert result.reject_examples[0].endswith(
+            "label: the label of id 'r1' differs from the stored label 0 "
+            "(store.label_updates is 'quarantine')"
+        )
+    assert read_window(project.config(), select=["id"]).sort("id")["label"][0] == label
+
+
+def test_a_label_file_without_label_times_reports_the_ingest_time_not_null(
+    project: Project,
+) -> None:
+    ingest(project.config(), [str(project.csv("a.csv", GOOD_ROWS))])
+    labels = project.csv("l.csv", ["r1,1"], header="id,label")
+    result = ingest(project.config(), [str(labels)], labels=True)
+    report = result.files[0]
+    assert report.missing_optional_columns == []
+    assert report.label_time_from == "ingest_time"
+    stamped = read_window(project.config(), select=["id"]).sort("id")["label_ts"][0]
+    assert stamped is not None and stamped.date() >= dt.date(2026, 11, 1)
+    cli = project.cli("ingest", "--labels", str(project.csv("m.csv", ["r2,0"], header="id,label")))
+    assert "optional columns absent" not in cli.stderr
+    assert "no label time column: each label's time is the ingest time" in cli.stderr

@@ -106,6 +106,16 @@ def render(out: Output, result: IngestResult) -> None:
         out.note(f"{result.rows_rejected:,} invalid rows quarantined to {result.quarantine_path}")
         for example in result.reject_examples:
             out.note(f"  {example}")
+    if result.labels_updated:
+        out.note(
+            f"{result.labels_updated:,} stored labels replaced by a different label for the "
+            f"same id; the old values are recorded in {result.label_updates_path or '(dry run)'}"
+        )
+    if result.labels_ignored:
+        out.note(
+            f"{result.labels_ignored:,} labels differ from the stored label for their id and "
+            "were left out (store.label_updates: keep_first)"
+        )
     if result.unmatched_labels:
         out.note(
             f"{result.unmatched_labels:,} labels have no matching prediction yet; they are "
@@ -115,6 +125,11 @@ def render(out: Output, result: IngestResult) -> None:
         if f.nonfinite_values:
             counts = ", ".join(f"{k}: {v:,}" for k, v in f.nonfinite_values.items())
             out.note(f"{f.path}: NaN/inf feature values (kept as data): {counts}")
+        if f.label_time_from == "ingest_time":
+            out.note(
+                f"{f.path}: no label time column: each label's time is the ingest time "
+                "(set schema.label_timestamp to read it from the file)"
+            )
         if f.missing_optional_columns:
             out.note(
                 f"{f.path}: optional columns absent, stored as null: "
