@@ -1,18 +1,26 @@
 """The ``concept`` section of ``mlmon drift``: change detectors over the labelled rows' errors
-in time order, with state kept between runs, and the error of the current data against the
-reference's.
+in time order, and the error of the current rows against the reference's — net of covariate
+shift where CBPE is calibrated.
 
 The stream: for classification the misclassification indicator, for regression the absolute
 error, of every labelled prediction in the current window, ordered by prediction time.
 
-With a store and ``drift.concept.persist`` (the default), each detector's state is kept in
-``<store>/_state/concept/<model>/<version>/<detector>.json`` with the time of the last row
-it read and the change points it found. A run feeds only rows newer than that, so
-consecutive cron runs continue one stream, and repeating a run repeats its report: the
-change points shown are those whose time falls in the window. ``<version>`` is the
-registry's production version (``unversioned`` without one), so a new production version
-starts a fresh stream. A label that arrives after the detectors have read past its
-prediction's time counts in the error comparison, not in the stream.
+**State.** A cron run (``--until`` now or ``latest``) continues the detectors' saved stream in
+``<store>/_state/concept/<model>/<version>/``, feeding them only the rows newer than the last
+one they read; a run over an explicit range, or one starting before the saved stream's first
+row, is stateless: fresh detectors read its rows, and the saved stream is not touched (the rule
+and the file's content: :mod:`mlmon.concept.state`). A stateful run shows the stream's change
+points whose time falls in its window, so repeating it repeats its report. A change point's
+error before and after are those of the detector's stream's segments on each side of it, so it
+reads the same in every run that shows it. A label that arrives after the detectors have read
+past its prediction's time counts in the error comparison, not in the stream.
+
+**Comparison.** Where CBPE has a calibration (``metrics.estimate``: a classifier's scores or
+class probabilities, calibrated on its labelled reference), the realized error of the current
+rows is compared with the error CBPE expects of the same rows
+(:func:`mlmon.concept.expected.compare_with_expected`): a population that moved to where the
+model is less sure raises the error without any concept drift. Elsewhere (regression, no
+calibration, files), the current error is compared with the reference's.
 """
 
 from __future__ import annotations
@@ -27,25 +35,24 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from mlmon.concept import state
 from mlmon.concept.detectors import DETECTORS, Detector
+from mlmon.concept.expected import ExpectedComparison, compare_with_expected
 from mlmon.concept.stream import (
     ChangePoint,
     ErrorComparison,
+    SavedPoint,
+    Segments,
     as_datetime64,
+    change_points,
     compare_absolute_errors,
     compare_error_rates,
     increased,
-    segments,
     trace,
 )
 from mlmon.config import Config
 from mlmon.errors import DataError
-from mlmon.fsutil import (
-    STATE_LOCK_HINT,
-    STATE_LOCK_TIMEOUT,
-    atomic_write_bytes,
-    exclusive_lock,
-)
+from mlmon.fsutil import atomic_write_bytes
 from mlmon.metrics.outcome import outcome
 from mlmon.store.validate import parse_timestamps
 from mlmon.timewindow import iso_utc
@@ -54,7 +61,6 @@ if TYPE_CHECKING:
     from mlmon.config.drift import DriftSection
     from mlmon.drift.sources import Source
 
-STATE_FORMAT = 1
 _TS, _ERR = "__ts", "__err"
 
 
@@ -63,20 +69,38 @@ def concept_drift(
     reference: Source | None,
     current: Source,
     settings: DriftSection,
+    *,
+    present: bool = False,
+    reset: bool = False,
 ) -> dict[str, Any] | None:
-    """The ``concept`` section (None when disabled)."""
+    """The ``concept`` section (None when disabled). ``present``: the window ends at the
+    present (``--until`` now or ``latest``), so it may continue the saved stream;
+    ``reset``: discard the saved stream first."""
     c = settings.concept
+    reset_report = None
+    if reset:
+        removed = state.reset(config)
+        reset_report = {"directory": str(state.state_root(config)), "files": len(removed)}
     if not c.enabled:
         return None
     regression = config.model.task == "regression"
     stream = "absolute_error" if regression else "misclassification"
     errors, times = labelled_errors(config, current)
-    comparison = _comparison(config, reference, errors, settings)
+    comparison = _comparison(config, reference, current, errors, settings)
+    detectors = c.detector_params(config.model.task)
+    directory = state.state_dir(config) if current.store and c.persist else None
+    first = state.first_read(directory, detectors) if directory is not None and present else None
+    stateful, mode_reason = state.continues_stream(
+        store=current.store, persist=c.persist, present=present, since=current.since, first=first
+    )
     base: dict[str, Any] = {
         "stream": stream,
+        "mode": "stateful" if stateful else "stateless",
+        "mode_reason": mode_reason,
+        "state_reset": reset_report,
         "n_labelled": len(errors),
         "error": float(errors.mean()) if len(errors) else None,
-        "comparison": None if comparison is None else comparison.to_dict(),
+        "comparison": comparison,
     }
     if len(errors) == 0:
         return base | {
@@ -86,7 +110,7 @@ def concept_drift(
             "detectors": [],
             "state": None,
         }
-    state_dir = _state_dir(config) if current.store and c.persist else None
+    state_dir = directory if stateful else None
     grew = functools.partial(
         increased,
         threshold=c.mae_increase if regression else c.error_rate_increase,
@@ -95,13 +119,13 @@ def concept_drift(
     span = None if regression else 1.0  # a 0/1 indicator moves by 1 at most
     reports = [
         _run_detector(name, params or {}, errors, times, current, state_dir, grew, span)
-        for name, params in c.detector_params(config.model.task).items()
+        for name, params in detectors.items()
     ]
     drifted = any(r["status"] == "drifted" for r in reports) or bool(
-        comparison is not None and comparison.finding
+        comparison is not None and comparison["drifted"]
     )
     decided = any(r["status"] != "insufficient_data" for r in reports) or bool(
-        comparison is not None and comparison.reason is None
+        comparison is not None and comparison["reason"] is None
     )
     status = "drifted" if drifted else "ok" if decided else "insufficient_data"
     return base | {
@@ -168,6 +192,77 @@ def labelled_errors(config: Config, source: Source) -> tuple[np.ndarray, np.ndar
 
 
 def _comparison(
+    config: Config,
+    reference: Source | None,
+    current: Source,
+    errors: np.ndarray,
+    settings: DriftSection,
+) -> dict[str, Any] | None:
+    """The ``comparison`` dict: the plain reference-vs-current comparison, and the paired
+    one against CBPE's expected error where there is a calibration, which then decides."""
+    plain = _plain_comparison(config, reference, errors, settings)
+    if plain is None:
+        return None
+    c = settings.concept
+    expected, why = None, None
+    if plain.reason is None:
+        pair, why = _expected_errors(config, current)
+        if pair is not None:
+            expected = compare_with_expected(
+                *pair,
+                plain.reference,
+                alpha=settings.alpha,
+                threshold=c.error_rate_increase,
+                confidence=c.confidence,
+            )
+            if expected.unexplained_change is None:
+                expected, why = None, "fewer than 2 labelled rows with a score"
+    return _comparison_dict(plain, expected, why)
+
+
+def _comparison_dict(
+    plain: ErrorComparison, expected: ExpectedComparison | None, why: str | None
+) -> dict[str, Any]:
+    out = plain.to_dict()
+    return out | {
+        "plain_drifted": plain.finding,
+        "basis": "reference" if expected is None else "expected_error",
+        "basis_reason": why if expected is None else None,
+        "expected": None if expected is None else expected.to_dict(),
+        "drifted": plain.finding if expected is None else expected.finding,
+    }
+
+
+def _expected_errors(
+    config: Config, current: Source
+) -> tuple[tuple[np.ndarray, np.ndarray] | None, str | None]:
+    """Each labelled current row's error indicator and the probability CBPE gives it of
+    being wrong, or why there are none (then the plain comparison decides)."""
+    if config.model.task == "regression":
+        return None, "regression: CBPE estimates classifiers only"
+    if not current.store:
+        return None, "the current data is a file: CBPE calibrates on the store's reference"
+    if not config.metrics.estimate.enabled:
+        return None, "no CBPE calibration: metrics.estimate.enabled is false"
+    from mlmon.metrics.calibrations import error_probabilities
+    from mlmon.metrics.windows import reference_calibration, window_frame
+    from mlmon.store.layout import StoreLayout
+
+    cache = StoreLayout(config.store.path).root / "_cache" / "calibrations"
+    try:
+        calibration, estimation = reference_calibration(config, cache)
+    except DataError as exc:
+        return None, f"no CBPE calibration: {exc.message}"
+    if calibration is None:
+        reason = (estimation or {}).get("reason") or "metrics.estimate gives none"
+        return None, f"no CBPE calibration: {reason}"
+    assert current.until is not None
+    return error_probabilities(
+        calibration, window_frame(config, current.since, current.until)
+    ), None
+
+
+def _plain_comparison(
     config: Config, reference: Source | None, errors: np.ndarray, settings: DriftSection
 ) -> ErrorComparison | None:
     if reference is None:
@@ -205,29 +300,20 @@ def _run_detector(
     grew: Callable[[float, float], bool],
     span: float | None,
 ) -> dict[str, Any]:
-    """One detector's report. ``span``: how far the stream's values can lie apart (1 for the
-    misclassification indicator, None for absolute errors), which sets the warm-up."""
+    """One detector's report: continuing its saved stream when ``state_dir`` is given, else
+    a fresh detector over the window's rows. ``span``: how far the stream's values can lie
+    apart (1 for the misclassification indicator, None for absolute errors), which sets the
+    warm-up."""
     cls = DETECTORS[name]
-    path = None if state_dir is None else state_dir / f"{name}.json"
-    if path is None:
-        detector, history, since_reset, fresh, found, first = _advance(
-            cls, params, errors, times, None
-        )
+    if state_dir is None:
+        detector, segments, since_reset, fresh = _advance(cls, params, errors, times, None)
+        points: list[ChangePoint] = change_points(segments, name, grew)
     else:
+        path = state_dir / f"{name}.json"
         # two drift runs at once would each continue the stream from the same state
-        with exclusive_lock(
-            path.with_suffix(".lock"), STATE_LOCK_TIMEOUT, "the concept state", STATE_LOCK_HINT
-        ):
-            detector, history, since_reset, fresh, found, first = _advance(
-                cls, params, errors, times, path
-            )
-    lo, hi = current.since, current.until
-    shown = (
-        [(a, b) for a, b in history if (lo is None or a >= lo) and (hi is None or a < hi)]
-        if path is not None
-        else found
-    )
-    points: list[ChangePoint] = segments(errors, times, name, shown, grew)
+        with state.lock_for(path):
+            detector, segments, since_reset, fresh = _advance(cls, params, errors, times, path)
+        points = change_points(segments, name, grew, current.since, current.until)
     drifted = any(p.finding for p in points)
     warm_up = detector.warm_up if span is None else detector.warm_up_within(span)
     reason = None
@@ -236,10 +322,6 @@ def _run_detector(
     elif not points and since_reset < warm_up:
         status = "insufficient_data"
         reason = "fewer rows since its last change point than its warm-up"
-    elif first is not None and len(times) and _datetime(times[-1]) < first:
-        # the saved stream began after these rows: the detector never read them
-        status = "insufficient_data"
-        reason = f"its stream began at {iso_utc(first)}, after this window's rows"
     else:
         status = "ok"
     return {
@@ -261,93 +343,62 @@ def _advance(
     errors: np.ndarray,
     times: np.ndarray,
     path: Path | None,
-) -> tuple[
-    Detector,
-    list[tuple[dt.datetime, dt.datetime | None]],
-    int,
-    np.ndarray,
-    list[tuple[dt.datetime, dt.datetime | None]],
-    dt.datetime | None,
-]:
-    """Continue the detector's stream (from ``path``'s state, when given) with the rows newer
-    than it has read, save the state, and return the detector, every change point so far,
-    the values read since its last change point, the rows read now, the new points and the
-    time of the first row its stream read."""
-    saved = _load(path, params) if path is not None else None
-    history: list[tuple[dt.datetime, dt.datetime | None]] = []
+) -> tuple[Detector, Segments, int, np.ndarray]:
+    """Continue the detector's stream (from ``path``'s state, when given; else a fresh one)
+    with the rows newer than it has read, save the state, and return the detector, the
+    stream's segments, the values read since its last change point and the rows read now."""
+    saved = state.load(path, params) if path is not None else None
     detector, high_water, since_reset = cls(**params), None, 0
+    segments = Segments()
     first: dt.datetime | None = None
     if saved is not None:
         detector = cls.from_state(saved["detector"])
-        high_water = _parse(saved["high_water"])
-        history = [(_parse(t), _parse_or_none(w)) for t, w in saved["change_points"]]
+        high_water = state.parse(saved["high_water"])
+        segments = Segments(
+            [
+                SavedPoint(state.parse(t), state.parse_or_none(w), int(n), float(total))
+                for t, w, n, total in saved["change_points"]
+            ],
+            int(saved["open"][0]),
+            float(saved["open"][1]),
+        )
         since_reset = int(saved["since_reset"])
-        first = _parse_or_none(saved.get("first_read"))
+        first = state.parse_or_none(saved.get("first_read"))
+    # only rows newer than the last one read: the stream moves forward in time, never back
     start = (
         0 if high_water is None else int(np.searchsorted(times, as_datetime64(high_water), "right"))
     )
     fresh = errors[start:]
     t = trace(detector, fresh)
-    found = [
+    moments = [
         (_datetime(times[start + i]), None if w is None else _datetime(times[start + w]))
         for i, w in zip(t.drifts, t.warnings, strict=True)
     ]
-    history += found
+    segments.extend(fresh, t.drifts, moments)
     since_reset = len(fresh) - t.drifts[-1] - 1 if t.drifts else since_reset + len(fresh)
     if first is None and len(fresh):
         first = _datetime(times[start])
     if path is not None and len(fresh):
         document = {
-            "format": STATE_FORMAT,
+            "format": state.STATE_FORMAT,
             "detector": detector.state(),
             "params": params,
             "first_read": iso_utc(first),
             "high_water": iso_utc(_datetime(times[-1])),
             "since_reset": since_reset,
-            "change_points": [[iso_utc(a), iso_utc(b)] for a, b in history],
+            "change_points": [
+                [iso_utc(p.timestamp), iso_utc(p.warning_since), p.before_n, p.before_sum]
+                for p in segments.points
+            ],
+            "open": [segments.open_n, segments.open_sum],
         }
         atomic_write_bytes(path, json.dumps(document, indent=1).encode())
-    return detector, history, since_reset, fresh, found, first
-
-
-def _state_dir(config: Config) -> Path:
-    from mlmon.errors import RegistryError
-    from mlmon.registry import open_registry
-
-    try:
-        version = open_registry(config).aliases().get("production", "unversioned")
-    except (RegistryError, OSError):
-        version = "unversioned"
-    return config.store.path / "_state" / "concept" / config.model.name / version
-
-
-def _load(path: Path, params: dict[str, Any]) -> dict[str, Any] | None:
-    """The saved state, or None to start afresh (no file yet, or other parameters)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        raise DataError(
-            f"{path}: unreadable concept-drift state ({exc})",
-            hint="delete the file to start the detector's stream afresh",
-        ) from exc
-    if data.get("format") != STATE_FORMAT or data.get("params") != params:
-        return None  # the detector was reconfigured: its old stream no longer applies
-    return dict(data)
+    return detector, segments, since_reset, fresh
 
 
 def _datetime(t: np.datetime64) -> dt.datetime:
     micros = int(t.astype("datetime64[us]").astype(np.int64))
     return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=micros)
-
-
-def _parse(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _parse_or_none(text: str | None) -> dt.datetime | None:
-    return None if text is None else _parse(text)
 
 
 __all__ = ["concept_drift", "labelled_errors"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -45,7 +45,7 @@ def trace(detector: Detector, values: Sequence[float] | np.ndarray) -> Trace:
 
 @dataclass(frozen=True)
 class ChangePoint:
-    """A change the detector found, with the error on each side of it within the window."""
+    """A change the detector found, with the error of its stream's segment on each side."""
 
     detector: str
     timestamp: dt.datetime
@@ -72,36 +72,86 @@ class ChangePoint:
         }
 
 
-def segments(
-    errors: np.ndarray,
-    times: np.ndarray,
+@dataclass
+class SavedPoint:
+    """A change point of a stream and the count and sum of the errors of the segment before
+    it (from the previous change point, or the stream's first row)."""
+
+    timestamp: dt.datetime
+    warning_since: dt.datetime | None
+    before_n: int
+    before_sum: float
+
+
+@dataclass
+class Segments:
+    """A stream's change points in time order, and the open segment after the last."""
+
+    points: list[SavedPoint] = field(default_factory=list)
+    open_n: int = 0
+    open_sum: float = 0.0
+
+    def extend(
+        self,
+        values: np.ndarray,
+        drifts: Sequence[int],
+        moments: Sequence[tuple[dt.datetime, dt.datetime | None]],
+    ) -> None:
+        """Continue the stream with ``values``, on which the detector found changes at
+        positions ``drifts`` (at the times and warning-zone starts ``moments``): the row of a
+        change opens the segment after it."""
+        csum = np.concatenate([[0.0], np.cumsum(values, dtype=float)])
+        previous = 0
+        for d, (moment, warning) in zip(drifts, moments, strict=True):
+            n = self.open_n + d - previous
+            total = self.open_sum + float(csum[d] - csum[previous])
+            self.points.append(SavedPoint(moment, warning, n, total))
+            self.open_n, self.open_sum, previous = 0, 0.0, d
+        self.open_n += len(values) - previous
+        self.open_sum += float(csum[len(values)] - csum[previous])
+
+
+def change_points(
+    segments: Segments,
     detector: str,
-    points: Sequence[tuple[dt.datetime, dt.datetime | None]],
     grew: Callable[[float, float], bool],
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
 ) -> list[ChangePoint]:
-    """Change points (time, warning-zone start) of one detector, each with the mean error
-    between the previous change point (or the start of ``times``) and it, and between it and
-    the next (or the end). ``times`` are the stream's timestamps, sorted, as datetime64[us]
-    in UTC; ``errors`` the values at those times; ``grew(before, after)`` says whether a
-    change is a finding."""
-    ordered = sorted(points, key=lambda p: p[0])
-    cuts = [int(np.searchsorted(times, as_datetime64(t), side="left")) for t, _ in ordered]
-    bounds = [0, *cuts, len(errors)]
+    """The stream's change points whose time falls in ``[since, until)``, each with the mean
+    error of the stream's segment before it and after it (up to the next change point, or
+    the last row read). The segments are the detector's stream, not the window that shows the
+    point, so a change point reads the same in every run that shows it.
+
+    >>> s = Segments()
+    >>> t = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
+    >>> s.extend(np.array([0, 0, 1, 0, 1, 1, 1, 0]), [4], [(t, None)])
+    >>> p, = change_points(s, "ddm", lambda a, b: b - a >= 0.1)
+    >>> (p.error_before, p.n_before, p.error_after, p.n_after, p.finding)
+    (0.25, 4, 0.75, 4, True)
+    """
     out = []
-    for k, (moment, warning) in enumerate(ordered):
-        before = errors[bounds[k] : bounds[k + 1]]
-        after = errors[bounds[k + 1] : bounds[k + 2]]
-        a = float(before.mean()) if len(before) else None
-        b = float(after.mean()) if len(after) else None
+    points = segments.points
+    for k, point in enumerate(points):
+        if (since is not None and point.timestamp < since) or (
+            until is not None and point.timestamp >= until
+        ):
+            continue
+        if k + 1 < len(points):
+            n_after, sum_after = points[k + 1].before_n, points[k + 1].before_sum
+        else:
+            n_after, sum_after = segments.open_n, segments.open_sum
+        a = point.before_sum / point.before_n if point.before_n else None
+        b = sum_after / n_after if n_after else None
         out.append(
             ChangePoint(
                 detector=detector,
-                timestamp=moment,
-                warning_since=warning,
+                timestamp=point.timestamp,
+                warning_since=point.warning_since,
                 error_before=a,
                 error_after=b,
-                n_before=len(before),
-                n_after=len(after),
+                n_before=point.before_n,
+                n_after=n_after,
                 finding=a is not None and b is not None and grew(a, b),
             )
         )

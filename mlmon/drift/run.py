@@ -50,8 +50,13 @@ def compute_drift(
     method: str | None = None,
     fail_on: str = "dataset",
     cache_dir: Path | None = None,
+    until_is_present: bool = False,
+    reset_concept_state: bool = False,
 ) -> DriftResult:
-    """Drift of the current data against the reference (see the module docstring)."""
+    """Drift of the current data against the reference (see the module docstring).
+    ``until_is_present``: the window ends at the present (the CLI's default ``--until``, or
+    ``latest``), so concept drift may continue its saved detector stream
+    (:mod:`mlmon.concept.state`); ``reset_concept_state``: discard that stream first."""
     settings = config.drift if config is not None else DriftSection()
     modules = ["scipy.special"]
     if settings.multivariate.enabled:
@@ -70,6 +75,8 @@ def compute_drift(
             method=method,
             fail_on=fail_on,
             cache_dir=cache_dir,
+            until_is_present=until_is_present,
+            reset_concept_state=reset_concept_state,
         )
     finally:
         loader.join()
@@ -111,6 +118,8 @@ def _compute_drift(
     method: str | None,
     fail_on: str,
     cache_dir: Path | None,
+    until_is_present: bool = False,
+    reset_concept_state: bool = False,
 ) -> DriftResult:
     version = reference_version or (settings.reference_version if reference_path is None else None)
     registered = None
@@ -178,7 +187,14 @@ def _compute_drift(
     if config is not None:
         from mlmon.concept.run import concept_drift
 
-        concept = concept_drift(config, reference, current, settings)
+        concept = concept_drift(
+            config,
+            reference,
+            current,
+            settings,
+            present=until_is_present,
+            reset=reset_concept_state,
+        )
     multivariate = None
     if settings.multivariate.enabled:
         multivariate = _multivariate(

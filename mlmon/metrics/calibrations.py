@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from mlmon.config import Config
@@ -160,3 +161,27 @@ def estimate_window(
     rows = part.select(SCORE, PRED).drop_nulls()
     scores = rows[SCORE].to_numpy().astype(float)
     return calibration.estimate(scores, rows[PRED].to_numpy().astype(int), confidence)
+
+
+def error_probabilities(
+    calibration: Calibration | MulticlassCalibration, part: pl.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """For the labelled rows of a window (the metrics frame's columns) that have a score (or
+    class probabilities): whether the prediction was wrong (0/1) and the probability CBPE
+    gives it of being wrong — 1 - p̂ where the positive class was predicted, p̂ where the
+    negative one was; multiclass 1 - p̂(ŷ), the calibrated probability of the predicted
+    class. Read by concept drift (:mod:`mlmon.concept.expected`) to tell covariate shift
+    from a changed relation between inputs and labels."""
+    if isinstance(calibration, MulticlassCalibration):
+        names = [f"{PROBA}{i}" for i in range(len(calibration.classes))]
+        rows = part.select(*names, PRED, Y).drop_nulls()
+        pred = rows[PRED].to_numpy().astype(int)
+        p = calibration.apply(rows.select(names).to_numpy().astype(float))
+        expected = 1.0 - p[np.arange(len(pred)), pred]
+    else:
+        rows = part.select(SCORE, PRED, Y).drop_nulls()
+        pred = rows[PRED].to_numpy().astype(int)
+        p = calibration.apply(rows[SCORE].to_numpy().astype(float))
+        expected = np.where(pred == 1, 1.0 - p, p)
+    realized = (pred != rows[Y].to_numpy().astype(int)).astype(float)
+    return realized, np.asarray(expected, dtype=float)

@@ -20,6 +20,7 @@ from mlmon.config import Config
 from mlmon.errors import ConfigError, DataError, UsageError
 from mlmon.metrics import calibrations
 from mlmon.metrics.binary import binary_metrics
+from mlmon.metrics.cbpe import Calibration, MulticlassCalibration
 from mlmon.metrics.estimate import Estimate
 from mlmon.metrics.multiclass import multiclass_metrics
 from mlmon.metrics.names import directions, quality_names
@@ -346,3 +347,26 @@ def _window_report(
         status,
         {**quality, **metrics},
     )
+
+
+def reference_calibration(
+    config: Config, cache_dir: Path | None
+) -> tuple[Calibration | MulticlassCalibration | None, dict[str, Any] | None]:
+    """CBPE's calibration as ``mlmon metrics`` fits it — on ``metrics.estimate.reference``
+    (default ``metrics.baseline``), taken from (and saved to) the cache in ``cache_dir`` —
+    and what :func:`~mlmon.metrics.calibrations.fit_on_reference` reports about it. For
+    other commands (concept drift) that need the expected error of rows."""
+    e, b = config.metrics.estimate, config.metrics.baseline
+    window = (e.reference.since, e.reference.until) if e.reference else None
+    if window is None and b is not None:
+        window = (b.since, b.until)
+    return calibrations.fit_on_reference(
+        config, window, lambda s, u: _load(config, s, u, "all", None), cache_dir
+    )
+
+
+def window_frame(config: Config, since: dt.datetime | None, until: dt.datetime) -> pl.DataFrame:
+    """The metrics frame of ``[since, until)`` as one window: one row per prediction with
+    the target, prediction, score and class-probability columns of
+    :mod:`mlmon.metrics.outcome` (null target where no label has arrived)."""
+    return _load(config, since, until, "all", None)

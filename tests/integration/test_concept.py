@@ -110,14 +110,16 @@ def test_consecutive_runs_continue_one_stream_and_a_rerun_repeats_its_report(
     ).to_dict()["concept"]["detectors"][0]["change_points"]
     parts = []
     for a, b in [(5, 7), (7, 9), (9, 12)]:
-        parts += compute_drift(config, since=_day(a), until=_day(b)).to_dict()["concept"][
-            "detectors"
-        ][0]["change_points"]
+        parts += compute_drift(
+            config, since=_day(a), until=_day(b), until_is_present=True
+        ).to_dict()["concept"]["detectors"][0]["change_points"]
     assert [p["timestamp"] for p in parts] == [p["timestamp"] for p in whole]
     state = tmp_path / "store/_state/concept/m/unversioned/ddm.json"
     saved = json.loads(state.read_text())
     assert saved["high_water"] == "2026-10-12T23:59:16.800000Z"  # the last row's time
-    again = compute_drift(config, since=_day(7), until=_day(9)).to_dict()["concept"]
+    again = compute_drift(config, since=_day(7), until=_day(9), until_is_present=True).to_dict()[
+        "concept"
+    ]
     assert again["detectors"][0]["rows_read"] == 0  # nothing newer than the state
     assert [p["timestamp"] for p in again["detectors"][0]["change_points"]] == [
         p["timestamp"] for p in whole if "2026-10-08" <= p["timestamp"] < "2026-10-10"
@@ -127,11 +129,13 @@ def test_consecutive_runs_continue_one_stream_and_a_rerun_repeats_its_report(
 def test_a_new_production_version_starts_a_fresh_stream(tmp_path: Path) -> None:
     _store(tmp_path)
     config = _config(tmp_path)
-    compute_drift(config, since=_day(5), until=_day(9))
+    compute_drift(config, since=_day(5), until=_day(9), until_is_present=True)
     aliases = tmp_path / "registry/m/aliases"
     aliases.mkdir(parents=True)
     (aliases / "production").write_text("3\n")
-    later = compute_drift(config, since=_day(9), until=_day(10)).to_dict()["concept"]
+    later = compute_drift(config, since=_day(9), until=_day(10), until_is_present=True).to_dict()[
+        "concept"
+    ]
     assert later["state"].endswith("_state/concept/m/3")
     assert later["detectors"][0]["since_reset"] == later["detectors"][0]["rows_read"] == 2000
 
@@ -298,23 +302,13 @@ def test_non_finite_regression_errors_are_left_out_of_the_stream(tmp_path: Path)
     pl.DataFrame({"id": ["nan1"], "label": [1.0]}).write_parquet(tmp_path / "nanl.parquet")
     ingest(config, [str(tmp_path / "nan.parquet")])
     ingest(config, [str(tmp_path / "nanl.parquet")], labels=True)
-    concept = compute_drift(config, since=_day(5), until=_day(12)).to_dict()["concept"]
+    concept = compute_drift(config, since=_day(5), until=_day(12), until_is_present=True).to_dict()[
+        "concept"
+    ]
     assert concept["error"] is not None and math.isfinite(concept["error"])
     assert concept["status"] == "drifted"  # the NaN did not blind ADWIN
     state = (tmp_path / "store/_state/concept/m/unversioned/adwin.json").read_text()
     assert "nan" not in state
-
-
-def test_a_window_before_the_saved_stream_began_is_not_reported_as_no_drift(
-    tmp_path: Path,
-) -> None:
-    _store(tmp_path)
-    config = _config(tmp_path)
-    compute_drift(config, since=_day(8), until=_day(12))
-    earlier = compute_drift(config, since=_day(5), until=_day(7)).to_dict()["concept"]
-    (ddm,) = earlier["detectors"]
-    assert ddm["rows_read"] == 0 and ddm["status"] == "insufficient_data"
-    assert ddm["reason"] == "its stream began at 2026-10-09T00:00:00Z, after this window's rows"
 
 
 def test_a_held_concept_state_lock_is_reported_with_the_right_advice(
@@ -323,22 +317,216 @@ def test_a_held_concept_state_lock_is_reported_with_the_right_advice(
     import fcntl
     import os
 
-    import mlmon.concept.run as concept_run
+    import mlmon.concept.state as concept_state
     from mlmon.errors import LockTimeoutError
 
     _store(tmp_path, days=6, per_day=200)
     config = _config(tmp_path)
-    compute_drift(config, since=_day(5), until=_day(6))  # creates the state and its lock file
+    compute_drift(
+        config, since=_day(5), until=_day(6), until_is_present=True
+    )  # creates the state and its lock file
     lock = tmp_path / "store/_state/concept/m/unversioned/ddm.lock"
     fd = os.open(lock, os.O_RDWR)
     fcntl.flock(fd, fcntl.LOCK_EX)  # another run holds it
-    monkeypatch.setattr(concept_run, "STATE_LOCK_TIMEOUT", 0.2)
+    monkeypatch.setattr(concept_state, "STATE_LOCK_TIMEOUT", 0.2)
     try:
         with pytest.raises(LockTimeoutError) as info:
-            compute_drift(config, since=_day(5), until=_day(6))
+            compute_drift(config, since=_day(5), until=_day(6), until_is_present=True)
     finally:
         os.close(fd)
     assert info.value.message.startswith("the concept state is locked by another mlmon process")
     assert info.value.hint == (
         "another mlmon run has held it for 5 minutes; it is released when that run exits"
     )
+
+
+CBPE_CONFIG = """\
+model: {name: m, task: binary_classification, classes: [0, 1]}
+schema:
+  id: id
+  timestamp: ts
+  prediction: pred
+  score: score
+  label: label
+  features: {numerical: [x]}
+store: {path: store}
+registry: {path: registry}
+metrics:
+  baseline: {since: "2026-10-01", until: "2026-10-06"}
+drift:
+  window: 1d
+  reference: {since: "2026-10-01", until: "2026-10-06"}
+  multivariate: {enabled: false}
+  concept: {persist: false}
+"""
+
+
+def _cbpe_store(tmp_path: Path, *, spread: float = 1.5, slope: float = 2.0) -> None:
+    """A calibrated binary model, score = P(y=1|x) = σ(2x), x ~ N(0, 1.5), for five days
+    (the reference); then five days where x ~ N(0, ``spread``) (covariate shift: more rows
+    near the decision boundary, so more errors, with P(y|x) unchanged) and the labels
+    follow σ(``slope``·x) (concept change when the slope is not 2; the score still says
+    σ(2x))."""
+    from scipy.special import expit
+
+    rng = np.random.default_rng(7)
+    per_day, days = 2000, 10
+    n = per_day * days
+    ts = [START + dt.timedelta(seconds=86400 / per_day * i) for i in range(n)]
+    later = np.arange(n) >= 5 * per_day
+    x = rng.normal(0, np.where(later, spread, 1.5))
+    score = expit(2 * x)
+    label = (rng.random(n) < expit(np.where(later, slope, 2.0) * x)).astype(int)
+    ids = [f"r{i}" for i in range(n)]
+    pl.DataFrame(
+        {"id": ids, "ts": ts, "pred": (score >= 0.5).astype(int), "score": score, "x": x}
+    ).write_parquet(tmp_path / "p.parquet")
+    pl.DataFrame({"id": ids, "label": label}).write_parquet(tmp_path / "l.parquet")
+    config = parse_config(CBPE_CONFIG, tmp_path / "mlmon.yaml")
+    ingest(config, [str(tmp_path / "p.parquet")])
+    ingest(config, [str(tmp_path / "l.parquet")], labels=True)
+
+
+def test_pure_covariate_shift_raises_the_error_as_cbpe_expects_and_is_no_concept_drift(
+    tmp_path: Path,
+) -> None:
+    _cbpe_store(tmp_path, spread=0.5)  # inputs crowd the boundary; P(y|x) unchanged
+    config = parse_config(CBPE_CONFIG, tmp_path / "mlmon.yaml")
+    concept = compute_drift(config, since=_day(5), until=_day(10)).to_dict()["concept"]
+    c = concept["comparison"]
+    # the plain reference-vs-current comparison fires: the error doubled ...
+    assert c["plain_drifted"] is True
+    assert c["difference"] > 0.1 and c["interval"][0] > 0.02
+    # ... but CBPE expects that rise on this population: no concept drift
+    assert c["basis"] == "expected_error" and c["basis_reason"] is None
+    e = c["expected"]
+    assert e["test"] == "paired_t" and e["n"] == 10_000
+    assert e["population_change"] == pytest.approx(c["difference"], abs=0.02)
+    assert abs(e["unexplained_change"]) < 0.02
+    assert e["interval"][0] < 0 < e["interval"][1] or e["interval"][1] < 0.02
+    assert e["drifted"] is False and c["drifted"] is False
+    assert concept["drifted"] is False and concept["status"] == "ok"
+    # the two parts add up to the plain change (all rows have a score)
+    assert e["population_change"] + e["unexplained_change"] == pytest.approx(c["difference"])
+
+
+def test_a_changed_relation_between_inputs_and_labels_is_concept_drift_beyond_cbpe(
+    tmp_path: Path,
+) -> None:
+    _cbpe_store(tmp_path, slope=0.8)  # same inputs, labels follow x less: the score is wrong
+    config = parse_config(CBPE_CONFIG, tmp_path / "mlmon.yaml")
+    concept = compute_drift(config, since=_day(5), until=_day(10)).to_dict()["concept"]
+    c = concept["comparison"]
+    e = c["expected"]
+    assert c["basis"] == "expected_error"
+    assert abs(e["population_change"]) < 0.02  # the population did not move
+    assert e["unexplained_change"] == pytest.approx(0.135, abs=0.02)
+    assert e["interval"][0] > 0.1 and e["p_value"] < 1e-6
+    assert e["drifted"] is True and c["drifted"] is True and concept["drifted"] is True
+
+
+def test_without_a_calibration_the_plain_comparison_decides_and_says_why(
+    tmp_path: Path,
+) -> None:
+    _cbpe_store(tmp_path, spread=0.5)
+    text = CBPE_CONFIG.replace("metrics:\n", "metrics:\n  estimate: {enabled: false}\n")
+    config = parse_config(text, tmp_path / "mlmon.yaml")
+    c = compute_drift(config, since=_day(5), until=_day(10)).to_dict()["concept"]["comparison"]
+    assert c["basis"] == "reference" and c["expected"] is None
+    assert c["basis_reason"] == "no CBPE calibration: metrics.estimate.enabled is false"
+    assert c["drifted"] is True and c["plain_drifted"] is True
+
+
+def _ddm(result: object) -> dict:  # type: ignore[type-arg]
+    return result.to_dict()["concept"]["detectors"][0]  # type: ignore[attr-defined, no-any-return]
+
+
+def test_an_explicit_past_range_leaves_the_saved_stream_untouched_and_cron_continues_it(
+    tmp_path: Path,
+) -> None:
+    runs = {}
+    for name, exploratory in (("plain", False), ("explored", True)):
+        root = tmp_path / name
+        root.mkdir()
+        _store(root)
+        config = _config(root)
+        compute_drift(config, since=_day(5), until=_day(8), until_is_present=True)
+        state = root / "store/_state/concept/m/unversioned/ddm.json"
+        before = state.read_bytes()
+        if exploratory:
+            ad_hoc = compute_drift(config, since=_day(9), until=_day(11))
+            concept = ad_hoc.to_dict()["concept"]
+            assert concept["mode"] == "stateless" and concept["state"] is None
+            assert concept["detectors"][0]["rows_read"] == 4000  # the range, from a fresh DDM
+            assert state.read_bytes() == before  # the cron stream did not move
+        runs[name] = _ddm(
+            compute_drift(config, since=_day(7), until=_day(12), until_is_present=True)
+        )
+        assert state.read_bytes() != before
+    assert runs["explored"] == runs["plain"]  # the next cron run continues as if none happened
+    assert runs["plain"]["rows_read"] == 8000  # days 8-11: what the stream had not read
+
+
+def test_an_earlier_range_after_a_later_one_is_judged_not_insufficient_data(
+    tmp_path: Path,
+) -> None:
+    _store(tmp_path)
+    config = _config(tmp_path)
+    compute_drift(config, since=_day(8), until=_day(12), until_is_present=True)
+    earlier = compute_drift(config, since=_day(5), until=_day(7)).to_dict()["concept"]
+    (ddm,) = earlier["detectors"]
+    assert earlier["mode"] == "stateless"
+    assert ddm["rows_read"] == 4000 and ddm["status"] == "ok" and ddm["reason"] is None
+    # even ending at the present, a window that starts before the saved stream's first row
+    # holds rows the stream never read, and it only moves forward: stateless too
+    state = tmp_path / "store/_state/concept/m/unversioned/ddm.json"
+    saved = state.read_bytes()
+    wider = compute_drift(config, since=_day(5), until=_day(12), until_is_present=True)
+    concept = wider.to_dict()["concept"]
+    assert concept["mode"] == "stateless"
+    assert concept["mode_reason"] == (
+        "the window starts before the saved stream's first row (2026-10-09T00:00:00Z)"
+    )
+    assert concept["detectors"][0]["rows_read"] == 14000
+    assert state.read_bytes() == saved
+
+
+def test_a_change_point_keeps_its_errors_and_direction_whatever_window_shows_it(
+    tmp_path: Path,
+) -> None:
+    _store(tmp_path)
+    config = _config(tmp_path)
+    first = _ddm(compute_drift(config, since=_day(5), until=_day(9), until_is_present=True))
+    point = first["change_points"][0]
+    assert point["direction"] == "increase" and point["drifted"]
+    moment = dt.datetime.fromisoformat(point["timestamp"].replace("Z", "+00:00"))
+    # a later cron run whose window begins 20 minutes before the change point: the error
+    # before it is the stream's, not that of the window's few rows before it
+    later = compute_drift(
+        config, since=moment - dt.timedelta(minutes=20), until=_day(12), until_is_present=True
+    )
+    again = next(p for p in _ddm(later)["change_points"] if p["timestamp"] == point["timestamp"])
+    assert again["error_before"] == point["error_before"]
+    assert again["n_before"] == point["n_before"]
+    assert again["direction"] == point["direction"] == "increase"
+    # and an ad-hoc run over the same range as the first reports it the same way
+    ad_hoc = _ddm(compute_drift(config, since=_day(5), until=_day(9)))
+    assert ad_hoc["change_points"][0] == point
+
+
+def test_reset_concept_state_discards_the_saved_stream(tmp_path: Path) -> None:
+    _store(tmp_path)
+    config = _config(tmp_path)
+    compute_drift(config, since=_day(8), until=_day(12), until_is_present=True)
+    state = tmp_path / "store/_state/concept/m/unversioned/ddm.json"
+    assert state.exists()
+    fresh = compute_drift(
+        config, since=_day(5), until=_day(12), until_is_present=True, reset_concept_state=True
+    ).to_dict()["concept"]
+    assert fresh["state_reset"] == {
+        "directory": str(tmp_path / "store/_state/concept/m"),
+        "files": 1,
+    }
+    assert fresh["mode"] == "stateful"
+    assert fresh["detectors"][0]["rows_read"] == 14000  # a new stream from the window's start
+    assert json.loads(state.read_text())["first_read"] == "2026-10-06T00:00:00Z"

@@ -1,0 +1,134 @@
+"""The saved stream of the concept-drift detectors: where it lives, what it holds, when a run
+may continue it, and how it is discarded.
+
+``<store>/_state/concept/<model>/<version>/<detector>.json`` (``<version>``: the registry's
+production version, ``unversioned`` without one), written atomically under
+``<detector>.lock``: the detector's state, its parameters, the time of the first and of the
+last row it read (``first_read``, ``high_water``), the values read since its last change point,
+every change point with the count and sum of the errors of the stream's segment before it,
+and the count and sum of the open segment after the last one.
+
+**Which runs continue it** (stateful), all three holding:
+
+1. the current data is a window of the store and ``drift.concept.persist`` is on;
+2. the window ends at the present: ``--until`` omitted (now) or ``latest`` — a cron run;
+3. the window does not start before the saved stream's first row (the rows before it were
+   never streamed, and the stream only moves forward in time).
+
+A stateful run feeds the detectors only the rows newer than the stream's last one, so the
+stream advances and never goes back. Every other run is stateless: fresh detectors read the
+window's rows alone, and the state file is neither read nor written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from mlmon.config import Config
+from mlmon.errors import DataError
+from mlmon.fsutil import STATE_LOCK_HINT, STATE_LOCK_TIMEOUT, exclusive_lock
+from mlmon.timewindow import iso_utc
+
+STATE_FORMAT = 2
+"""2: change points carry their segment's count and sum (1 did not; such a file restarts)."""
+
+
+def state_root(config: Config) -> Path:
+    """``<store>/_state/concept/<model>``: every version's stream of the model."""
+    return config.store.path / "_state" / "concept" / config.model.name
+
+
+def state_dir(config: Config) -> Path:
+    """The directory of the production version's stream."""
+    from mlmon.errors import RegistryError
+    from mlmon.registry import open_registry
+
+    try:
+        version = open_registry(config).aliases().get("production", "unversioned")
+    except (RegistryError, OSError):
+        version = "unversioned"
+    return state_root(config) / version
+
+
+def lock_for(path: Path) -> Any:
+    """The exclusive lock over one detector's state file."""
+    return exclusive_lock(
+        path.with_suffix(".lock"), STATE_LOCK_TIMEOUT, "the concept state", STATE_LOCK_HINT
+    )
+
+
+def load(path: Path, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The saved state, or None to start afresh (no file yet, an older format, or other
+    parameters: the detector was reconfigured, so its old stream no longer applies)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise DataError(
+            f"{path}: unreadable concept-drift state ({exc})",
+            hint="run mlmon drift --reset-concept-state to start the stream afresh",
+        ) from exc
+    if data.get("format") != STATE_FORMAT or data.get("params") != params:
+        return None
+    return dict(data)
+
+
+def first_read(directory: Path, detectors: dict[str, dict[str, Any]]) -> dt.datetime | None:
+    """The latest of the configured detectors' saved first rows (None: no saved stream)."""
+    firsts = []
+    for name, params in detectors.items():
+        saved = load(directory / f"{name}.json", params)
+        if saved is not None and saved.get("first_read"):
+            firsts.append(parse(saved["first_read"]))
+    return max(firsts) if firsts else None
+
+
+def continues_stream(
+    *,
+    store: bool,
+    persist: bool,
+    present: bool,
+    since: dt.datetime | None,
+    first: dt.datetime | None,
+) -> tuple[bool, str]:
+    """Whether a run continues the saved stream (the rule of the module docstring), and why."""
+    if not store:
+        return False, "files, not a window of the store: fresh detectors on their rows"
+    if not persist:
+        return False, "drift.concept.persist is false: fresh detectors on the window's rows"
+    if not present:
+        return False, (
+            "an explicit range (--until is neither now nor latest): fresh detectors on its rows"
+        )
+    if first is not None and (since is None or since < first):
+        return False, f"the window starts before the saved stream's first row ({iso_utc(first)})"
+    if first is None:
+        return True, "starts the saved stream (--until is now or latest)"
+    return True, "continues the saved stream (--until is now or latest)"
+
+
+def reset(config: Config) -> list[Path]:
+    """Discard every saved detector stream of the model (each file under its lock); the
+    files removed."""
+    root = state_root(config)
+    removed = []
+    for path in sorted(root.glob("*/*.json")) if root.is_dir() else []:
+        with lock_for(path):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue  # another run discarded it first
+        removed.append(path)
+    return removed
+
+
+def parse(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def parse_or_none(text: str | None) -> dt.datetime | None:
+    return None if text is None else parse(text)
