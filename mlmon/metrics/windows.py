@@ -53,6 +53,10 @@ class WindowReport:
     breaches: list[Breach] = field(default_factory=list)
     estimated: dict[str, Estimate] | None = None
     """CBPE estimates of the quality metrics from every row's score (None: not estimated)."""
+    verdict: str | None = None
+    """What the window's quality verdict rests on: ``labels``, ``estimates`` (too few labels,
+    and ``metrics.estimate.use_estimates`` judged the thresholds on the CBPE estimates), or
+    None (no quality verdict: ``insufficient_data``)."""
 
     @property
     def label_coverage(self) -> float | None:
@@ -68,6 +72,7 @@ class WindowReport:
             "label_coverage": self.label_coverage,
             "label_lag_median_hours": self.label_lag_median_hours,
             "status": self.status,
+            "verdict": self.verdict,
             "metrics": {k: v.to_dict() for k, v in self.metrics.items()},
             "estimated": None
             if self.estimated is None
@@ -198,14 +203,19 @@ def compute_metrics(
         # thresholds apply to the estimates there
         higher = directions(task)
         report.breaches = evaluate(settings.thresholds, report.metrics, baseline, higher)
-        if (
-            report.status == "insufficient_data"
-            and report.estimated is not None
-            and settings.estimate.use_estimates
-        ):
+        if report.status != "insufficient_data":
+            report.verdict = "labels"
+        elif report.estimated is not None and settings.estimate.use_estimates:
             report.breaches += evaluate(
                 settings.thresholds, report.estimated, baseline, higher, estimated=True
             )
+            # An estimated verdict is a verdict, when every quality threshold has an estimate
+            # to judge (CBPE estimates no log loss, say: a threshold on it leaves no verdict).
+            judged = [m for m in settings.thresholds if m in quality_names(task)]
+            if judged and all(
+                m in report.estimated and report.estimated[m].value is not None for m in judged
+            ):
+                report.status, report.verdict = "ok", "estimates"
         return report
 
     # Windows are independent and their work is in numpy, scipy and polars, which release the

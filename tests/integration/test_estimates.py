@@ -81,6 +81,35 @@ def test_use_estimates_catches_the_drop_before_the_labels_arrive(tmp_path: Path)
     assert all(not b.estimated for w in result.windows[:4] for b in w.breaches)
 
 
+def test_an_estimated_verdict_within_bounds_is_ok_and_a_breach_is_a_finding(
+    tmp_path: Path,
+) -> None:
+    _store(tmp_path)
+    config = parse_config(
+        CONFIG.format(use="true").replace("min: 0.8", "min: 0.7"), tmp_path / "mlmon.yaml"
+    )
+    # day 4 has no labels; its estimated accuracy (~0.82) is within the bound
+    within = compute_metrics(config, START, START + dt.timedelta(days=5))
+    day4 = within.windows[within.deciding[0]]
+    assert day4.labelled == 0 and not day4.breaches
+    assert (day4.status, day4.verdict, within.status) == ("ok", "estimates", "ok")
+    assert within.to_dict()["windows"][-1]["verdict"] == "estimates"
+    # day 5's estimated accuracy (~0.58) breaches: a finding, not insufficient_data
+    breached = compute_metrics(config, START, START + dt.timedelta(days=6))
+    day5 = breached.windows[breached.deciding[0]]
+    assert day5.breaches and (day5.status, day5.verdict) == ("ok", "estimates")
+    assert breached.status == "finding"
+    # a labelled window's verdict rests on its labels
+    assert breached.windows[0].verdict == "labels"
+
+
+def test_without_use_estimates_a_window_short_of_labels_has_no_verdict(tmp_path: Path) -> None:
+    _store(tmp_path)
+    result = _run(tmp_path, use=False)
+    late = result.windows[5]
+    assert (late.status, late.verdict) == ("insufficient_data", None)
+
+
 def test_a_reference_with_one_class_gives_no_estimates_and_says_why(tmp_path: Path) -> None:
     _store(tmp_path, one_class_reference=True)
     result = _run(tmp_path, use=True).to_dict()

@@ -137,7 +137,7 @@ def render(out: Output, result: MetricsResult, task: str, fmt: str) -> None:
     for i, w in enumerate(result.windows):
         label = w.start.strftime("%Y-%m-%d %H:%M" if result.window == "1h" else "%Y-%m-%d")
         status = (
-            w.status
+            w.status + (" ~" if w.verdict == "estimates" else "")
             if not w.breaches
             else "BREACH "
             + ", ".join(
@@ -175,7 +175,13 @@ def render(out: Output, result: MetricsResult, task: str, fmt: str) -> None:
     )
     if estimates:
         out.note(
-            "~ = estimated from the scores (CBPE) where too few labels have arrived; "
+            "~ = estimated from the scores (CBPE) where too few labels have arrived"
+            + (
+                " (a status marked ~ is a verdict on the estimates)"
+                if any(w.verdict == "estimates" for w in result.windows)
+                else ""
+            )
+            + "; "
             f"est. {trend_metric}: the estimate for every window (assumes calibrated scores "
             "and no concept drift)"
         )
