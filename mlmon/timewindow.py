@@ -1,7 +1,7 @@
 """Time windows of DESIGN.md §1: ``--since``/``--until`` as ISO-8601 or durations. Pure.
 
-``--until`` defaults to now; ``latest`` means the newest timestamp in the store (so a demo on
-old sample logs works); ``--since`` may be a duration (``7d``, ``12h``) counted back from
+``--until`` defaults to now; ``latest`` means the end of the UTC day of the newest timestamp in
+the store (so a demo on old sample logs works, and day windows are whole days); ``--since`` may be a duration (``7d``, ``12h``) counted back from
 ``--until``. Windows are half-open, ``[since, until)``, and in UTC.
 """
 
@@ -45,18 +45,20 @@ def resolve_window(
     """Resolve the two flags to ``(since, until)``; ``since`` is None for "from the start".
 
     ``latest`` returns the newest stored timestamp (or None for an empty store); the window
-    then ends just after it, so the newest row is inside.
+    then ends at the end of that row's UTC day (the next midnight), so the newest row is
+    inside and a window of whole days (``--since 7d``, ``drift.window: 1d``) is whole
+    calendar days, not two part-days.
 
     >>> fixed = dt.datetime(2026, 10, 30, 12, tzinfo=UTC)
     >>> s, u = resolve_window("7d", "latest", default_span=None, latest=lambda: fixed)
     >>> (s.isoformat(), u.isoformat())
-    ('2026-10-23T12:00:00.000001+00:00', '2026-10-30T12:00:00.000001+00:00')
+    ('2026-10-24T00:00:00+00:00', '2026-10-31T00:00:00+00:00')
     """
     if until is None or until.strip() == "":
         end = now()
     elif until.strip().lower() == "latest":
         newest = latest()
-        end = now() if newest is None else newest + dt.timedelta(microseconds=1)
+        end = now() if newest is None else end_of_day(newest)
     else:
         end = _instant_or_duration(until, "--until", None)
     if since is None:
@@ -69,6 +71,16 @@ def resolve_window(
             hint="the window is [since, until); swap them or widen it",
         )
     return start, end
+
+
+def end_of_day(instant: dt.datetime) -> dt.datetime:
+    """The UTC midnight that ends ``instant``'s day (an instant at midnight starts its day).
+
+    >>> end_of_day(dt.datetime(2026, 10, 30, 0, 0, tzinfo=UTC)).isoformat()
+    '2026-10-31T00:00:00+00:00'
+    """
+    day = instant.astimezone(UTC).date() + dt.timedelta(days=1)
+    return dt.datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def _instant_or_duration(text: str, flag: str, anchor: dt.datetime | None) -> dt.datetime:

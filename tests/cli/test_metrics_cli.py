@@ -94,11 +94,11 @@ def test_unknown_threshold_metric_exits_3(mproject: Project) -> None:
     )
 
 
-def test_until_latest_ends_after_the_newest_row(mproject: Project) -> None:
+def test_until_latest_ends_at_the_end_of_the_newest_rows_day(mproject: Project) -> None:
     _store(mproject, labelled_days=3)
     doc = json.loads(mproject.cli("--json", "metrics", "--since", "2d", "--until", "latest").stdout)
-    assert doc["result"]["until"].startswith("2026-10-03T23:")
-    assert [w["start"][:10] for w in doc["result"]["windows"]][-1] == "2026-10-03"
+    assert doc["result"]["until"] == "2026-10-04T00:00:00Z"
+    assert [w["start"][:10] for w in doc["result"]["windows"]] == ["2026-10-02", "2026-10-03"]
 
 
 def test_json_is_the_envelope_around_the_operation_result(mproject: Project) -> None:

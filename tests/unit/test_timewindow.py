@@ -34,11 +34,23 @@ def test_since_as_duration_counts_back_from_until() -> None:
     assert _resolve("12h", "2026-10-02T00:00:00Z")[0] == dt.datetime(2026, 10, 1, 12, tzinfo=UTC)
 
 
-def test_until_latest_ends_just_after_the_newest_row() -> None:
-    newest = dt.datetime(2026, 10, 30, 23, 59, 59, tzinfo=UTC)
+@pytest.mark.parametrize(
+    "newest",
+    [
+        dt.datetime(2026, 10, 30, 23, 59, 59, 940000, tzinfo=UTC),
+        dt.datetime(2026, 10, 30, 0, 0, tzinfo=UTC),
+        dt.datetime(2026, 10, 30, 9, 15, tzinfo=UTC),
+    ],
+)
+def test_until_latest_includes_the_newest_row_and_day_windows_are_whole_days(
+    newest: dt.datetime,
+) -> None:
     since, until = _resolve("7d", "latest", latest=newest)
-    assert until > newest and until - newest == dt.timedelta(microseconds=1)
-    assert since == until - dt.timedelta(days=7)
+    assert until == dt.datetime(2026, 10, 31, tzinfo=UTC) and newest < until
+    assert since == dt.datetime(2026, 10, 24, tzinfo=UTC)
+    one_day, end = _resolve(None, "latest", latest=newest, span=86400.0)
+    assert (one_day, end) == (dt.datetime(2026, 10, 30, tzinfo=UTC), until)
+    assert one_day <= newest < end
 
 
 def test_until_latest_on_an_empty_store_is_now() -> None:
