@@ -9,6 +9,7 @@ DESIGN.md §2; no traceback reaches the user unless ``--debug`` is given.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
 import sys
 import traceback
@@ -167,8 +168,7 @@ def run(argv: Sequence[str], out: Output | None = None) -> int:
             out.stderr.write(exc.ctx.get_help() + "\n")
         return ExitCode.USAGE
     except ClickUsageError as exc:
-        where = f"mlmon {command}" if command != "mlmon" else "mlmon"
-        out.error(command, UsageError(exc.format_message(), hint=f"run `{where} --help`"))
+        out.error(command, UsageError(exc.format_message(), hint=_usage_hint(exc)))
         return ExitCode.USAGE
     except ClickException as exc:
         out.error(command, UsageError(exc.format_message()))
@@ -202,3 +202,20 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         with contextlib.suppress(BrokenPipeError, ValueError):
             stream.flush()
     os._exit(code)
+
+
+def _usage_hint(exc: ClickUsageError) -> str:
+    """What to run next after a usage error: the closest command for a mistyped one (the
+    help of a command that does not exist would fail the same way), else the help of the
+    command (or group) where the error is."""
+    ctx = exc.ctx
+    where = ctx.command_path if ctx is not None else "mlmon"
+    group = ctx.command if ctx is not None else None
+    typed = [*exc.message.split("'"), ""][1] if "No such command" in exc.message else ""
+    commands = getattr(group, "list_commands", None)  # a group's (click's Group API)
+    if typed and commands is not None:
+        close = difflib.get_close_matches(typed, commands(ctx), n=1, cutoff=0.6)
+        if close:
+            return f"run `{where} {close[0]}`; `{where} --help` lists the commands"
+        return f"`{where} --help` lists the commands"
+    return f"run `{where} --help`"

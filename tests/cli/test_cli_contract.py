@@ -63,6 +63,26 @@ def test_unknown_command_is_exit_2() -> None:
     assert err.startswith("error: No such command 'frobnicate'.")
 
 
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (["drfit"], "hint: run `mlmon drift`; `mlmon --help` lists the commands\n"),
+        (
+            ["registry", "hstory"],
+            "hint: run `mlmon registry history`; `mlmon registry --help` lists the commands\n",
+        ),
+        (["frobnicate"], "hint: `mlmon --help` lists the commands\n"),
+    ],
+)
+def test_a_mistyped_command_hints_at_the_valid_one_not_its_own_help(
+    args: list[str], hint: str
+) -> None:
+    code, _, err = _run(*args)
+    assert code == 2
+    assert err.endswith(hint)
+    assert f"{args[-1]} --help" not in err
+
+
 def test_usage_error_under_json_prints_the_error_envelope() -> None:
     code, out, _ = _run("--json", "ingest", "--nope")
     assert code == 2
