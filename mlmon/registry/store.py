@@ -149,9 +149,7 @@ class Registry:
             return ref
         version = self.aliases().get(check_name(ref, "alias"))
         if version is None:
-            withdrawn = [
-                e for e in self.events() if e.event == "alias_removed" and e.alias == ref
-            ]
+            withdrawn = [e for e in self.events() if e.event == "alias_removed" and e.alias == ref]
             if withdrawn:
                 last = withdrawn[-1]
                 raise RegistryError(
