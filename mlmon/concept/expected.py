@@ -85,8 +85,8 @@ def compare_with_expected(
     ...                           confidence=0.95)
     >>> round(c.unexplained_change, 3), round(c.population_change, 3), c.finding
     (0.1, 0.0, True)
-    >>> round(c.low, 4), round(c.high, 4)
-    (0.0716, 0.1284)
+    >>> round(c.low, 4), round(c.high, 4)  # 0.1 ± t(.975, 999) · √(0.21 · 1000/999 / 1000)
+    (0.0715, 0.1285)
     """
     from scipy import stats
 

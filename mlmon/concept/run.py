@@ -36,17 +36,14 @@ import numpy as np
 import polars as pl
 
 from mlmon.concept import state
+from mlmon.concept.comparison import compare
 from mlmon.concept.detectors import DETECTORS, Detector
-from mlmon.concept.expected import ExpectedComparison, compare_with_expected
 from mlmon.concept.stream import (
     ChangePoint,
-    ErrorComparison,
     SavedPoint,
     Segments,
     as_datetime64,
     change_points,
-    compare_absolute_errors,
-    compare_error_rates,
     increased,
     trace,
 )
@@ -86,12 +83,15 @@ def concept_drift(
     regression = config.model.task == "regression"
     stream = "absolute_error" if regression else "misclassification"
     errors, times = labelled_errors(config, current)
-    comparison = _comparison(config, reference, current, errors, settings)
+    ref_errors = labelled_errors(config, reference)[0] if reference is not None else None
+    comparison = compare(config, ref_errors, current, errors, settings)
     detectors = c.detector_params(config.model.task)
     directory = state.state_dir(config) if current.store and c.persist else None
-    first = state.first_read(directory, detectors) if directory is not None and present else None
+    origin = (
+        state.stream_origin(directory, detectors) if directory is not None and present else None
+    )
     stateful, mode_reason = state.continues_stream(
-        store=current.store, persist=c.persist, present=present, since=current.since, first=first
+        store=current.store, persist=c.persist, present=present, since=current.since, first=origin
     )
     base: dict[str, Any] = {
         "stream": stream,
@@ -191,105 +191,6 @@ def labelled_errors(config: Config, source: Source) -> tuple[np.ndarray, np.ndar
     return frame[_ERR].to_numpy().astype(float), times
 
 
-def _comparison(
-    config: Config,
-    reference: Source | None,
-    current: Source,
-    errors: np.ndarray,
-    settings: DriftSection,
-) -> dict[str, Any] | None:
-    """The ``comparison`` dict: the plain reference-vs-current comparison, and the paired
-    one against CBPE's expected error where there is a calibration, which then decides."""
-    plain = _plain_comparison(config, reference, errors, settings)
-    if plain is None:
-        return None
-    c = settings.concept
-    expected, why = None, None
-    if plain.reason is None:
-        pair, why = _expected_errors(config, current)
-        if pair is not None:
-            expected = compare_with_expected(
-                *pair,
-                plain.reference,
-                alpha=settings.alpha,
-                threshold=c.error_rate_increase,
-                confidence=c.confidence,
-            )
-            if expected.unexplained_change is None:
-                expected, why = None, "fewer than 2 labelled rows with a score"
-    return _comparison_dict(plain, expected, why)
-
-
-def _comparison_dict(
-    plain: ErrorComparison, expected: ExpectedComparison | None, why: str | None
-) -> dict[str, Any]:
-    out = plain.to_dict()
-    return out | {
-        "plain_drifted": plain.finding,
-        "basis": "reference" if expected is None else "expected_error",
-        "basis_reason": why if expected is None else None,
-        "expected": None if expected is None else expected.to_dict(),
-        "drifted": plain.finding if expected is None else expected.finding,
-    }
-
-
-def _expected_errors(
-    config: Config, current: Source
-) -> tuple[tuple[np.ndarray, np.ndarray] | None, str | None]:
-    """Each labelled current row's error indicator and the probability CBPE gives it of
-    being wrong, or why there are none (then the plain comparison decides)."""
-    if config.model.task == "regression":
-        return None, "regression: CBPE estimates classifiers only"
-    if not current.store:
-        return None, "the current data is a file: CBPE calibrates on the store's reference"
-    if not config.metrics.estimate.enabled:
-        return None, "no CBPE calibration: metrics.estimate.enabled is false"
-    from mlmon.metrics.calibrations import error_probabilities
-    from mlmon.metrics.windows import reference_calibration, window_frame
-    from mlmon.store.layout import StoreLayout
-
-    cache = StoreLayout(config.store.path).root / "_cache" / "calibrations"
-    try:
-        calibration, estimation = reference_calibration(config, cache)
-    except DataError as exc:
-        return None, f"no CBPE calibration: {exc.message}"
-    if calibration is None:
-        reason = (estimation or {}).get("reason") or "metrics.estimate gives none"
-        return None, f"no CBPE calibration: {reason}"
-    assert current.until is not None
-    return error_probabilities(
-        calibration, window_frame(config, current.since, current.until)
-    ), None
-
-
-def _plain_comparison(
-    config: Config, reference: Source | None, errors: np.ndarray, settings: DriftSection
-) -> ErrorComparison | None:
-    if reference is None:
-        return None
-    ref_errors, _ = labelled_errors(config, reference)
-    if len(ref_errors) == 0:
-        return None
-    c = settings.concept
-    if config.model.task == "regression":
-        return compare_absolute_errors(
-            ref_errors,
-            errors,
-            alpha=settings.alpha,
-            threshold=c.mae_increase,
-            confidence=c.confidence,
-        )
-    return compare_error_rates(
-        int(ref_errors.sum()),
-        len(ref_errors),
-        int(errors.sum()),
-        len(errors),
-        alpha=settings.alpha,
-        threshold=c.error_rate_increase,
-        confidence=c.confidence,
-    )
-
-
 def _run_detector(
     name: str,
     params: dict[str, Any],
@@ -312,7 +213,9 @@ def _run_detector(
         path = state_dir / f"{name}.json"
         # two drift runs at once would each continue the stream from the same state
         with state.lock_for(path):
-            detector, segments, since_reset, fresh = _advance(cls, params, errors, times, path)
+            detector, segments, since_reset, fresh = _advance(
+                cls, params, errors, times, path, current.since
+            )
         points = change_points(segments, name, grew, current.since, current.until)
     drifted = any(p.finding for p in points)
     warm_up = detector.warm_up if span is None else detector.warm_up_within(span)
@@ -343,6 +246,7 @@ def _advance(
     errors: np.ndarray,
     times: np.ndarray,
     path: Path | None,
+    origin: dt.datetime | None = None,
 ) -> tuple[Detector, Segments, int, np.ndarray]:
     """Continue the detector's stream (from ``path``'s state, when given; else a fresh one)
     with the rows newer than it has read, save the state, and return the detector, the
@@ -364,6 +268,7 @@ def _advance(
         )
         since_reset = int(saved["since_reset"])
         first = state.parse_or_none(saved.get("first_read"))
+        origin = state.parse_or_none(saved.get("origin"))
     # only rows newer than the last one read: the stream moves forward in time, never back
     start = (
         0 if high_water is None else int(np.searchsorted(times, as_datetime64(high_water), "right"))
@@ -383,6 +288,7 @@ def _advance(
             "format": state.STATE_FORMAT,
             "detector": detector.state(),
             "params": params,
+            "origin": iso_utc(origin or first),
             "first_read": iso_utc(first),
             "high_water": iso_utc(_datetime(times[-1])),
             "since_reset": since_reset,

@@ -3,8 +3,9 @@ may continue it, and how it is discarded.
 
 ``<store>/_state/concept/<model>/<version>/<detector>.json`` (``<version>``: the registry's
 production version, ``unversioned`` without one), written atomically under
-``<detector>.lock``: the detector's state, its parameters, the time of the first and of the
-last row it read (``first_read``, ``high_water``), the values read since its last change point,
+``<detector>.lock``: the detector's state, its parameters, where the stream starts
+(``origin``: the start of the window of the run that began it), the time of the first and of
+the last row it read (``first_read``, ``high_water``), the values read since its last change point,
 every change point with the count and sum of the errors of the stream's segment before it,
 and the count and sum of the open segment after the last one.
 
@@ -12,8 +13,9 @@ and the count and sum of the open segment after the last one.
 
 1. the current data is a window of the store and ``drift.concept.persist`` is on;
 2. the window ends at the present: ``--until`` omitted (now) or ``latest`` — a cron run;
-3. the window does not start before the saved stream's first row (the rows before it were
-   never streamed, and the stream only moves forward in time).
+3. the window does not start before the saved stream's start (its ``origin``): rows before
+   it were never streamed, and the stream only moves forward in time. A cron job's window
+   moves forward with ``--until``, so this holds on every run.
 
 A stateful run feeds the detectors only the rows newer than the stream's last one, so the
 stream advances and never goes back. Every other run is stateless: fresh detectors read the
@@ -77,14 +79,14 @@ def load(path: Path, params: dict[str, Any]) -> dict[str, Any] | None:
     return dict(data)
 
 
-def first_read(directory: Path, detectors: dict[str, dict[str, Any]]) -> dt.datetime | None:
-    """The latest of the configured detectors' saved first rows (None: no saved stream)."""
-    firsts = []
+def stream_origin(directory: Path, detectors: dict[str, dict[str, Any]]) -> dt.datetime | None:
+    """The latest start of the configured detectors' saved streams (None: no saved stream)."""
+    starts = []
     for name, params in detectors.items():
         saved = load(directory / f"{name}.json", params)
-        if saved is not None and saved.get("first_read"):
-            firsts.append(parse(saved["first_read"]))
-    return max(firsts) if firsts else None
+        if saved is not None and saved.get("origin"):
+            starts.append(parse(saved["origin"]))
+    return max(starts) if starts else None
 
 
 def continues_stream(
@@ -105,7 +107,7 @@ def continues_stream(
             "an explicit range (--until is neither now nor latest): fresh detectors on its rows"
         )
     if first is not None and (since is None or since < first):
-        return False, f"the window starts before the saved stream's first row ({iso_utc(first)})"
+        return False, f"the window starts before the saved stream's start ({iso_utc(first)})"
     if first is None:
         return True, "starts the saved stream (--until is now or latest)"
     return True, "continues the saved stream (--until is now or latest)"

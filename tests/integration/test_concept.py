@@ -485,7 +485,7 @@ def test_an_earlier_range_after_a_later_one_is_judged_not_insufficient_data(
     concept = wider.to_dict()["concept"]
     assert concept["mode"] == "stateless"
     assert concept["mode_reason"] == (
-        "the window starts before the saved stream's first row (2026-10-09T00:00:00Z)"
+        "the window starts before the saved stream's start (2026-10-09T00:00:00Z)"
     )
     assert concept["detectors"][0]["rows_read"] == 14000
     assert state.read_bytes() == saved
