@@ -92,6 +92,14 @@ def drift_command(
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit 0 even when drift is found.")
     ] = False,
+    reset_concept_state: Annotated[
+        bool,
+        typer.Option(
+            "--reset-concept-state",
+            help="Discard the concept-drift detectors' saved stream first (runs ending now or "
+            "at 'latest' continue it; explicit ranges never touch it).",
+        ),
+    ] = False,
 ) -> None:
     """Data, prediction and multivariate drift of the current data against a reference."""
     from mlmon.drift.run import compute_drift  # scipy and scikit-learn: imported when used
@@ -122,6 +130,9 @@ def drift_command(
         method=method,
         fail_on=fail_on,
         cache_dir=cache_dir,
+        # only a run ending at the present may continue the concept detectors' saved stream
+        until_is_present=until is None or until.strip().lower() in ("", "latest"),
+        reset_concept_state=reset_concept_state,
     )
     render(state.out, result, fmt)
     notify(state, config, "drift", result.to_dict())
@@ -188,6 +199,15 @@ def render(out: Output, result: DriftResult, fmt: str) -> None:
 
 def _concept(out: Output, c: dict[str, Any], fmt: str) -> None:
     """The concept section: one row per change point, then the error comparison."""
+    reset = c.get("state_reset")
+    if reset is not None:
+        n = reset["files"]
+        out.note(
+            f"concept: discarded the saved detector state ({n} file{'s' if n != 1 else ''}) "
+            f"under {reset['directory']}"
+            if n
+            else "concept: no saved detector state to discard"
+        )
     stream = "error rate" if c["stream"] == "misclassification" else "mean absolute error"
     rows = []
     for d in c["detectors"]:
@@ -215,17 +235,33 @@ def _concept(out: Output, c: dict[str, Any], fmt: str) -> None:
     k = c["comparison"]
     if k is not None and k["difference"] is not None:
         low, high = k["interval"]
+        e = k.get("expected")
+        verdict = "DRIFT" if k["drifted"] else "no drift"
         out.note(
             f"concept: {stream} {_opt(k['reference'])} (reference) → {_opt(k['current'])} "
             f"(current), change {_opt(k['difference'])} [{_opt(low)}, {_opt(high)}], "
-            f"p {_p(k['p_value'])}: {'DRIFT' if k['drifted'] else 'no drift'}"
+            f"p {_p(k['p_value'])}" + (f": {verdict}" if e is None else "")
         )
+        if e is not None:
+            elow, ehigh = e["interval"]
+            out.note(
+                f"concept: CBPE expects {_opt(e['error'])} on these rows: "
+                f"{_signed(e['population_change'])} from the population, "
+                f"{_signed(e['unexplained_change'])} [{_opt(elow)}, {_opt(ehigh)}] "
+                f"unexplained, p {_p(e['p_value'])}: {verdict}"
+            )
+    if c.get("mode") == "stateless" and c["detectors"]:
+        out.note(f"concept: detectors stateless: {c['mode_reason']}")
     verdict = {"drifted": "DRIFT", "ok": "no drift"}.get(c["status"], c["status"])
     out.note(f"concept: {verdict}" + (f" ({c['reason']})" if c["reason"] else ""))
 
 
 def _opt(x: float | None) -> str:
     return "-" if x is None else f"{x:.3g}"
+
+
+def _signed(x: float | None) -> str:
+    return "-" if x is None else f"{x:+.3g}"
 
 
 def _p(p: float | None) -> str:
