@@ -54,6 +54,8 @@ class State:
     def config(self) -> Config:
         if self._config is None:
             self._config = load_config(self.config_path)
+            for warning in self._config.warnings():
+                self.out.warning(f"{self.config_path}: {warning}")
         return self._config
 
     def config_if_any(self) -> Config | None:

@@ -360,6 +360,28 @@ class Config(Section):
                     },
                 )
 
+    def warnings(self) -> list[str]:
+        """What is valid but cannot work: thresholds on metrics the configured columns cannot
+        produce (``error_rate`` without ``schema.error``, say), which would never be judged."""
+        s, task = self.schema_, self.model.task
+        needs: dict[str, tuple[str, object]] = {"error_rate": ("schema.error", s.error)}
+        for q in ("p50", "p95", "p99", "max"):
+            needs[f"latency_{q}"] = ("schema.latency", s.latency)
+        if task == "binary_classification":
+            for name in ("roc_auc", "average_precision", "log_loss", "brier", "ece"):
+                needs[name] = ("schema.score", s.score)
+        elif task == "multiclass_classification":
+            for name in ("log_loss", "roc_auc_ovr_macro"):
+                needs[name] = ("schema.probabilities", s.probabilities)
+        return [
+            f"metrics.thresholds.{name}: {name} needs {key}, which is not set; this "
+            f"threshold is never evaluated (set {key}, or remove the threshold)"
+            for name in self.metrics.thresholds
+            if name in needs
+            for key, column in [needs[name]]
+            if column is None
+        ]
+
     def _check_thresholds(self) -> None:
         from mlmon.metrics.names import directions, metric_names
 

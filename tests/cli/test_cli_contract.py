@@ -203,3 +203,14 @@ def test_python_dash_m_and_stdin_ingest(project: Project) -> None:
 
 def test_app_module_has_no_import_time_side_effects() -> None:
     assert app_module.app.info.name == "mlmon"
+
+
+def test_a_threshold_the_schema_cannot_produce_warns_on_stderr(project: Project) -> None:
+    text = project.config_path.read_text().replace("  error: error\n", "")
+    project.config_path.write_text(text + "metrics:\n  thresholds: {error_rate: {max: 0.01}}\n")
+    result = project.cli("ingest", str(project.csv("a.csv", GOOD_ROWS)))
+    assert result.code == 0
+    assert result.stderr.startswith(
+        f"warning: {project.config_path}: metrics.thresholds.error_rate: error_rate needs "
+        "schema.error, which is not set"
+    )

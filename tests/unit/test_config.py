@@ -248,3 +248,19 @@ def test_a_threshold_needs_a_bound() -> None:
 )
 def test_drift_section_errors_name_the_key(drift: str, message: str) -> None:
     assert message in _error(GOOD + drift + "\n")
+
+
+def test_a_threshold_the_schema_cannot_produce_is_a_warning_naming_the_missing_key() -> None:
+    from mlmon.cli.commands.init import starter_config
+
+    assert parse_config(starter_config(), Path("mlmon.yaml")).warnings() == []
+    bare = GOOD.replace("  latency: latency_ms\n  error: error\n", "")
+    text = bare + "metrics:\n  thresholds: {error_rate: {max: 0.01}, latency_p95: {max: 200}}\n"
+    assert parse_config(GOOD + text[len(bare) :], Path("mlmon.yaml")).warnings() == []
+    warnings = parse_config(text, Path("mlmon.yaml")).warnings()
+    assert warnings == [
+        "metrics.thresholds.error_rate: error_rate needs schema.error, which is not set; this "
+        "threshold is never evaluated (set schema.error, or remove the threshold)",
+        "metrics.thresholds.latency_p95: latency_p95 needs schema.latency, which is not set; "
+        "this threshold is never evaluated (set schema.latency, or remove the threshold)",
+    ]
