@@ -22,6 +22,10 @@ anderson, cvm  anderson / cvm         wasserstein
 chisquare      chisquare              jensenshannon
 a distance     ks / chisquare         that distance
 ============== ====================== ==========================
+
+The Jensen-Shannon effect is bias-corrected (:func:`mlmon.drift.stats.jensen_shannon_corrected`):
+a sparse column's plug-in distance is mostly sampling noise (0.25-0.31 for 3,000 categories
+with nothing changed); the plug-in value is kept in the signal's ``raw``.
 """
 
 from __future__ import annotations
@@ -52,6 +56,9 @@ class Signal:
     threshold: float
     p_value_adjusted: float | None = None
     fired: bool = False
+    raw: float | None = None
+    """The effect before its bias correction (Jensen-Shannon: the plug-in distance; None for
+    effects that are not corrected)."""
 
 
 @dataclass
@@ -145,16 +152,26 @@ def _numerical(
         if method in ("ks", "wasserstein", "psi", "jensenshannon", "hellinger")
         else "wasserstein"
     )
+    raw = None
     if effect_name == "ks":
         effect = test.value
     elif effect_name == "wasserstein":
         effect = st.wasserstein(ref_sample, cur_sample, ref.std).value
     else:
-        effect = _binned(effect_name, ref_counts, cur_counts, s.js_base)
+        effect, raw = _binned(effect_name, ref_counts, cur_counts, s.js_base)
     threshold = _threshold(effect_name, s.threshold)
     signals.insert(
         0,
-        Signal("distribution", test_name, test.value, test.p_value, effect_name, effect, threshold),
+        Signal(
+            "distribution",
+            test_name,
+            test.value,
+            test.p_value,
+            effect_name,
+            effect,
+            threshold,
+            raw=raw,
+        ),
     )
     base.status = "ok"
     edges = [float(e) for e in ref.edges]
@@ -197,12 +214,19 @@ def _categorical(
         if method in ("psi", "jensenshannon", "hellinger", "linf", "tvd")
         else "jensenshannon"
     )
-    effect = _binned(effect_name, ref_counts, cur_counts, s.js_base)
+    effect, raw = _binned(effect_name, ref_counts, cur_counts, s.js_base)
     threshold = _threshold(effect_name, s.threshold)
     signals.insert(
         0,
         Signal(
-            "distribution", "chisquare", test.value, test.p_value, effect_name, effect, threshold
+            "distribution",
+            "chisquare",
+            test.value,
+            test.p_value,
+            effect_name,
+            effect,
+            threshold,
+            raw=raw,
         ),
     )
     if s.new_category_threshold is not None and base.new_category_share is not None:
@@ -257,11 +281,15 @@ def unseen_share(counts: Iterable[int]) -> float:
     return sum(1 for v in values if v == 1) / total if total else 0.0
 
 
-def _binned(name: str, ref: np.ndarray, cur: np.ndarray, js_base: float) -> float:
+def _binned(
+    name: str, ref: np.ndarray, cur: np.ndarray, js_base: float
+) -> tuple[float, float | None]:
+    """The effect, and its value before the bias correction where it has one."""
     if name == "jensenshannon":
-        return st.jensen_shannon(ref, cur, js_base).value
+        raw = st.jensen_shannon(ref, cur, js_base).value
+        return st.jensen_shannon_corrected(ref, cur, js_base).value, raw
     function = {"psi": st.psi, "hellinger": st.hellinger, "linf": st.linf, "tvd": st.tvd}[name]
-    return function(ref, cur).value
+    return function(ref, cur).value, None
 
 
 def _threshold(effect: str, configured: float | None) -> float:

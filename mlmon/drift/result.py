@@ -94,6 +94,7 @@ def column_dict(c: Comparison) -> dict[str, Any]:
         "p_value_adjusted": main.p_value_adjusted if main else None,
         "effect": main.effect if main else None,
         "statistic": main.value if main else None,
+        "statistic_raw": main.raw if main else None,
         "threshold": main.threshold if main else None,
         "drifted": c.status == "drifted",
         "fired": [s.name for s in c.signals if s.fired],
@@ -112,6 +113,7 @@ def column_dict(c: Comparison) -> dict[str, Any]:
                 "p_value_adjusted": s.p_value_adjusted,
                 "effect": s.effect,
                 "value": s.value,
+                "value_raw": s.raw,
                 "threshold": s.threshold,
                 "fired": s.fired,
             }

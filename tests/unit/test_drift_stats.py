@@ -264,3 +264,52 @@ def test_the_multivariate_verdict_needs_significance_and_effect_like_a_column(
     from mlmon.drift.multivariate import verdict
 
     assert verdict(auc, low, 0.6, significance=significance, effect=effect) == expected
+
+
+def _zipf(k: int, a: float = 1.05) -> np.ndarray:
+    ranks = np.arange(1, k + 1, dtype=float)
+    return ranks**-a / np.sum(ranks**-a)
+
+
+def test_jensen_shannon_null_is_the_chi_square_limit_on_dense_counts() -> None:
+    # Many rows per category: JSD ~ (1/8) sum (p_i - q_i)^2 / m_i nats, whose expectation under
+    # exchangeability is (k - 1)(1/n + 1/m) / 8 (Grosse et al. 2002); here 49 * 2e-4 / 8 / ln 2
+    rng = np.random.default_rng(7)
+    p = rng.dirichlet(np.full(50, 5.0))
+    ref, cur = rng.multinomial(20_000, p), rng.multinomial(10_000, p)
+    limit = 49 * (1 / 20_000 + 1 / 10_000) / 8 / math.log(2)
+    assert st.jensen_shannon_null(ref, cur) == pytest.approx(limit, rel=0.08)
+    assert st.jensen_shannon_null(ref, cur, math.e) == pytest.approx(limit * math.log(2), rel=0.08)
+
+
+def test_bias_corrected_jensen_shannon_is_near_zero_on_a_sparse_unchanged_column() -> None:
+    # the sample logs' employer: 3,000 Zipf categories, 42,285 reference rows, a day's 6,000
+    rng = np.random.default_rng(8)
+    p = _zipf(3_000)
+    ref, cur = rng.multinomial(42_285, p), rng.multinomial(6_000, p)
+    raw = st.jensen_shannon(ref, cur).value
+    assert raw == pytest.approx(distance.jensenshannon(ref, cur, base=2), abs=1e-12)
+    assert raw > 0.25  # the plug-in distance: all sampling noise
+    corrected = st.jensen_shannon_corrected(ref, cur).value
+    assert corrected < 0.06
+    assert corrected == pytest.approx(
+        math.sqrt(max(0.0, raw**2 - st.jensen_shannon_null(ref, cur))), abs=1e-12
+    )
+
+
+def test_bias_corrected_jensen_shannon_keeps_a_real_change_of_a_sparse_column() -> None:
+    rng = np.random.default_rng(9)
+    p = _zipf(3_000)
+    q = 0.85 * p + 0.15 * np.roll(p, 1_500)
+    true = distance.jensenshannon(p, q, base=2)
+    ref, cur = rng.multinomial(42_285, p), rng.multinomial(6_000, q)
+    assert st.jensen_shannon(ref, cur).value > true + 0.1
+    assert st.jensen_shannon_corrected(ref, cur).value == pytest.approx(true, abs=0.02)
+
+
+def test_bias_corrected_jensen_shannon_is_floored_at_zero_and_leaves_dense_counts_alone() -> None:
+    counts = np.array([300.0, 200.0, 500.0])
+    assert st.jensen_shannon_corrected(counts, counts).value == 0.0
+    big_p, big_q = np.array([50_000, 50_000]), np.array([25_000, 75_000])
+    raw = st.jensen_shannon(big_p, big_q).value
+    assert st.jensen_shannon_corrected(big_p, big_q).value == pytest.approx(raw, abs=1e-4)
