@@ -63,7 +63,8 @@ class RetrainResult:
     check: bool
     version: str | None = None
     training: dict[str, Any] | None = None
-    holdout_metrics: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    holdout_metrics: dict[str, dict[str, Any] | None] | None = None
+    """``candidate`` and ``production`` metrics on the holdout; None when nothing was trained."""
     already: str | None = None
     """A version already trained on the same rows with the same config (nothing new done)."""
 
@@ -205,7 +206,7 @@ def training_data(
     labelled = pl.concat(parts, how="vertical_relaxed")
     if labelled.height < 2:
         raise DataError(
-            f"only {labelled.height} labelled row(s) between {iso_utc(since)} and {iso_utc(until)}",
+            f"only {labelled.height:,} labelled row(s) between {iso_utc(since)} and {iso_utc(until)}",
             hint="widen retrain.window, ingest labels, or add retrain.base_data",
         )
     return lm.Dataset(
@@ -272,7 +273,7 @@ def _performance(config: Config, until: dt.datetime) -> Trigger:
         return Trigger(
             "performance",
             False,
-            f"not evaluated: {window.labelled} labelled rows since {iso_utc(since)}",
+            f"not evaluated: {window.labelled:,} labelled rows since {iso_utc(since)}",
         )
     low = p.min is not None and value.value < p.min
     high = p.max is not None and value.value > p.max
@@ -280,7 +281,7 @@ def _performance(config: Config, until: dt.datetime) -> Trigger:
     return Trigger(
         "performance",
         low or high,
-        f"{p.metric} = {value.value:.4f} {bound} over {window.labelled} labelled rows",
+        f"{p.metric} = {value.value:.4f} {bound} over {window.labelled:,} labelled rows",
         {"metric": p.metric, "value": value.value},
     )
 

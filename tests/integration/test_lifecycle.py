@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -315,3 +316,21 @@ def test_repeating_a_retrain_on_the_same_rows_and_config_is_a_no_op(
         "version 1 was already trained on the same rows with the same config; nothing to do"
     )
     assert registry.versions() == ["1"] and registry.events_file.read_bytes() == before
+    code, doc = _json(project, "retrain", "--until", "2026-10-04")
+    assert code == 0 and doc["result"]["already_trained"] == "1"
+    assert doc["result"]["holdout_metrics"] is None  # nothing trained, as the README says
+
+
+def test_retrain_prints_row_counts_with_thousands_separators(
+    make_project: Callable[..., Project],
+) -> None:
+    text = BINARY_CONFIG.format(batch_rows=5000, on_invalid="quarantine")
+    lifecycle = LIFECYCLE.format(margin=0.05, extra="").replace(
+        "schedule: {max_age: 30d}", "performance: {metric: roc_auc, min: 0.1, window: 3d}"
+    )
+    project = make_project(text=text + lifecycle)
+    _store(project, days=6, per_day=1200, labelled_days=6)
+    result = project.cli("retrain", "--until", "2026-10-06", "--dry-run")
+    assert result.code == 0, result.stderr
+    why = next(line for line in result.stdout.splitlines() if line.startswith("performance"))
+    assert re.search(r"over \d{1,3}(,\d{3})+ labelled rows", why), why

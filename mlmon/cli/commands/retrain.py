@@ -44,7 +44,7 @@ def retrain_command(
         out.table("retrain triggers", ["trigger", "fired", "why"], rows)
         if result.forced:
             out.result_line(f"forced: {result.forced}")
-        if result.version is not None and result.training is not None:
+        if result.version is not None and result.training and result.holdout_metrics:
             cand = result.holdout_metrics["candidate"] or {}
             prod = result.holdout_metrics["production"]
             from mlmon.lifecycle.model import PRIMARY
