@@ -1,8 +1,9 @@
 """Time windows of DESIGN.md §1: ``--since``/``--until`` as ISO-8601 or durations. Pure.
 
 ``--until`` defaults to now; ``latest`` means the end of the UTC day of the newest timestamp in
-the store (so a demo on old sample logs works, and day windows are whole days); ``--since`` may be a duration (``7d``, ``12h``) counted back from
-``--until``. Windows are half-open, ``[since, until)``, and in UTC.
+the store (so a demo on old sample logs works, and day windows are whole days); ``--since``
+may be a duration (``7d``, ``12h``) counted back from ``--until``. Windows are half-open,
+``[since, until)``, and in UTC.
 """
 
 from __future__ import annotations

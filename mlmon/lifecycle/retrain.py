@@ -206,7 +206,8 @@ def training_data(
     labelled = pl.concat(parts, how="vertical_relaxed")
     if labelled.height < 2:
         raise DataError(
-            f"only {labelled.height:,} labelled row(s) between {iso_utc(since)} and {iso_utc(until)}",
+            f"only {labelled.height:,} labelled row(s) between {iso_utc(since)} and "
+            f"{iso_utc(until)}",
             hint="widen retrain.window, ingest labels, or add retrain.base_data",
         )
     return lm.Dataset(
