@@ -43,10 +43,12 @@ demo: $(STAMP)
 	$(BIN)/mlmon -c $(DEMO_CONFIG) metrics --since 2026-10-26 --until latest --fail-on any --exit-zero
 	@echo "--- data drift before the shift: nothing drifts (exit 0):"
 	$(BIN)/mlmon -c $(DEMO_CONFIG) drift --since 2026-10-08 --until 2026-10-10
-	@echo "--- data drift after the shift of 2026-10-15: income, loan amount, purpose, region (exit 1):"
+	@echo "--- data drift after the shift of 2026-10-15: income, loan amount, purpose, region (exit 1);"
+	@echo "    the error rate rises too, but as CBPE expects of the shifted population: no concept drift:"
 	$(BIN)/mlmon -c $(DEMO_CONFIG) drift --since 2026-10-16 --until 2026-10-18 --exit-zero
-	@echo "--- concept drift: DDM and HDDM_A read the labelled errors in time order, carrying their state"
-	@echo "    over from the last run; the relation between inputs and default changes on 2026-10-22 (exit 1):"
+	@echo "--- concept drift: DDM and HDDM_A read the labelled errors in time order (an explicit range: fresh"
+	@echo "    detectors on its rows; a cron run ending now or at latest continues their saved stream);"
+	@echo "    the relation between inputs and default changes on 2026-10-22 and HDDM_A finds it (exit 1):"
 	$(BIN)/mlmon -c $(DEMO_CONFIG) drift --since 2026-10-18 --until 2026-10-25 --exit-zero
 	@echo "--- a first model from the first two weeks (no production yet: the schedule trigger fires):"
 	$(BIN)/mlmon -c $(DEMO_CONFIG) retrain --until 2026-10-15
