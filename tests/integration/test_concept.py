@@ -530,3 +530,37 @@ def test_reset_concept_state_discards_the_saved_stream(tmp_path: Path) -> None:
     assert fresh["mode"] == "stateful"
     assert fresh["detectors"][0]["rows_read"] == 14000  # a new stream from the window's start
     assert json.loads(state.read_text())["first_read"] == "2026-10-06T00:00:00Z"
+
+
+def test_multiclass_models_are_judged_against_the_calibrated_predicted_class_probability(
+    tmp_path: Path,
+) -> None:
+    # three classes, probabilities softmax(x·w) that the labels follow; then inputs crowd the
+    # region where the classes overlap: more errors, all of them expected
+    rng = np.random.default_rng(11)
+    per_day, days = 2000, 10
+    n = per_day * days
+    later = np.arange(n) >= 5 * per_day
+    x = rng.normal(0, np.where(later, 0.4, 1.5))
+    logits = np.column_stack([-2 * x, np.zeros(n), 2 * x])
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    label = np.array([rng.choice(3, p=p) for p in proba])
+    names = ["a", "b", "c"]
+    ids = [f"r{i}" for i in range(n)]
+    ts = [START + dt.timedelta(seconds=86400 / per_day * i) for i in range(n)]
+    frame = {"id": ids, "ts": ts, "x": x, "pred": [names[i] for i in proba.argmax(axis=1)]}
+    frame |= {f"p_{c}": proba[:, i] for i, c in enumerate(names)}
+    pl.DataFrame(frame).write_parquet(tmp_path / "p.parquet")
+    pl.DataFrame({"id": ids, "label": [names[i] for i in label]}).write_parquet(
+        tmp_path / "l.parquet"
+    )
+    text = CBPE_CONFIG.replace(
+        "task: binary_classification, classes: [0, 1]",
+        "task: multiclass_classification, classes: [a, b, c]",
+    ).replace("  score: score\n", "  probabilities: {a: p_a, b: p_b, c: p_c}\n")
+    config = parse_config(text, tmp_path / "mlmon.yaml")
+    ingest(config, [str(tmp_path / "p.parquet")])
+    ingest(config, [str(tmp_path / "l.parquet")], labels=True)
+    c = compute_drift(config, since=_day(5), until=_day(10)).to_dict()["concept"]["comparison"]
+    assert c["basis"] == "expected_error" and c["plain_drifted"] is True
+    assert abs(c["expected"]["unexplained_change"]) < 0.02 and c["drifted"] is False
