@@ -384,9 +384,11 @@ class _Run:
         else:
             compared = [self.columns[1].name]  # the label; a re-sent label time is no change
             select = [*names, INGESTED]
-        stored = scan.select(select).filter(pl.col(id_col).is_in(ids.implode())).collect()
-        if stored.height == 0:
+        matched = scan.select(id_col).filter(pl.col(id_col).is_in(ids.implode())).collect()
+        if matched.height == 0:  # the usual case: read only the id column
             return _Checked(good, 0, nothing, nothing, 0)
+        found = matched.get_column(id_col).unique()
+        stored = scan.select(select).filter(pl.col(id_col).is_in(found.implode())).collect()
         if table == "labels":
             stored = stored.sort(INGESTED, nulls_last=False, maintain_order=True)
         stored = stored.unique(id_col, keep="last", maintain_order=True)
