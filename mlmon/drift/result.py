@@ -27,7 +27,9 @@ class DriftResult:
     prediction: list[Comparison]
     settings: dict[str, Any]
     fail_on: str
-    roles_inferred: bool = False
+    roles_inferred: dict[str, list[str]] | None = None
+    """Without a config, the roles inferred from the reference (numerical, categorical, and
+    the timestamp and id columns left out); None when the config gave them."""
     multivariate: dict[str, Any] | None = None
     label: Comparison | None = None
     concept: dict[str, Any] | None = None

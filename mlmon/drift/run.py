@@ -9,7 +9,8 @@ import importlib
 import json
 import os
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +22,11 @@ from mlmon.drift import sources
 from mlmon.drift.compare import Comparison, Settings, compare
 from mlmon.drift.profile import PROFILE_FORMAT, Profile, profile
 from mlmon.drift.result import DriftResult, renamed
+from mlmon.drift.roles import Roles, resolve
 from mlmon.drift.rules import decide
 from mlmon.errors import ConfigError, DataError, UsageError
 from mlmon.fsutil import TMP_PREFIX, atomic_write_bytes
 from mlmon.timewindow import iso_utc
-
-
-@dataclass
-class Roles:
-    """Which columns are compared, and as what."""
-
-    numerical: list[str]
-    categorical: list[str]
-    prediction: dict[str, str] = field(default_factory=dict)
-    """Output columns compared (name → kind), reported apart from the features."""
-    derived: dict[str, pl.Expr] = field(default_factory=dict)
-    inferred: bool = False
 
 
 def compute_drift(
@@ -52,8 +42,12 @@ def compute_drift(
     cache_dir: Path | None = None,
     until_is_present: bool = False,
     reset_concept_state: bool = False,
+    columns: Sequence[str] | None = None,
+    exclude: Sequence[str] = (),
 ) -> DriftResult:
-    """Drift of the current data against the reference (see the module docstring).
+    """Drift of the current data against the reference (see the module docstring). Only the
+    feature ``columns`` are compared when given, never those in ``exclude``; a name that is
+    not a feature (or, without a config, not a column of the reference) is a UsageError.
     ``until_is_present``: the window ends at the present (the CLI's default ``--until``, or
     ``latest``), so concept drift may continue its saved detector stream
     (:mod:`mlmon.concept.state`); ``reset_concept_state``: discard that stream first."""
@@ -77,6 +71,8 @@ def compute_drift(
             cache_dir=cache_dir,
             until_is_present=until_is_present,
             reset_concept_state=reset_concept_state,
+            columns=list(columns) if columns is not None else None,
+            exclude=list(exclude),
         )
     finally:
         loader.join()
@@ -120,6 +116,8 @@ def _compute_drift(
     cache_dir: Path | None,
     until_is_present: bool = False,
     reset_concept_state: bool = False,
+    columns: list[str] | None = None,
+    exclude: list[str] | None = None,
 ) -> DriftResult:
     version = reference_version or (settings.reference_version if reference_path is None else None)
     registered = None
@@ -128,8 +126,15 @@ def _compute_drift(
     else:
         reference = _reference_source(config, settings, reference_path)
     current = _current_source(config, settings, since, until, current_path)
-    roles = _roles(config, reference.frame, current.frame)
-    columns = roles.numerical + roles.categorical
+    roles = resolve(
+        config,
+        reference,
+        current.frame,
+        min_rows=settings.min_rows,
+        columns=columns,
+        exclude=exclude or [],
+    )
+    compared = roles.numerical + roles.categorical
     numerical = roles.numerical + [c for c, k in roles.prediction.items() if k == "numerical"]
     categorical = roles.categorical + [c for c, k in roles.prediction.items() if k == "categorical"]
     ref_present = _present(reference.frame, roles, numerical + categorical)
@@ -216,7 +221,7 @@ def _compute_drift(
             "since": iso_utc(current.since),
             "until": iso_utc(current.until),
         },
-        columns=[comparisons[c] for c in columns],
+        columns=[comparisons[c] for c in compared],
         prediction=[renamed(comparisons[c]) for c in roles.prediction],
         settings={
             "alpha": settings.alpha,
@@ -227,9 +232,11 @@ def _compute_drift(
             "min_rows": settings.min_rows,
             "js_base": settings.js_base,
             "method": method,
+            "columns": columns,
+            "exclude": exclude or [],
         },
         fail_on=fail_on,
-        roles_inferred=roles.inferred,
+        roles_inferred=roles.to_dict(),
     )
 
 
@@ -277,32 +284,6 @@ def _current_source(
             hint="swap them, or give a duration such as --since 7d",
         )
     return sources.store_window(config, since, until)
-
-
-def _roles(config: Config | None, reference: pl.LazyFrame, current: pl.LazyFrame) -> Roles:
-    ref_schema = reference.collect_schema()
-    if config is not None:
-        f = config.schema_.features
-        roles = Roles(list(f.numerical), list(f.categorical))
-        s = config.schema_
-        union = pl.Schema({**dict(current.collect_schema()), **dict(ref_schema)})
-        if config.model.task == "regression":
-            if s.prediction in union:
-                roles.prediction[s.prediction or ""] = "numerical"
-        elif s.score is not None and s.score in union:
-            roles.prediction[s.score] = "numerical"
-        for name, expr in sources.prediction_columns(config, union).items():
-            roles.derived[name] = expr
-            kind = "categorical" if name in (sources.CLASS, sources.LOW_CONFIDENCE) else "numerical"
-            roles.prediction[name] = kind
-        return roles
-    numerical, categorical = [], []
-    for name, dtype in ref_schema.items():
-        if dtype.is_numeric() and dtype != pl.Boolean:
-            numerical.append(name)
-        elif dtype in (pl.String, pl.Categorical, pl.Boolean) or isinstance(dtype, pl.Enum):
-            categorical.append(name)
-    return Roles(numerical, categorical, inferred=True)
 
 
 @dataclass

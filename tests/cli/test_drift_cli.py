@@ -235,3 +235,85 @@ def test_a_feature_added_to_the_schema_after_ingest_is_skipped_not_an_internal_e
     m = doc["multivariate"]
     assert m["features"] == ["x", "y", "c"] and m["auc"] is not None
     assert set(m["features_skipped"]) == {"z", "d"}
+
+
+def _logs(n: int, seed: int, day: str) -> pl.DataFrame:
+    """Prediction logs as a producer writes them: a unique request id, ISO timestamps as
+    text (in CSV), a unique integer user id, and the features of :func:`_frame`."""
+    start = np.datetime64(f"{day}T00:00:00")
+    stamps = start + np.sort(np.random.default_rng(seed).integers(0, 86_400, n)).astype(
+        "timedelta64[s]"
+    )
+    return pl.DataFrame(
+        {
+            "request_id": [f"{day}-{seed}-{i:06d}" for i in range(n)],
+            "timestamp": [f"{t}Z" for t in stamps.astype(str)],
+            "user_id": np.arange(n) + 1_000 * seed,
+        }
+    ).hstack(_frame(n, seed))
+
+
+def test_two_csv_files_leave_the_timestamp_and_id_columns_out_and_say_so(
+    no_config: Path,
+) -> None:
+    """The timestamps of two days never overlap: compared as a categorical column, timestamp
+    drifted with a Jensen-Shannon distance of 1 and was fed to the domain classifier."""
+    ref, cur = no_config / "a.csv", no_config / "b.csv"
+    _logs(3000, 1, "2026-10-01").write_csv(ref)
+    _logs(3000, 2, "2026-10-02").write_csv(cur)
+    code, _, err = _cli("drift", "--reference", str(ref), "--current", str(cur))
+    assert code == 0, err
+    assert err.splitlines()[0] == (
+        "no config: column roles inferred from the reference's types: numerical a, b; "
+        "categorical kind; left out: request_id, user_id (id), timestamp (timestamp)"
+    )
+    assert "dataset: 0 of 3 columns drifted (0%; drift at 50%): no drift" in err
+    doc = json.loads(_cli("--json", "drift", "--reference", str(ref), "--current", str(cur))[1])
+    result = doc["result"]
+    assert [c["column"] for c in result["columns"]] == ["a", "b", "kind"]
+    assert result["roles_inferred"] == {
+        "numerical": ["a", "b"],
+        "categorical": ["kind"],
+        "timestamp": ["timestamp"],
+        "id": ["request_id", "user_id"],
+    }
+    assert result["multivariate"]["features"] == ["a", "b", "kind"]
+
+
+def test_exclude_and_columns_choose_the_compared_columns(no_config: Path) -> None:
+    ref, cur = _files(no_config, _frame(2000, 1), _frame(2000, 2, shift=1.0))
+    args = ("--json", "drift", "--reference", ref, "--current", cur)
+    excluded = json.loads(_cli(*args, "--exclude", "a", "--exclude", "kind")[1])["result"]
+    assert [c["column"] for c in excluded["columns"]] == ["b"]
+    assert excluded["settings"]["exclude"] == ["a", "kind"]
+    assert excluded["multivariate"]["features"] == ["b"]
+    chosen = json.loads(_cli(*args, "--columns", "kind,a")[1])["result"]
+    assert [c["column"] for c in chosen["columns"]] == ["a", "kind"]
+    assert chosen["settings"]["columns"] == ["kind", "a"]
+    code, _, err = _cli("drift", "--reference", ref, "--current", cur, "--columns", "a,b")
+    assert code == 1 and "dataset: 2 of 2 columns drifted" in err
+    expected = compute_drift(None, reference_path=Path(ref), current_path=Path(cur), exclude=["b"])
+    assert [c.column for c in expected.columns] == ["a", "kind"]
+
+
+def test_a_named_column_that_does_not_exist_exits_2(
+    no_config: Path, make_project: Callable[..., Project]
+) -> None:
+    ref, cur = _files(no_config, _frame(200, 1), _frame(200, 2))
+    code, _, err = _cli("drift", "--reference", ref, "--current", cur, "--exclude", "nope")
+    assert code == 2
+    assert err == (
+        f"error: --exclude: no column 'nope' in the reference (file {ref})\n"
+        "hint: its columns: a, b, kind\n"
+    )
+    code, _, err = _cli("drift", "--reference", ref, "--current", cur, "--columns", "a,nope")
+    assert code == 2 and f"error: --columns: no column 'nope' in the reference (file {ref})" in err
+    code, _, err = _cli("drift", "--reference", ref, "--current", cur, "--exclude", "a,b,kind")
+    assert code == 2 and "error: --columns/--exclude leave no column to compare" in err
+    project = make_project()
+    result = project.cli("drift", "--reference", ref, "--current", cur, "--columns", "a")
+    assert result.code == 2
+    assert result.stderr == (
+        f"error: --columns: 'a' is not a feature in schema.features of {project.config_path}\n"
+        "hint: features: x, y, c\n"
+    )

@@ -78,6 +78,24 @@ def drift_command(
             show_default=False,
         ),
     ] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns",
+            help="Compare only these feature columns (comma-separated). Without a config, "
+            "a column named here is compared even where it looks like a timestamp or an id.",
+            show_default=False,
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            help="Leave this column out (repeatable, or comma-separated). Without a config, "
+            "timestamp and id columns are left out already.",
+            show_default=False,
+        ),
+    ] = None,
     fail_on: Annotated[
         str,
         typer.Option(
@@ -133,6 +151,8 @@ def drift_command(
         # only a run ending at the present may continue the concept detectors' saved stream
         until_is_present=until is None or until.strip().lower() in ("", "latest"),
         reset_concept_state=reset_concept_state,
+        columns=None if columns is None else _names(columns),
+        exclude=[name for text in exclude or [] for name in _names(text)],
     )
     render(state.out, result, fmt)
     notify(state, config, "drift", result.to_dict())
@@ -140,6 +160,11 @@ def drift_command(
         raise typer.Exit(ExitCode.FINDING)
     if result.status == "insufficient_data":
         raise typer.Exit(ExitCode.INSUFFICIENT_DATA)
+
+
+def _names(text: str) -> list[str]:
+    """``a, b,c`` → ``["a", "b", "c"]``."""
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def render(out: Output, result: DriftResult, fmt: str) -> None:
@@ -150,9 +175,15 @@ def render(out: Output, result: DriftResult, fmt: str) -> None:
     if result.roles_inferred:
         numerical = [c["column"] for c in data["columns"] if c["kind"] == "numerical"]
         categorical = [c["column"] for c in data["columns"] if c["kind"] == "categorical"]
+        left_out = [
+            f"{', '.join(names)} ({role})"
+            for role in ("id", "timestamp")
+            if (names := result.roles_inferred[role])
+        ]
         out.note(
             "no config: column roles inferred from the reference's types: numerical "
             f"{', '.join(numerical) or '-'}; categorical {', '.join(categorical) or '-'}"
+            + (f"; left out: {', '.join(left_out)}" if left_out else "")
         )
     headers = [
         "column",
