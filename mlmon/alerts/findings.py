@@ -9,6 +9,7 @@ which happens once. Each has a stable key, so the same finding seen by two runs 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -173,20 +174,33 @@ def _drift(result: dict[str, Any]) -> list[Finding]:
             Finding(
                 "concept_drift",
                 "concept_drift",
-                "concept drift: the "
-                + (
-                    "error rate"
-                    if concept.get("stream") == "misclassification"
-                    else "mean absolute error"
-                )
-                + " rose"
-                + (
-                    f" from {comparison['reference']:.3g} to {comparison['current']:.3g}"
-                    if comparison.get("reference") is not None
-                    and comparison.get("current") is not None
-                    else ""
-                ),
+                "concept drift: " + _concept_summary(concept, comparison),
                 details={"comparison": comparison},
             )
         )
     return out
+
+
+def _concept_summary(concept: Mapping[str, Any], comparison: Mapping[str, Any]) -> str:
+    """What the concept verdict rests on: the error beyond what CBPE expects of the rows, the
+    plain rise from the reference, or the detectors' change points."""
+    measure = (
+        "error rate" if concept.get("stream") == "misclassification" else "mean absolute error"
+    )
+    expected = comparison.get("expected") or {}
+    if comparison.get("basis") == "expected_error" and expected.get("drifted"):
+        return (
+            f"the {measure} {expected['current']:.3g} is {expected['unexplained_change']:+.3g} "
+            f"beyond the {expected['error']:.3g} CBPE expects of these rows"
+        )
+    if comparison.get("drifted") and comparison.get("basis") != "expected_error":
+        if comparison.get("reference") is not None and comparison.get("current") is not None:
+            return (
+                f"the {measure} rose from {comparison['reference']:.3g} "
+                f"to {comparison['current']:.3g}"
+            )
+        return f"the {measure} rose"
+    detectors = [
+        d["detector"] for d in concept.get("detectors") or [] if d.get("status") == "drifted"
+    ]
+    return f"a change point in the {measure}" + (f" ({', '.join(detectors)})" if detectors else "")

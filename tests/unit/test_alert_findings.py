@@ -43,7 +43,7 @@ def test_drift_and_concept_drift_are_conditions_of_the_drift_command() -> None:
         "concept": {
             "drifted": True,
             "stream": "absolute_error",
-            "comparison": {"reference": 1.0, "current": 1.4},
+            "comparison": {"reference": 1.0, "current": 1.4, "drifted": True},
         },
     }
     fs = findings("drift", result, latest_data=None, now=NOW, stale_after=7200)
@@ -53,6 +53,36 @@ def test_drift_and_concept_drift_are_conditions_of_the_drift_command() -> None:
     ]
     assert fs[0].summary == "data drift: 1 of 10 columns drifted; domain classifier AUC 0.710 (a)"
     assert fs[1].summary == "concept drift: the mean absolute error rose from 1 to 1.4"
+
+
+def test_a_concept_alert_says_what_its_verdict_rests_on() -> None:
+    expected = {"error": 0.229, "current": 0.269, "unexplained_change": 0.04, "drifted": True}
+    cbpe = {
+        "drifted": True,
+        "stream": "misclassification",
+        "comparison": {
+            "reference": 0.196,
+            "current": 0.269,
+            "drifted": True,
+            "basis": "expected_error",
+            "expected": expected,
+        },
+    }
+    (f,) = findings("drift", {"concept": cbpe}, latest_data=None, now=NOW, stale_after=7200)
+    assert f.summary == (
+        "concept drift: the error rate 0.269 is +0.04 beyond the 0.229 CBPE expects of these rows"
+    )
+    detectors = {
+        "drifted": True,
+        "stream": "misclassification",
+        "detectors": [
+            {"detector": "ddm", "status": "ok"},
+            {"detector": "hddm_a", "status": "drifted"},
+        ],
+        "comparison": {"basis": "expected_error", "expected": {**expected, "drifted": False}},
+    }
+    (f,) = findings("drift", {"concept": detectors}, latest_data=None, now=NOW, stale_after=7200)
+    assert f.summary == "concept drift: a change point in the error rate (hddm_a)"
 
 
 def test_stale_data_fires_when_the_newest_prediction_is_older_than_stale_after() -> None:
