@@ -220,6 +220,8 @@ class _Run:
     result: IngestResult
     started: dt.datetime
     progress: Progress | None
+    last_stamp: dt.datetime | None = None
+    """The staging time of the previous label batch (see :meth:`_stamp`)."""
 
     def __post_init__(self) -> None:
         self.layout = StoreLayout(self.config.store.path)
@@ -284,11 +286,12 @@ class _Run:
             if self.ts_col in report.missing_optional_columns:
                 report.missing_optional_columns.remove(self.ts_col)
                 report.label_time_from = "ingest_time"
+        absent = report.missing_optional_columns + (
+            [self.ts_col] if report.label_time_from == "ingest_time" else []
+        )
         for raw in read_batches(source, self.columns, self.config.store.batch_rows):
-            for name in report.missing_optional_columns:
+            for name in absent:
                 raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(name))
-            if report.label_time_from == "ingest_time":
-                raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(self.ts_col))
             report.rows_read += raw.height
             batch = validate_batch(raw, self.columns, self.config, source.name)
             for name, n in batch.nonfinite.items():
@@ -336,10 +339,9 @@ class _Run:
     def _stamp(self) -> dt.datetime:
         """The staging time of a label batch, strictly later than the previous batch's."""
         now = dt.datetime.now(dt.UTC)
-        last = getattr(self, "_last_stamp", None)
-        if last is not None and now <= last:
-            now = last + dt.timedelta(microseconds=1)
-        self._last_stamp = now
+        if self.last_stamp is not None and now <= self.last_stamp:
+            now = self.last_stamp + dt.timedelta(microseconds=1)
+        self.last_stamp = now
         return now
 
     def _as_text(self, conflicts: pl.DataFrame) -> pl.DataFrame:
