@@ -214,3 +214,9 @@ def test_a_threshold_the_schema_cannot_produce_warns_on_stderr(project: Project)
         f"warning: {project.config_path}: metrics.thresholds.error_rate: error_rate needs "
         "schema.error, which is not set"
     )
+
+
+def test_drift_help_names_concept_drift(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = _run("drift", "--help")
+    out = capsys.readouterr().out
+    assert code == 0 and "concept drift" in " ".join(out.split()).lower()

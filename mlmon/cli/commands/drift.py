@@ -1,4 +1,4 @@
-"""``mlmon drift``: data, prediction and multivariate drift against a reference."""
+"""``mlmon drift``: data, prediction, multivariate and concept drift against a reference."""
 
 from __future__ import annotations
 
@@ -119,7 +119,11 @@ def drift_command(
         ),
     ] = False,
 ) -> None:
-    """Data, prediction and multivariate drift of the current data against a reference."""
+    """Data, prediction, multivariate and concept drift of the current data against a reference.
+
+    Concept drift (the relation between inputs and labels changing) is judged on the labelled
+    rows: change detectors on the error stream, and the error against what CBPE expects.
+    """
     from mlmon.drift.run import compute_drift  # scipy and scikit-learn: imported when used
     from mlmon.store.scan import latest_timestamp
 
