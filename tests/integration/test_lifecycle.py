@@ -155,6 +155,8 @@ def test_a_rolled_back_version_is_withdrawn_and_not_promoted_again_without_force
     assert registry.aliases() == {"production": "1"}
     removed = registry.events()[-1]
     assert (removed.event, removed.alias, removed.version) == ("alias_removed", "candidate", "2")
+    history = project.cli("registry", "history").stdout.splitlines()[-1]
+    assert "alias_removed" in history and "2 → (removed)" in history
     # the CI recipe's `promote --until latest` no longer finds the rolled-back version ...
     again = project.cli("promote", "--until", "latest", "--dry-run")
     assert again.code == 5

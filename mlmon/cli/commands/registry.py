@@ -85,7 +85,9 @@ def history(ctx: typer.Context) -> None:
             e.event,
             e.version or "-",
             e.alias or "-",
-            f"{e.from_version or '-'} → {e.to_version}" if e.to_version else "-",
+            f"{e.from_version or '-'} → {e.to_version or '(removed)'}"
+            if e.to_version or e.event == "alias_removed"
+            else "-",
             e.reason or "-",
             f"{e.user}@{e.host}",
         ]
