@@ -130,6 +130,9 @@ class StoreSection(Section):
     probability_tolerance: float = Field(default=1e-3, gt=0, lt=1)
     batch_rows: int = Field(default=250_000, ge=1)
     lock_timeout: Duration = 600.0
+    max_future: Duration = 86_400.0
+    """How far past the ingest time a prediction or label time may lie (clock skew); later
+    times, and times before 1970, are quarantined."""
 
 
 Window = Literal["1h", "1d", "1w", "all"]
@@ -293,6 +296,7 @@ class Config(Section):
             raise PydanticCustomError(
                 "estimator", "retrain.estimator: give class or function, not both"
             )
+        self.retrain.estimator_module()  # a module outside the trusted ones: exit 3
 
     def _check_concept_detectors(self) -> None:
         from mlmon.concept.detectors import DETECTORS

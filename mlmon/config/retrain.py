@@ -6,13 +6,19 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import Field
+from pydantic_core import PydanticCustomError
 
 from mlmon.config.base import ColumnName, Duration, Section
+
+TRUSTED_MODULE = "sklearn"
+"""The estimator's module is scikit-learn or one listed in ``retrain.trusted_modules``."""
 
 
 class EstimatorSection(Section):
     """``retrain.estimator``: a scikit-learn class path and its parameters, or a user function
-    ``module:function`` that returns a fitted estimator."""
+    ``module:function`` that returns a fitted estimator. Either must come from scikit-learn or
+    a module in ``retrain.trusted_modules``: the config names code that mlmon imports and
+    runs, so it is trusted like code for what it names, and nothing else is imported."""
 
     class_: str | None = Field(default=None, alias="class")
     params: dict[str, Any] = Field(default_factory=dict)
@@ -62,3 +68,36 @@ class RetrainSection(Section):
     triggers: TriggersSection = TriggersSection()
     trusted_types: tuple[str, ...] = ()
     """Extra types a model artifact may contain, beyond scikit-learn's (see the README)."""
+    trusted_modules: tuple[str, ...] = ()
+    """Modules besides scikit-learn whose estimator classes or functions ``estimator`` may
+    name (``xgboost``, ``lightgbm``, a module of your own); their submodules too."""
+
+    def estimator_module(self) -> tuple[str, str, str]:
+        """``(key, module, name)`` of the configured estimator class or function, after
+        checking that its module is trusted — before anything is imported (exit 3 via the
+        config's validation otherwise). The default class has key ``retrain.estimator.class``
+        and an empty module (resolved by the caller)."""
+        e = self.estimator
+        if e.function is not None:
+            key, path = "retrain.estimator.function", e.function
+            module, sep, name = path.partition(":")
+            if not sep:
+                module, _, name = path.rpartition(".")
+        elif e.class_ is not None:
+            key, path = "retrain.estimator.class", e.class_
+            module, _, name = path.rpartition(".")
+        else:
+            return "retrain.estimator.class", "", ""
+        trusted = (TRUSTED_MODULE, *self.trusted_modules)
+        if (
+            not module
+            or not name
+            or not any(module == t or module.startswith(t + ".") for t in trusted)
+        ):
+            raise PydanticCustomError(
+                "estimator",
+                "{key}: {path} is not from scikit-learn or a module listed in "
+                "retrain.trusted_modules ({trusted}); mlmon imports and runs only those",
+                {"key": key, "path": repr(path), "trusted": ", ".join(trusted)},
+            )
+        return key, module, name

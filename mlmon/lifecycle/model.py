@@ -98,7 +98,7 @@ def build(config: Config, train: pl.DataFrame | None = None) -> Any:
     f = config.schema_.features
     settings = config.retrain.estimator
     path = settings.class_ or DEFAULTS[config.model.task]
-    estimator_class = _import(path, "retrain.estimator.class")
+    estimator_class = _trusted_import(config)
     params = dict(settings.params)
     accepted = inspect.signature(estimator_class).parameters
     if "random_state" in accepted and "random_state" not in params:
@@ -131,9 +131,7 @@ def fit(config: Config, train: Dataset) -> Any:
     """The fitted model: the pipeline of :func:`build`, or the user function's result."""
     function = config.retrain.estimator.function
     if function is not None:
-        fitted = _import(function.replace(":", "."), "retrain.estimator.function")(
-            train.features, train.target
-        )
+        fitted = _trusted_import(config)(train.features, train.target)
         if not hasattr(fitted, "predict"):
             raise ConfigError(
                 f"retrain.estimator.function {function} did not return a fitted estimator"
@@ -163,13 +161,50 @@ def evaluate(config: Config, model: Any, data: Dataset, confidence: float) -> di
     )
 
 
-def _import(path: str, key: str) -> Any:
-    module, _, name = path.rpartition(".")
+def _trusted_import(config: Config) -> Any:
+    """The configured estimator class (or user function), imported only from scikit-learn or
+    ``retrain.trusted_modules``, and only a class with ``fit``, ``get_params`` and
+    ``set_params`` (a function for ``retrain.estimator.function``): exit 3 otherwise, before
+    anything is called. ``os.system`` or ``subprocess.Popen`` is never reached."""
+    from pydantic_core import PydanticCustomError
+
     try:
-        return getattr(importlib.import_module(module), name)
+        key, module, name = config.retrain.estimator_module()
+    except PydanticCustomError as exc:
+        raise ConfigError(exc.message(), hint=_TRUST_HINT) from None
+    if not module:
+        module, _, name = DEFAULTS[config.model.task].rpartition(".")
+    path = f"{module}.{name}"
+    try:
+        obj = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError, ValueError) as exc:
         raise ConfigError(
             f"{key}: cannot import {path!r} ({exc})",
             hint="give a full path such as sklearn.ensemble.HistGradientBoostingClassifier "
             "(or module:function for a function)",
         ) from exc
+    if key == "retrain.estimator.function":
+        if not inspect.isroutine(obj):
+            raise ConfigError(f"{key}: {path} is not a function", hint=_TRUST_HINT)
+        return obj
+    if not inspect.isclass(obj):
+        raise ConfigError(
+            f"{key}: {path} is not a class; give an estimator class (or use "
+            "retrain.estimator.function for a function that returns a fitted estimator)",
+            hint=_TRUST_HINT,
+        )
+    missing = [
+        m for m in ("fit", "get_params", "set_params") if not callable(getattr(obj, m, None))
+    ]
+    if missing:
+        raise ConfigError(
+            f"{key}: {path} is not a scikit-learn estimator (it has no {', '.join(missing)})",
+            hint=_TRUST_HINT,
+        )
+    return obj
+
+
+_TRUST_HINT = (
+    "name a scikit-learn-compatible estimator class from sklearn or from a module listed in "
+    "retrain.trusted_modules"
+)

@@ -244,6 +244,7 @@ def test_base_data_and_a_user_function_estimator(
         "metrics: {min_labelled: 50}\n"
         "retrain:\n  window: 3d\n  base_data: base.parquet\n"
         "  estimator: {function: 'tests.integration.test_lifecycle:fit_constant'}\n"
+        "  trusted_modules: [tests.integration]\n"  # the user's own module, named as trusted
         "  trusted_types: [sklearn.dummy.DummyClassifier]\n"
     )
     project = make_project(text=text)
