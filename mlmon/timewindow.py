@@ -63,7 +63,7 @@ def resolve_window(
     else:
         end = _instant_or_duration(until, "--until", None)
     if since is None:
-        start = end - dt.timedelta(seconds=default_span) if default_span else None
+        start = _before(end, default_span, "the default window") if default_span else None
     else:
         start = _instant_or_duration(since, "--since", end)
     if start is not None and start >= end:
@@ -80,17 +80,33 @@ def end_of_day(instant: dt.datetime) -> dt.datetime:
     >>> end_of_day(dt.datetime(2026, 10, 30, 0, 0, tzinfo=UTC)).isoformat()
     '2026-10-31T00:00:00+00:00'
     """
-    day = instant.astimezone(UTC).date() + dt.timedelta(days=1)
+    today = instant.astimezone(UTC).date()
+    if today == dt.date.max:  # the calendar ends first: a window ends at its last instant
+        return dt.datetime.max.replace(tzinfo=UTC)
+    day = today + dt.timedelta(days=1)
     return dt.datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def _instant_or_duration(text: str, flag: str, anchor: dt.datetime | None) -> dt.datetime:
     if anchor is not None and text.strip()[-1:].isalpha() and text.strip()[:1].isdigit():
         try:
-            return anchor - dt.timedelta(seconds=parse_duration(text))
+            seconds = parse_duration(text)
         except ValueError:
             pass
+        else:
+            return _before(anchor, seconds, f"{flag}: {text!r}")
     return parse_instant(text, flag)
+
+
+def _before(anchor: dt.datetime, seconds: float, what: str) -> dt.datetime:
+    """``anchor`` minus ``seconds``; a usage error when that is before the year 1."""
+    try:
+        return anchor - dt.timedelta(seconds=seconds)
+    except OverflowError:
+        raise UsageError(
+            f"{what} reaches before the year 1 (counted back from {anchor.isoformat()})",
+            hint="give a shorter duration or an ISO-8601 date",
+        ) from None
 
 
 def iso_utc(value: dt.datetime | None) -> str | None:

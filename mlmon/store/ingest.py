@@ -39,8 +39,8 @@ from mlmon.store.columns import (
 )
 from mlmon.store.layout import StoreLayout, Table
 from mlmon.store.readers import Format, Source, read_batches, resolve_source, source_columns
-from mlmon.store.scan import locate, scan_files
-from mlmon.store.validate import REASON, ROW, quoted, validate_batch
+from mlmon.store.scan import locate, reading, scan_files
+from mlmon.store.validate import REASON, ROW, duration_text, quoted, validate_batch
 from mlmon.store.writer import StagedWrite, clear_stale_staging
 
 Progress = Callable[[str, int], None]
@@ -222,6 +222,8 @@ class _Run:
     progress: Progress | None
     last_stamp: dt.datetime | None = None
     """The staging time of the previous label batch (see :meth:`_stamp`)."""
+    sources: dict[str, Source] = field(default_factory=dict)
+    """The run's sources by name (as in its file reports)."""
 
     def __post_init__(self) -> None:
         self.layout = StoreLayout(self.config.store.path)
@@ -267,6 +269,7 @@ class _Run:
                     ignored_columns=ignored,
                 )
                 self.result.files.append(report)
+                self.sources[report.path] = source
                 report.sha256 = digest.result()
                 if (self.table, report.sha256) in seen:
                     report.already_ingested_at = seen[(self.table, report.sha256)]
@@ -274,7 +277,9 @@ class _Run:
                 days |= self._stage_source(source, report, staged)
         self.result.partitions = sorted(d.isoformat() for d in days)
         if self.table == "labels":
-            self.result.unmatched_labels = _address_labels(self.config, staged)
+            self.result.unmatched_labels = _address_labels(
+                self.config, staged, lambda bad: self._early_labels(bad, staged)
+            )
 
     def _stage_source(
         self, source: Source, report: FileReport, staged: StagedWrite
@@ -293,7 +298,7 @@ class _Run:
             for name in absent:
                 raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(name))
             report.rows_read += raw.height
-            batch = validate_batch(raw, self.columns, self.config, source.name)
+            batch = validate_batch(raw, self.columns, self.config, source.name, self.started)
             for name, n in batch.nonfinite.items():
                 report.nonfinite_values[name] = report.nonfinite_values.get(name, 0) + n
             good = batch.good
@@ -317,7 +322,13 @@ class _Run:
                         pl.lit(self.started).cast(TIMESTAMP).alias("_ingested_at"),
                     )
                 )
-            fresh = checked.fresh.drop(ROW)
+            # A label keeps its row and source until its prediction's time is known
+            # (_address_labels checks that it does not precede it, then drops them).
+            fresh = (
+                checked.fresh.with_columns(pl.lit(len(self.result.files) - 1).alias(_SOURCE))
+                if labels
+                else checked.fresh.drop(ROW)
+            )
             report.duplicates_skipped += batch.duplicates + checked.repeats
             report.labels_updated += checked.updates.height
             report.labels_ignored += checked.ignored
@@ -335,6 +346,16 @@ class _Run:
                 hint="nothing to ingest; check the producer",
             )
         return days
+
+    def _early_labels(self, bad: pl.DataFrame, staged: StagedWrite) -> None:
+        """Quarantine labels dated before their prediction (``bad`` has ROW, REASON, the
+        source index and the label columns), counted against their files."""
+        for (index,), rows in bad.sort(_SOURCE, ROW).partition_by(_SOURCE, as_dict=True).items():
+            assert isinstance(index, int)
+            report = self.result.files[index]
+            report.rows_written -= rows.height
+            source = self.sources[report.path]
+            self._set_aside(source, report, self._as_text(rows), staged, rows[ROW][-1])
 
     def _stamp(self) -> dt.datetime:
         """The staging time of a label batch, strictly later than the previous batch's."""
@@ -386,11 +407,17 @@ class _Run:
         else:
             compared = [self.columns[1].name]  # the label; a re-sent label time is no change
             select = [*names, INGESTED]
-        matched = scan.select(id_col).filter(pl.col(id_col).is_in(ids.implode())).collect()
+        if table == "labels":
+            # A null label (stored by mlmon before it refused them) is no label: it neither
+            # makes the real one a duplicate nor is it "corrected" by it.
+            scan = scan.filter(pl.col(self.columns[1].name).is_not_null())
+        with reading(files):
+            matched = scan.select(id_col).filter(pl.col(id_col).is_in(ids.implode())).collect()
         if matched.height == 0:  # the usual case: read only the id column
             return _Checked(good, 0, nothing, nothing, 0)
         found = matched.get_column(id_col).unique()
-        stored = scan.select(select).filter(pl.col(id_col).is_in(found.implode())).collect()
+        with reading(files):
+            stored = scan.select(select).filter(pl.col(id_col).is_in(found.implode())).collect()
         if table == "labels":
             stored = stored.sort(INGESTED, nulls_last=False, maintain_order=True)
         stored = stored.unique(id_col, keep="last", maintain_order=True)
@@ -485,10 +512,21 @@ _ADDRESS_CHUNK = 1_000_000
 """Label ids looked up per scan of the predictions' id column: bounds the lookup's memory."""
 
 
-def _address_labels(config: Config, staged: StagedWrite) -> int:
+_SOURCE = "__mlmon_source"
+"""Staged labels carry the index of their source file (and their ROW) until addressed."""
+_PREDICTED_AT = "__mlmon_predicted_at"
+
+
+def _address_labels(
+    config: Config, staged: StagedWrite, reject: Callable[[pl.DataFrame], None]
+) -> int:
     """Store with every label staged in this run the address of its prediction
     (:mod:`mlmon.store.address`); return how many have no stored prediction (kept, with a
     null address, and reported).
+
+    A label whose time is more than ``store.max_future`` before its prediction's time cannot
+    be right (a label is known after the request; clocks disagree by less): it is handed to
+    ``reject`` (with ROW, REASON, the source index and the label columns) and not stored.
 
     The run's label ids are looked up in chunks of ``_ADDRESS_CHUNK`` with an ``is_in``
     filter over the predictions' id column, so memory is bounded by the chunk, not by the
@@ -500,13 +538,31 @@ def _address_labels(config: Config, staged: StagedWrite) -> int:
     chunk: list[Path] = []
     size = 0
 
+    s = config.schema_
+    label, label_ts = s.label, s.label_timestamp or "label_timestamp"
+    slack = pl.duration(seconds=config.store.max_future)
+    early = (pl.col(label_ts) < pl.col(_PREDICTED_AT) - slack).fill_null(False)
+    shown = "%Y-%m-%d %H:%M:%S"
+    reason = pl.format(
+        "{}: {} is more than {} before its prediction ({}; store.max_future)",
+        pl.lit(label_ts),
+        pl.col(label_ts).dt.strftime(shown),
+        pl.lit(duration_text(config.store.max_future)),
+        pl.col(_PREDICTED_AT).dt.strftime(shown),
+    ).alias(REASON)
+
     def place(paths: list[Path]) -> int:
         frames = [pl.read_parquet(p) for p in paths]
         ids = pl.concat([f.get_column(id_col) for f in frames])
-        found = locate(config, ids)
+        found = locate(config, ids, [s.timestamp]).rename({s.timestamp: _PREDICTED_AT})
         missing = 0
         for path, frame in zip(paths, frames, strict=True):
             addressed = frame.join(found, on=id_col, how="left", maintain_order="left")
+            too_early = addressed.filter(early)
+            if too_early.height:
+                reject(too_early.select(ROW, reason, _SOURCE, id_col, label, label_ts))
+                addressed = addressed.filter(~early)
+            addressed = addressed.drop(ROW, _SOURCE, _PREDICTED_AT)
             missing += addressed.get_column(address.FILE).null_count()
             # In the order of their predictions, so a read places them with near-sequential
             # writes (scattering 10M labels in random order took 3x as long).

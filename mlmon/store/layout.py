@@ -70,11 +70,12 @@ class StoreLayout:
         """Every partition directory of a table, by date (unparseable names are ignored)."""
         out: dict[dt.date, Path] = {}
         base = self.table_dir(table)
-        if not base.is_dir():
+        if base.is_symlink() or not base.is_dir():
             return out
         prefix = f"{PARTITION_KEY}="
         for child in base.iterdir():
-            if child.is_dir() and child.name.startswith(prefix):
+            # a symlink could point outside the store: never followed
+            if child.name.startswith(prefix) and not child.is_symlink() and child.is_dir():
                 try:
                     out[dt.date.fromisoformat(child.name[len(prefix) :])] = child
                 except ValueError:
@@ -89,7 +90,8 @@ class StoreLayout:
         days: Iterable[dt.date] | None = None,
     ) -> list[Path]:
         """Committed Parquet files of a table, pruned to partitions in ``[first, last]``
-        (or exactly ``days``). Temporary files (``.tmp-*``) are never listed."""
+        (or exactly ``days``). Temporary files (``.tmp-*``) and symlinks (which could point
+        outside the store) are never listed."""
         wanted = set(days) if days is not None else None
         out: list[Path] = []
         for day, directory in sorted(self.partitions(table).items()):
@@ -98,6 +100,8 @@ class StoreLayout:
             if wanted is not None and day not in wanted:
                 continue
             out += sorted(
-                p for p in directory.glob("*.parquet") if not p.name.startswith((TMP_PREFIX, "."))
+                p
+                for p in directory.glob("*.parquet")
+                if not p.name.startswith((TMP_PREFIX, ".")) and not p.is_symlink()
             )
         return out

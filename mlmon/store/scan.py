@@ -8,14 +8,16 @@ with them at ingest (:mod:`mlmon.store.address`); the few without one are joined
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from mlmon.config import Config
+from mlmon.errors import DataError
 from mlmon.store import address
 from mlmon.store.address import DAY, FILE, GLOBAL_ROW, FileIndex
 from mlmon.store.columns import (
@@ -30,8 +32,66 @@ from mlmon.store.columns import (
     storage_schema,
 )
 from mlmon.store.layout import StoreLayout, Table
+from mlmon.store.validate import EARLIEST
 
 _ID = "__mlmon_id"
+_READ_ERRORS = (pl.exceptions.PolarsError, OSError, ValueError)  # pyarrow's are ValueErrors
+
+
+def damaged_file(files: Sequence[Path], exc: BaseException) -> DataError | None:
+    """The error naming the first of ``files`` that cannot be read, after ``exc`` was raised
+    reading them; None when every one reads (then ``exc`` is not the files' fault).
+
+    Footers first (cheap: they catch truncated and foreign files), then, one file at a time,
+    the data pages.
+    """
+    import pyarrow.parquet as pq  # here: 80 ms to import, and only a failed read needs it
+
+    for read_all in (False, True):
+        for path in files:
+            try:
+                parquet = pq.ParquetFile(path)
+                if read_all:
+                    for group in range(parquet.num_row_groups):
+                        parquet.read_row_group(group)
+            except _READ_ERRORS as bad:
+                detail = str(bad).strip().splitlines()[0] if str(bad).strip() else str(exc)
+                return DataError(
+                    f"{path}: damaged store file ({detail})",
+                    hint="move it out of the store (its rows are then missing), or restore it "
+                    "from a backup, then re-ingest the logs it came from: rows already stored "
+                    "are skipped",
+                )
+    return None
+
+
+@contextlib.contextmanager
+def reading(files: Sequence[Path]) -> Iterator[None]:
+    """Turn a failed read of store ``files`` into a :class:`DataError` naming the damaged file
+    (exit 4); an error no file explains propagates unchanged."""
+    try:
+        yield
+    except _READ_ERRORS as exc:
+        if isinstance(exc, DataError):
+            raise
+        error = damaged_file(files, exc)
+        if error is None:
+            raise
+        raise error from exc
+
+
+def check_footers(files: Sequence[Path]) -> None:
+    """Raise the :class:`DataError` of the first of ``files`` whose Parquet footer is damaged
+    (a read of a lazy scan fails later, where no caller can name the file)."""
+    import pyarrow.parquet as pq
+
+    for path in files:
+        try:
+            pq.read_metadata(path)
+        except _READ_ERRORS as exc:
+            error = damaged_file([path], exc)
+            if error is not None:
+                raise error from exc
 
 
 def scan_files(
@@ -67,7 +127,9 @@ def scan_predictions(
 ) -> pl.LazyFrame:
     """Predictions with ``since <= timestamp < until``, only ``columns`` (default: all)."""
     layout = StoreLayout(config.store.path)
-    lf = scan_files(config, "predictions", layout.files("predictions", *_days(since, until)))
+    files = layout.files("predictions", *_days(since, until))
+    check_footers(files)
+    lf = scan_files(config, "predictions", files)
     lf = lf.filter(_in_window(config, since, until))
     if columns is not None:
         lf = lf.select(list(dict.fromkeys([*columns])))
@@ -86,12 +148,28 @@ def read_window(
 
     Rows keep the store's order (files by date, then name; rows as written). Memory holds
     the selected columns of the window, plus 4 bytes per row of the window's files while
-    labels are placed.
+    labels are placed. A damaged store file is a :class:`DataError` naming it.
     """
-    s = config.schema_
     layout = StoreLayout(config.store.path)
+    label_files = layout.files("labels")
+    files = layout.files("predictions", *_days(since, until))
+    with reading([*files, *label_files]):
+        return _read_window(config, layout, files, label_files, since, until, select)
+
+
+def _read_window(
+    config: Config,
+    layout: StoreLayout,
+    files: list[Path],
+    label_files: list[Path],
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    select: Sequence[str | pl.Expr] | None,
+) -> pl.DataFrame:
+    s = config.schema_
     label_cols = [c.name for c in label_columns(config) if c.name != s.id]
-    all_labels = scan_files(config, "labels", layout.files("labels"))
+    # A null label (stored by mlmon before it refused them) is no label.
+    all_labels = scan_files(config, "labels", label_files).filter(pl.col(s.label).is_not_null())
     # A replaced label stays stored beside its correction: keep the latest per prediction.
     # (Checked once per read; without corrections nothing extra is read or sorted.)
     corrected = layout.has_label_updates()
@@ -100,7 +178,6 @@ def read_window(
     loose = all_labels.filter(pl.col(FILE).is_null()).select(s.id, *label_cols, *order).collect()
     if corrected:
         loose = _latest(loose, s.id)
-    files = layout.files("predictions", *_days(since, until))
     index = FileIndex(layout, files)
     exprs: list[str | pl.Expr] = list(select) if select is not None else [pl.exclude(GLOBAL_ROW)]
     if loose.height:
@@ -191,28 +268,31 @@ def missing_feature_flag(
     for path in layout.files("predictions", *_days(since, until)):
         import pyarrow.parquet as pq  # here: 80 ms to import (see mlmon.store.address)
 
-        stored = pq.ParquetFile(path).metadata.metadata or {}
+        with reading([path]):
+            stored = pq.ParquetFile(path).metadata.metadata or {}
         if stored.get(MISSING_OF.encode()) != key:
             return missing_features(config)
     return pl.col(MISSING)
 
 
-def locate(config: Config, ids: pl.Series) -> pl.DataFrame:
-    """The address of each of ``ids`` that has a stored prediction: the id and the
-    :mod:`~mlmon.store.address` columns. One streaming scan of the predictions' id column
-    with an ``is_in`` filter, so memory is bounded by ``ids``, not by the store."""
+def locate(config: Config, ids: pl.Series, columns: Sequence[str] = ()) -> pl.DataFrame:
+    """The address of each of ``ids`` that has a stored prediction: the id, the
+    :mod:`~mlmon.store.address` columns and the prediction ``columns`` asked for. One
+    streaming scan of the predictions' id column with an ``is_in`` filter, so memory is
+    bounded by ``ids``, not by the store."""
     id_col = config.schema_.id
     layout = StoreLayout(config.store.path)
     files = layout.files("predictions")
-    index = FileIndex(layout, files)
-    found = (
-        scan_files(config, "predictions", files, row_index=GLOBAL_ROW)
-        .select(GLOBAL_ROW, id_col)
-        .filter(pl.col(id_col).is_in(ids.implode()))
-        .collect(engine="streaming")
-    )
+    with reading(files):
+        index = FileIndex(layout, files)
+        found = (
+            scan_files(config, "predictions", files, row_index=GLOBAL_ROW)
+            .select(GLOBAL_ROW, id_col, *columns)
+            .filter(pl.col(id_col).is_in(ids.implode()))
+            .collect(engine="streaming")
+        )
     where = index.addresses(found[GLOBAL_ROW].to_numpy().astype(np.int64))
-    return pl.concat([found.select(id_col), where], how="horizontal")
+    return pl.concat([found.select(id_col), where, found.select(columns)], how="horizontal")
 
 
 def _days(
@@ -226,18 +306,30 @@ def _in_window(config: Config, since: dt.datetime | None, until: dt.datetime | N
     return (ts >= since if since else pl.lit(True)) & (ts < until if until else pl.lit(True))
 
 
-def latest_timestamp(config: Config) -> dt.datetime | None:
-    """The newest prediction timestamp in the store (reads one partition), or None."""
+def latest_timestamp(config: Config, now: dt.datetime | None = None) -> dt.datetime | None:
+    """The newest plausible prediction timestamp in the store (reads one partition), or None.
+
+    Plausible as ingest checks it: from 1970 to ``store.max_future`` after ``now`` (default:
+    the clock). A later time (stored before ingest checked, or by another tool) is ignored, so
+    one absurd row cannot move every ``--until latest`` window to the end of time.
+    """
     layout = StoreLayout(config.store.path)
+    bound = (now or dt.datetime.now(dt.UTC)) + dt.timedelta(seconds=config.store.max_future)
     parts = layout.partitions("predictions")
+    ts = pl.col(config.schema_.timestamp)
     for day in sorted(parts, reverse=True):
+        if day > bound.date() or day < EARLIEST.date():
+            continue
         files = layout.files("predictions", day, day)
         if not files:
             continue
-        ts = config.schema_.timestamp
-        newest = (
-            scan_files(config, "predictions", list(files)).select(pl.col(ts).max()).collect().item()
-        )
+        with reading(files):
+            newest = (
+                scan_files(config, "predictions", list(files))
+                .select(ts.filter((ts >= EARLIEST) & (ts <= bound)).max())
+                .collect()
+                .item()
+            )
         if newest is not None:
             assert isinstance(newest, dt.datetime)
             return newest

@@ -8,6 +8,7 @@ reason; a *whole-file* problem (a column none of whose values can be read as its
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -27,6 +28,10 @@ _WRONG_COLUMN_MIN = 2
 # %#z matches Z, +02:00 and +0200). Zoned layouts are converted to UTC, naive ones are UTC.
 _ZONED = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z")
 _NAIVE = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
+
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+"""No stored time is earlier: a log time before 1970 is a default value or a corrupt one."""
+_OUTPUT_ROLES = ("prediction", "score", "error")
 
 
 @dataclass
@@ -122,14 +127,20 @@ def _coerce(col: Column, source: pl.DataType, config: Config, where: str) -> tup
 
 
 def validate_batch(
-    raw: pl.DataFrame, columns: list[Column], config: Config, where: str
+    raw: pl.DataFrame,
+    columns: list[Column],
+    config: Config,
+    where: str,
+    now: dt.datetime | None = None,
 ) -> BatchResult:
     """Coerce ``raw`` (which has the ROW column and every column of ``columns``) and split it.
 
-    ``where`` names the source in messages (``file.csv``). Work is proportional to the batch
-    only for the typed values and one boolean per rule; the text of a reason is built for the
-    (usually few) rows that fail.
+    ``where`` names the source in messages (``file.csv``); ``now`` is the ingest time (default:
+    the clock), which bounds timestamps from above by ``store.max_future``. Work is proportional
+    to the batch only for the typed values and one boolean per rule; the text of a reason is
+    built for the (usually few) rows that fail.
     """
+    now = now or dt.datetime.now(dt.UTC)
     typed: list[pl.Expr] = []
     whats: dict[str, str] = {}
     text_timestamps: list[str] = []
@@ -153,7 +164,9 @@ def validate_batch(
     both = pl.concat([values, raw.drop(ROW).rename(_raw)], how="horizontal")
 
     _refuse_wrong_columns(both, columns, config, where)
-    rules = _rules(columns, config, whats)  # never empty: every column can be unreadable
+    text = {c.name for c in columns if raw.schema[c.name] == pl.String}
+    # never empty: every column can be unreadable
+    rules = _rules(columns, config, whats, text, now)
     flags = both.select([flag.alias(f"{_FAILED}{i}") for i, (flag, _) in enumerate(rules)])
     nonfinite_names = [c.name for c in columns if c.role == "numerical feature"]
     nonfinite = (
@@ -200,10 +213,18 @@ Rule = tuple[pl.Expr, pl.Expr]
 """(flag: true where a row breaks the rule, message: the reason, evaluated on failing rows)."""
 
 
-def _rules(columns: list[Column], config: Config, whats: dict[str, str]) -> list[Rule]:
-    """Every row rule, over typed values (by name) and source values (``_raw(name)``)."""
+def _rules(
+    columns: list[Column],
+    config: Config,
+    whats: dict[str, str],
+    text: set[str],
+    now: dt.datetime,
+) -> list[Rule]:
+    """Every row rule, over typed values (by name) and source values (``_raw(name)``);
+    ``text`` names the columns whose source values are text, ``now`` is the ingest time."""
     store = config.store
     classes = config.model.classes
+    latest = now + dt.timedelta(seconds=store.max_future)
     rules: list[Rule] = []
     for col in columns:
         v, raw = pl.col(col.name), pl.col(_raw(col.name))
@@ -219,9 +240,55 @@ def _rules(columns: list[Column], config: Config, whats: dict[str, str]) -> list
                 ),
             )
         )
-        if col.kind == "id" or col.role == "timestamp":
+        if col.name in text:
+            # The binary sniff reads only a file's first 8 KiB; a NUL further on is a bad row.
+            rules.append(
+                (
+                    raw.str.contains("\x00", literal=True),
+                    pl.lit(f"{col.name}: contains a NUL byte"),
+                )
+            )
+        if col.kind == "timestamp":
+            shown = v.dt.strftime("%Y-%m-%d %H:%M:%S")
+            rules.append(
+                (
+                    v < EARLIEST,
+                    pl.format("{}: {} is before 1970-01-01", pl.lit(col.name), shown),
+                )
+            )
+            rules.append(
+                (
+                    v > latest,
+                    pl.format(
+                        "{}: {} is more than {} after the ingest time ({}; store.max_future)",
+                        pl.lit(col.name),
+                        shown,
+                        pl.lit(duration_text(store.max_future)),
+                        pl.lit(now.strftime("%Y-%m-%d %H:%M:%S")),
+                    ),
+                )
+            )
+        if col.kind == "id":
             rules.append((raw.is_null(), pl.lit(f"{col.name} is missing")))
-        elif col.role == "score" or col.role.startswith("probability["):
+            rules.append(
+                (
+                    raw.is_not_null() & (v.str.strip_chars().str.len_bytes() == 0),
+                    pl.lit(f"{col.name} is blank"),
+                )
+            )
+        elif col.role == "timestamp":
+            rules.append((raw.is_null(), pl.lit(f"{col.name} is missing")))
+        if col.role == "label":
+            # A missing label is no label: stored, it would stand for the id's real label.
+            rules.append((raw.is_null(), pl.lit(f"{col.name} is missing")))
+            if classes is None:
+                rules.append(
+                    (
+                        v.is_not_null() & ~v.is_finite(),
+                        pl.format("{}: {} is not a finite number", pl.lit(col.name), v),
+                    )
+                )
+        if col.role == "score" or col.role.startswith("probability["):
             rules.append(
                 (
                     v.is_not_null() & (v.is_nan() | (v < 0) | (v > 1)),
@@ -249,6 +316,16 @@ def _rules(columns: list[Column], config: Config, whats: dict[str, str]) -> list
                     pl.format("{}: {} is not finite", pl.lit(col.name), v),
                 )
             )
+    outputs = [c.name for c in columns if c.role.startswith(("probability[", *_OUTPUT_ROLES))]
+    errors = {c.name for c in columns if c.role == "error"}
+    if outputs:
+        # A prediction row must carry what the model said, or that it failed to say anything.
+        rules.append(
+            (
+                pl.all_horizontal(_absent(pl.col(_raw(n)), n in errors) for n in outputs),
+                pl.lit("no prediction, score or error: a row must carry an output or its error"),
+            )
+        )
     prob_cols = [c.name for c in columns if c.role.startswith("probability[")]
     if prob_cols:
         total = pl.sum_horizontal(prob_cols)
@@ -266,6 +343,25 @@ def _rules(columns: list[Column], config: Config, whats: dict[str, str]) -> list
             )
         )
     return rules
+
+
+def _absent(raw: pl.Expr, blank_too: bool) -> pl.Expr:
+    """Null (or, for ``blank_too``, only whitespace) in the source."""
+    if not blank_too:
+        return raw.is_null()
+    return raw.is_null() | (raw.cast(pl.String).str.strip_chars().str.len_bytes() == 0)
+
+
+def duration_text(seconds: float) -> str:
+    """A duration in the config's own units, for messages.
+
+    >>> duration_text(86400.0), duration_text(5400.0), duration_text(0.5)
+    ('1d', '90m', '0.5s')
+    """
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
 
 
 def _refuse_wrong_columns(

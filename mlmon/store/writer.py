@@ -97,6 +97,12 @@ class StagedWrite:
         before and after)."""
         if path.parent == self.dir or self.dir not in path.parents:
             raise ValueError(f"{path} is not a staged data file of this run")
+        if frame.height == 0:  # every row was set aside: the file goes
+            for paths in self._staged.values():
+                if path in paths:
+                    paths.remove(path)
+            path.unlink()
+            return
         partial = path.with_name(f"{TMP_PREFIX}{path.name}")
         _write(frame, partial)
         os.replace(partial, path)

@@ -285,7 +285,7 @@ def test_labels_outside_the_classes_are_quarantined_exit_1(project: Project) -> 
         (
             ("  lock_timeout: 30s", "  lock_timeout: 30s\n  colour: red"),
             "store.colour: unknown key; allowed keys here: batch_rows, label_updates, "
-            "lock_timeout, nonfinite_features, on_invalid, path, probability_tolerance",
+            "lock_timeout, max_future, nonfinite_features, on_invalid, path, probability_tolerance",
         ),
         (
             ("batch_rows: 1000", "batch_rows: many"),

@@ -44,7 +44,7 @@ def test_unknown_key_is_named_with_its_path_and_the_allowed_keys() -> None:
     message = _error(GOOD.replace("  batch_rows: 1000", "  batch_rows: 1000\n  colour: red"))
     assert message == (
         "mlmon.yaml: store.colour: unknown key; allowed keys here: batch_rows, label_updates, "
-        "lock_timeout, nonfinite_features, on_invalid, path, probability_tolerance"
+        "lock_timeout, max_future, nonfinite_features, on_invalid, path, probability_tolerance"
     )
 
 

@@ -72,3 +72,23 @@ def test_bad_windows_are_usage_errors(since: str, until: str | None, message: st
     with pytest.raises(UsageError) as info:
         _resolve(since, until)
     assert info.value.message.startswith(message)
+
+
+def test_a_since_duration_too_long_for_the_calendar_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match=r"--since: '999999999d' reaches before the year 1"):
+        _resolve("999999999d", "2026-10-02")
+
+
+def test_until_latest_on_the_last_representable_day_does_not_overflow() -> None:
+    newest = dt.datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
+    since, until = _resolve("7d", "latest", latest=newest)
+    assert until == dt.datetime.max.replace(tzinfo=UTC)
+    assert since == until - dt.timedelta(days=7)
+
+
+def test_end_of_day_of_the_last_day_is_the_end_of_time() -> None:
+    from mlmon.timewindow import end_of_day
+
+    assert end_of_day(dt.datetime(9999, 12, 31, 5, tzinfo=UTC)) == dt.datetime.max.replace(
+        tzinfo=UTC
+    )
