@@ -26,7 +26,7 @@ from typing import Any
 
 from mlmon.alerts.exposition import Sample, production_info, samples
 from mlmon.alerts.findings import CONDITIONS, Finding, findings, judged
-from mlmon.alerts.sinks import Delivery, Notification, SinkError
+from mlmon.alerts.sinks import Delivery, Notification, SinkError, scrub
 from mlmon.alerts.state import AlertState
 from mlmon.config import Config
 from mlmon.errors import LockTimeoutError, MlmonError
@@ -106,8 +106,13 @@ def _dispatch_locked(
         where = f"alerts.sinks[{i}]"
         try:
             _deliver(sink, delivery, where)
-        except SinkError as exc:
-            report.failures.append(str(exc))
+        except Exception as exc:  # a sink's failure never ends the run (nor shows a secret)
+            text = str(exc) if isinstance(exc, SinkError) else f"{type(exc).__name__}: {exc}"
+            if not isinstance(exc, SinkError):
+                text = f"{where} ({sink.type}): {text}"
+            url = getattr(sink, "url", None)
+            headers = getattr(sink, "headers", {})
+            report.failures.append(scrub(text, *([url] if url else []), extra=headers.values()))
             notified = notified and sink.type not in ("webhook", "jsonl")
     if notified:
         for key, entry in updates.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -18,7 +19,8 @@ def _http_url(value: str) -> str:
         raise PydanticCustomError(
             "url",
             "must be an http:// or https:// URL (got one starting {start})",
-            {"start": repr(value[:12])},
+            # up to the first ':' or '@': never a password, even in a mistyped scheme
+            {"start": repr(re.split(r"[:@?#]", value, maxsplit=1)[0][:12])},
         )
     return value
 

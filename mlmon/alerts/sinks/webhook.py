@@ -1,9 +1,13 @@
 """Webhooks: Alertmanager's webhook JSON (version "4": the shape Alertmanager posts to its
 receivers, so existing receivers work) or a Slack incoming-webhook message. POSTed with a
-timeout; a connection error, a 5xx or a 429 is retried with exponential backoff."""
+timeout over the whole request (not each read: a server trickling bytes cannot hold the run);
+a connection error, a timeout, a 5xx or a 429 is retried with exponential backoff. A
+``user:password@`` in the URL is sent as Basic auth. At most 64 KiB of the answer is read."""
 
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
 import http.client
 import json
@@ -12,7 +16,16 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from mlmon.alerts.sinks import Delivery, SinkError
+from mlmon.alerts.sinks import (
+    MAX_RESPONSE_BYTES,
+    DeadlineExceeded,
+    Delivery,
+    SinkError,
+    redact_url,
+    scrub,
+    split_userinfo,
+    within,
+)
 from mlmon.config.alerts import WebhookSink
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -89,38 +102,43 @@ def deliver(sink: WebhookSink, delivery: Delivery, where: str) -> None:
         alertmanager_payload(delivery) if sink.format == "alertmanager" else slack_payload(delivery)
     )
     body = json.dumps(payload).encode()
-    headers = {"Content-Type": "application/json", "User-Agent": "mlmon", **sink.headers}
+    url, user, password = split_userinfo(sink.url)
+    headers = {"Content-Type": "application/json", "User-Agent": "mlmon"}
+    if user is not None:
+        token = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+    headers.update(sink.headers)
     wait = sink.backoff
     problem = ""
     for attempt in range(sink.retries + 1):
         if attempt:
             time.sleep(wait)
             wait *= 2
-        request = urllib.request.Request(sink.url, data=body, headers=headers, method="POST")
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=sink.timeout) as response:
-                response.read()
+            within(sink.timeout, functools.partial(_post, request, sink.timeout))
             return
         except urllib.error.HTTPError as exc:
             problem = f"HTTP {exc.code} {exc.reason}"
             if exc.code < 500 and exc.code != 429:
                 break  # the request itself is wrong: retrying will not help
+        except DeadlineExceeded as exc:
+            problem = str(exc)
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             problem = f"cannot reach it ({reason})"
-        except http.client.HTTPException as exc:  # a garbled response
+        except (http.client.HTTPException, ValueError) as exc:  # garbled response, bad URL
             problem = f"bad response ({type(exc).__name__})"
-    raise SinkError(
-        f"{where} (webhook {_redacted(sink.url)}): {problem} after {attempt + 1} attempt"
+    message = (
+        f"{where} (webhook {redact_url(sink.url)}): {problem} after {attempt + 1} attempt"
         f"{'s' if attempt else ''}; the alert is sent again on the next run"
     )
+    raise SinkError(scrub(message, sink.url, extra=sink.headers.values()))
 
 
-def _redacted(url: str) -> str:
-    """The URL without its path (webhook URLs carry their secret there)."""
-    scheme, _, rest = url.partition("://")
-    host = rest.split("/", 1)[0]
-    return f"{scheme}://{host}/…" if "/" in rest else url
+def _post(request: urllib.request.Request, timeout: float) -> None:
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        response.read(MAX_RESPONSE_BYTES)
 
 
 __all__ = ["alertmanager_payload", "deliver", "slack_payload"]
