@@ -9,11 +9,11 @@ makes re-running an ingest a no-op.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import socket
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -40,6 +40,7 @@ from mlmon.store.columns import (
 from mlmon.store.layout import StoreLayout, Table
 from mlmon.store.readers import Format, Source, read_batches, resolve_source, source_columns
 from mlmon.store.scan import locate, reading, scan_files
+from mlmon.store.scratch import scratch_dir
 from mlmon.store.validate import REASON, ROW, duration_text, quoted, validate_batch
 from mlmon.store.writer import StagedWrite, clear_stale_staging
 
@@ -149,19 +150,45 @@ def ingest(
     columns = label_columns(config) if labels else prediction_columns(config)
     started = dt.datetime.now(dt.UTC)
     result = IngestResult(table=table, store=str(layout.root), dry_run=dry_run, files=[])
-    with tempfile.TemporaryDirectory(prefix="mlmon-") as scratch:
-        scratch_dir = Path(scratch)
-        sources = [resolve_source(p, fmt, scratch_dir) for p in paths]
-        plans = [(s, _check_columns(s, columns, labels)) for s in sources]
-        if dry_run:
-            _Run(config, table, columns, result, started, progress).execute(plans, scratch_dir)
-            return result
-        layout.root.mkdir(parents=True, exist_ok=True)
-        with exclusive_lock(layout.lock_file, config.store.lock_timeout, f"store {layout.root}"):
-            clear_stale_staging(layout)
+    try:
+        with scratch_dir() as scratch:
+            sources = [resolve_source(p, fmt, scratch) for p in paths]
+            plans = [(s, _check_columns(s, columns, labels)) for s in sources]
             run = _Run(config, table, columns, result, started, progress)
-            run.execute(plans, layout.staging_dir)
+            if dry_run:
+                run.execute(plans, scratch)
+                return result
+            with contextlib.ExitStack() as held:
+                try:
+                    layout.root.mkdir(parents=True, exist_ok=True)
+                    what = f"store {layout.root}"
+                    held.enter_context(
+                        exclusive_lock(layout.lock_file, config.store.lock_timeout, what)
+                    )
+                    clear_stale_staging(layout)
+                except OSError as exc:
+                    raise _unwritable(layout, exc) from exc
+                run.execute(plans, layout.staging_dir)
+    except MemoryError:
+        # polars raises it too where an allocation fails; the run is all or nothing
+        raise DataError(
+            f"out of memory while ingesting {', '.join(paths[:3])}"
+            + (" …" if len(paths) > 3 else "")
+            + " (nothing was written)",
+            hint=f"lower store.batch_rows (now {config.store.batch_rows:,}) so that one batch "
+            "fits in memory, or give the process more memory",
+        ) from None
     return result
+
+
+def _unwritable(layout: StoreLayout, exc: OSError) -> DataError:
+    """The error for a store that cannot be written: read-only, or a path of the wrong kind."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    return DataError(
+        f"cannot write to the store {layout.root}: {exc.strerror or exc}{where}",
+        hint="the store, its _staging folder and its .lock file must be directories and a "
+        "file mlmon may write; check the path and its permissions (nothing was written)",
+    )
 
 
 def _check_columns(
@@ -232,7 +259,10 @@ class _Run:
 
     def execute(self, plans: list[Plan], staging_root: Path) -> None:
         """Read, validate and stage every source; commit unless this is a dry run."""
-        staged = StagedWrite(self.layout, staging_root)
+        try:
+            staged = StagedWrite(self.layout, staging_root)
+        except OSError as exc:
+            raise _unwritable(self.layout, exc) from exc
         committed = False
         try:
             self._stage_all(plans, staged)
@@ -241,19 +271,41 @@ class _Run:
                     target = staged.side_target("quarantine", self.started)
                     self.result.quarantine_path = str(target)
                 return
-            sides = staged.commit(self.started)
+            try:
+                sides = staged.commit(self.started)
+            except OSError as exc:
+                raise DataError(
+                    f"the commit into the store {self.layout.root} failed part-way: "
+                    f"{exc.strerror or exc} ({exc.filename}); the files moved so far are whole",
+                    hint="fix the cause (space, permissions), then re-run the same ingest: it "
+                    "completes the commit, and rows already stored are skipped",
+                ) from exc
             committed = True
             if "quarantine" in sides:
                 self.result.quarantine_path = str(sides["quarantine"])
             if "label_updates" in sides:
                 self.result.label_updates_path = str(sides["label_updates"])
-            for report in self.result.files:
-                if report.already_ingested_at is None:
-                    line = _manifest_line(self.table, report, self.started)
-                    append_line_durably(self.layout.manifest, json.dumps(line))
+            self._record()
         finally:
             if not committed:
                 staged.discard()
+
+    def _record(self) -> None:
+        """Append each committed file to the manifest; the rows are in already."""
+        for report in self.result.files:
+            if report.already_ingested_at is None:
+                line = _manifest_line(self.table, report, self.started)
+                try:
+                    append_line_durably(self.layout.manifest, json.dumps(line))
+                except OSError as exc:
+                    raise DataError(
+                        f"{self.result.rows_written:,} rows WERE committed to the store "
+                        f"{self.layout.root}, but its manifest {self.layout.manifest} could not "
+                        f"be updated ({exc.strerror or exc}); re-running the same ingest is "
+                        "safe: its rows are skipped as duplicates",
+                        hint="fix the cause (space, permissions); until the manifest has the "
+                        "file, a re-run reads it again instead of skipping it whole",
+                    ) from exc
 
     def _stage_all(self, plans: list[Plan], staged: StagedWrite) -> None:
         seen = _manifest(self.layout)
@@ -588,14 +640,19 @@ def _sha256(path: Path) -> str:
 def _manifest(layout: StoreLayout) -> dict[tuple[str, str], str]:
     """(table, sha256) → when, for every input file already committed."""
     seen: dict[tuple[str, str], str] = {}
+    if layout.manifest.is_symlink():
+        raise DataError(
+            f"{layout.manifest}: is a symlink; mlmon reads and writes only files inside the store",
+            hint="replace the link with the file it points to",
+        )
     if layout.manifest.is_file():
-        for n, line in enumerate(layout.manifest.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
+        for n, raw in enumerate(layout.manifest.read_bytes().splitlines(), 1):
+            if not raw.strip():
                 continue
             try:
-                entry = json.loads(line)
+                entry = json.loads(raw.decode("utf-8"))
                 seen[(entry["table"], entry["sha256"])] = entry["ingested_at"]
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
                 raise DataError(
                     f"{layout.manifest}: line {n} is not a valid manifest entry ({exc})",
                     hint="the file is append-only; remove the damaged line to continue "

@@ -6,6 +6,7 @@ with its own type from Parquet. Batches bound memory: no file is loaded whole.
 
 from __future__ import annotations
 
+import io
 import shutil
 import sys
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from typing import Literal
 import polars as pl
 
 from mlmon.errors import DataError
-from mlmon.store.chunks import record_chunks
+from mlmon.store.chunks import MAX_RECORD_BYTES, RecordTooLong, Truncated, record_chunks
 from mlmon.store.columns import Column
 from mlmon.store.prefetch import prefetch
 from mlmon.store.validate import ROW
@@ -32,6 +33,9 @@ _EXTENSIONS: dict[str, Format] = {
 }
 _FORMAT_HINT = "name the file .csv, .jsonl/.ndjson or .parquet, or pass --format csv|jsonl|parquet"
 _JSONL_SAMPLE_ROWS = 1000
+_JSONL_SAMPLE_BYTES = 8 << 20
+MAX_COLUMNS = 10_000
+"""More columns than any log needs: a wider file is refused before it is parsed."""
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,20 @@ def resolve_source(arg: str, fmt: Format | None, spool_dir: Path) -> Source:
     """Check one PATH argument; ``-`` copies stdin to ``spool_dir`` first (format sniffed)."""
     if arg == "-":
         target = spool_dir / "stdin"
-        with open(target, "wb") as out:
-            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+        stdin = sys.stdin.buffer if sys.stdin is not None else None
+        if stdin is None or stdin.closed:
+            raise DataError(
+                "<stdin>: standard input is closed",
+                hint="pipe the log into `mlmon ingest -`, or pass the file's path",
+            )
+        try:
+            with open(target, "wb") as out:
+                shutil.copyfileobj(stdin, out, 1 << 20)
+        except OSError as exc:
+            raise DataError(
+                f"<stdin>: cannot read standard input ({exc.strerror or exc})",
+                hint="pipe the log into `mlmon ingest -`, or pass the file's path",
+            ) from exc
         return Source(target, "<stdin>", fmt or _sniff(target))
     path = Path(arg)
     if not path.exists():
@@ -92,15 +108,41 @@ def source_columns(source: Source) -> list[str]:
             )
     try:
         if source.format == "csv":
-            return list(pl.scan_csv(source.path, infer_schema=False).collect_schema().names())
-        if source.format == "jsonl":
-            sample = pl.read_ndjson(
-                source.path, n_rows=_JSONL_SAMPLE_ROWS, infer_schema_length=None
-            )
-            return list(sample.columns)
-        return list(pl.scan_parquet(source.path).collect_schema().names())
+            names = list(pl.scan_csv(source.path, infer_schema=False).collect_schema().names())
+        elif source.format == "jsonl":
+            sample = pl.read_ndjson(io.BytesIO(_jsonl_head(source.path)), infer_schema_length=None)
+            names = list(sample.columns)
+        else:
+            names = list(pl.scan_parquet(source.path).collect_schema().names())
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise _unreadable(source, exc) from exc
+    if len(names) > MAX_COLUMNS:
+        raise DataError(
+            f"{source.name}: {len(names):,} columns; mlmon reads at most {MAX_COLUMNS:,}",
+            hint="keep only the columns the config's `schema` names (for example with "
+            "`cut` or polars), then ingest that file",
+        )
+    return names
+
+
+def _jsonl_head(path: Path) -> bytes:
+    """The first lines of a JSON Lines file, for its keys: at most ``_JSONL_SAMPLE_ROWS``
+    lines and about ``_JSONL_SAMPLE_BYTES`` (one line however long, up to the record limit)."""
+    lines: list[bytes] = []
+    size = 0
+    with open(path, "rb") as fh:
+        while len(lines) < _JSONL_SAMPLE_ROWS and size < _JSONL_SAMPLE_BYTES:
+            line = fh.readline(MAX_RECORD_BYTES + 1)
+            if not line:
+                break
+            if len(line) > MAX_RECORD_BYTES:
+                raise RecordTooLong(
+                    f"line {len(lines) + 1} is longer than {MAX_RECORD_BYTES >> 20} MiB"
+                )
+            if line.strip():
+                lines.append(line if line.endswith(b"\n") else line + b"\n")
+                size += len(line)
+    return b"".join(lines)
 
 
 def read_batches(source: Source, columns: list[Column], batch_rows: int) -> Iterator[pl.DataFrame]:
@@ -113,6 +155,12 @@ def read_batches(source: Source, columns: list[Column], batch_rows: int) -> Iter
             yield from prefetch(_parquet_batches(source.path, names, batch_rows))
         else:
             yield from prefetch(_text_batches(source, names, batch_rows))
+    except Truncated as exc:
+        raise DataError(
+            f"{source.name}: the file ends inside a record (truncated?): {exc}",
+            hint="the copy may be incomplete or the producer still writing; ingest the whole "
+            "file (nothing was written)",
+        ) from exc
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise _unreadable(source, exc) from exc
 
@@ -123,7 +171,8 @@ def _text_batches(source: Source, names: list[str], batch_rows: int) -> Iterator
     csv = source.format == "csv"
     header = source_columns(source) if csv else []
     text_schema = {n: pl.String for n in (header if csv else names)}
-    for chunk in record_chunks(source.path, batch_rows, quoted=csv, skip_header=csv):
+    fields = len(header) if csv else None
+    for chunk in record_chunks(source.path, batch_rows, quoted=csv, skip_header=csv, fields=fields):
         if csv:
             frame = pl.read_csv(chunk, has_header=False, schema=text_schema).select(names)
         else:

@@ -4,10 +4,13 @@ once lost data, crashed with exit 70 or exhausted memory, and pins what it gets 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -19,6 +22,7 @@ from mlmon.store.scan import latest_timestamp, read_window
 from tests.conftest import GOOD_ROWS, HEADER, Project
 
 UTC = dt.UTC
+ingest_module = importlib.import_module("mlmon.store.ingest")  # the name `ingest` is a function
 
 
 def _labels(project: Project, name: str, rows: list[str]) -> str:
@@ -168,7 +172,10 @@ def _baseline_mb() -> int:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["jsonl_line", "csv_field"])
-def test_a_huge_record_is_read_in_bounded_memory(project: Project, kind: str) -> None:
+def test_a_huge_record_is_read_in_bounded_memory(
+    make_project: Callable[..., Project], kind: str
+) -> None:
+    project = make_project(batch_rows=250_000)  # the default
     big = "z" * 1_500_000
     if kind == "jsonl_line":
         path = project.root / "big.jsonl"
@@ -207,7 +214,10 @@ def test_a_file_with_absurdly_many_columns_is_refused_with_exit_4(project: Proje
 
 
 @pytest.mark.slow
-def test_many_columns_under_the_limit_ingest_in_bounded_memory(project: Project) -> None:
+def test_many_columns_under_the_limit_ingest_in_bounded_memory(
+    make_project: Callable[..., Project],
+) -> None:
+    project = make_project(batch_rows=250_000)  # the default
     extra = ",".join(f"extra{i}" for i in range(5_000))
     rows = [_row(f"r{i}", "2026-10-01") + ",1.0" * 5_000 for i in range(20)]
     path = project.csv("wide.csv", rows, header=f"{HEADER},{extra}")
@@ -219,8 +229,6 @@ def test_many_columns_under_the_limit_ingest_in_bounded_memory(project: Project)
 def test_running_out_of_memory_is_exit_4_with_a_batch_rows_hint(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import mlmon.store.ingest as ingest_module
-
     def exhausted(*args: object, **kwargs: object) -> object:
         raise MemoryError
 
@@ -280,9 +288,15 @@ def test_a_symlinked_part_file_is_never_read(stored: Project, tmp_path: Path) ->
     assert frame.height == 5
 
 
-def test_a_read_only_store_is_exit_4_naming_it(stored: Project) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root writes through permissions")
+def test_a_read_only_store_is_exit_4_naming_it(
+    stored: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if os.geteuid() == 0:  # root writes through permissions: fail as a read-only mount does
+
+        def read_only(*args: object) -> None:
+            raise OSError(30, "Read-only file system", str(stored.store / "_staging"))
+
+        monkeypatch.setattr(ingest_module, "StagedWrite", read_only)
     stored.store.chmod(0o555)
     try:
         result = stored.cli("ingest", str(stored.csv("q.csv", [_row("q1", "2026-10-01")])))
@@ -310,8 +324,6 @@ def test_a_store_path_of_the_wrong_kind_is_exit_4_naming_it(project: Project, wh
 def test_a_failed_manifest_append_says_the_rows_were_committed(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import mlmon.store.ingest as ingest_module
-
     def full(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
@@ -423,8 +435,8 @@ def test_a_killed_stdin_ingest_leaves_no_spool_after_the_next_run(
     proc.stdin.write((HEADER + "\n" + GOOD_ROWS[0] + "\n").encode())
     proc.stdin.flush()
     deadline = dt.datetime.now() + dt.timedelta(seconds=30)
-    while not any(spool_root.rglob("*")) and dt.datetime.now() < deadline:
-        pass
+    while not any(spool_root.rglob("stdin")) and dt.datetime.now() < deadline:
+        time.sleep(0.01)
     proc.kill()
     proc.wait()
     assert any(spool_root.iterdir()), "the killed run should have left its spool"
