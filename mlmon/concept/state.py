@@ -44,13 +44,14 @@ def state_root(config: Config) -> Path:
 
 
 def state_dir(config: Config) -> Path:
-    """The directory of the production version's stream."""
-    from mlmon.errors import RegistryError
+    """The directory of the production version's stream. The version comes through the
+    registry, which checks it is a version number (a damaged or hostile alias is exit 5, never
+    a path outside the store)."""
     from mlmon.registry import open_registry
 
     try:
         version = open_registry(config).aliases().get("production", "unversioned")
-    except (RegistryError, OSError):
+    except OSError:
         version = "unversioned"
     return state_root(config) / version
 

@@ -7,6 +7,7 @@ will add (metrics, drift, retrain, promote, alerts) appear here when they are im
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -240,12 +241,25 @@ class Config(Section):
             raise PydanticCustomError(
                 "schema", "schema.features: list at least one numerical or categorical feature"
             )
+        self._check_paths()
         self._check_thresholds()
         self._check_drift_columns()
         self._check_concept_detectors()
         self._check_retrain()
         self._check_promote()
         return self
+
+    def _check_paths(self) -> None:
+        # both are relative to the same config file, so comparing them as written suffices
+        store = os.path.normpath(self.store.path)
+        registry = os.path.normpath(self.registry.path)
+        if store == registry:
+            raise PydanticCustomError(
+                "paths",
+                "store.path ({store}) and registry.path ({registry}) are the same directory; "
+                "give each its own",
+                {"store": repr(str(self.store.path)), "registry": repr(str(self.registry.path))},
+            )
 
     def _check_promote(self) -> None:
         valid = GATE_METRICS[self.model.task]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mlmon.registry.events import Event, production_history
-from mlmon.registry.store import Registry, check_name, sha256_file
+from mlmon.registry.layout import check_name, sha256_file
+from mlmon.registry.store import Registry
 
 if TYPE_CHECKING:
     from mlmon.config import Config

@@ -6,47 +6,35 @@
   aliases/<alias>       one line: the version it points to (production, candidate, ...)
   events.jsonl          append-only: registered, alias_set, promoted, gate_failed, forced,
                         rolled_back, alias_removed
+  .intent.json          an unfinished change, finished or undone by the next command
   .lock                 flock held around every mutation
 ```
 
 Every mutation holds the lock (with a timeout and a clear error when another process keeps
-it). A version directory is built under a hidden temporary name in ``versions/`` and renamed
-into place, so it appears whole or not at all; the next number is the highest existing one
-plus one, chosen under the lock, so two registrations never share or skip a number (a killed
-registration leaves only a hidden directory, removed by the next writer). Aliases are
-replaced atomically; each change is appended to ``events.jsonl`` first, so the log is the
-history (DVC's GTO derives state from events the same way) and ``rollback`` can walk it.
+it) and is one transaction of :mod:`mlmon.registry.journal`: a crash or a failed write at any
+step leaves it to be finished or undone whole, so the event log (the history: DVC's GTO
+derives state from events the same way, and ``rollback`` walks it) and the aliases always
+agree. A version directory is built under a hidden temporary name in ``versions/`` and
+renamed into place; the next number is the highest existing one plus one, chosen under the
+lock. Every name read from disk (an alias's version, ``artifact.file``) passes
+:func:`mlmon.registry.layout.inside`, and the registry holds no symbolic links.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import getpass
-import hashlib
 import json
 import os
-import re
 import shutil
-import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from mlmon.errors import RegistryError
-from mlmon.fsutil import (
-    TMP_PREFIX,
-    append_line_durably,
-    atomic_write_bytes,
-    exclusive_lock,
-    fsync_dir,
-    fsync_file,
-)
-from mlmon.registry.events import EVENTS, Event, production_history, rolled_back_out
-from mlmon.timewindow import iso_utc
-
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-METADATA = "metadata.json"
+from mlmon.fsutil import TMP_PREFIX, exclusive_lock, fsync_dir, fsync_file
+from mlmon.registry import journal, layout
+from mlmon.registry.events import Event, production_history, rolled_back_out
+from mlmon.registry.layout import METADATA, VERSION, check_name, sha256_file
 
 
 class Rollback(NamedTuple):
@@ -58,21 +46,6 @@ class Rollback(NamedTuple):
     """The rolled-back version, when it was the candidate and that alias was removed."""
 
 
-def check_name(value: str, what: str) -> str:
-    """``value`` if it is a safe registry name (no path separators, no ``..``), else exit 5.
-
-    >>> check_name("v2.1", "alias")
-    'v2.1'
-    """
-    if not NAME.match(value) or ".." in value:
-        raise RegistryError(
-            f"{value!r} is not a valid {what}: use letters, digits, '.', '_' and '-', "
-            "starting with a letter or digit (no path separators, no '..')",
-            hint=f"choose another {what}",
-        )
-    return value
-
-
 class Registry:
     """The registry of one model under ``root`` (the configured registry path)."""
 
@@ -81,20 +54,22 @@ class Registry:
         self.model = check_name(model, "model name")
         self.root = self.base / self.model
         self.lock_timeout = lock_timeout
+        self.paths = layout.Paths(self.base, self.model)
+        self._holding = False
 
     # ---------------------------------------------------------------- paths
 
     @property
     def versions_dir(self) -> Path:
-        return self.root / "versions"
+        return self.paths.versions
 
     @property
     def aliases_dir(self) -> Path:
-        return self.root / "aliases"
+        return self.paths.aliases
 
     @property
     def events_file(self) -> Path:
-        return self.root / "events.jsonl"
+        return self.paths.events
 
     def version_dir(self, version: str) -> Path:
         return self.versions_dir / check_name(version, "version")
@@ -103,48 +78,34 @@ class Registry:
 
     def versions(self) -> list[str]:
         """Registered versions, oldest first (numbers ascending)."""
-        if not self.versions_dir.is_dir():
-            return []
-        found = [
-            p.name
-            for p in self.versions_dir.iterdir()
-            if p.is_dir() and p.name.isdigit() and (p / METADATA).is_file()
+        self._settle()
+        return [
+            v for v in layout.numbered(self.paths) if (self.versions_dir / v / METADATA).is_file()
         ]
-        return sorted(found, key=int)
 
     def metadata(self, version: str) -> dict[str, Any]:
-        """A version's ``metadata.json`` (exit 5 when unknown or unreadable)."""
-        path = self.version_dir(version) / METADATA
-        if not path.is_file():
-            known = ", ".join(self.versions()) or "none yet"
+        """A version's ``metadata.json`` (exit 5 when unknown, unreadable, or when its
+        ``artifact`` section is missing or names a file outside the version directory)."""
+        self._settle()
+        directory = self.version_dir(version)
+        path = directory / METADATA
+        known = layout.numbered(self.paths)
+        if version not in known or not (path.exists() or path.is_symlink()):
+            registered = ", ".join(self.versions()) or "none yet"
             raise RegistryError(
-                f"model {self.model!r} has no version {version!r} (registered: {known})",
+                f"model {self.model!r} has no version {version!r} (registered: {registered})",
                 hint="see `mlmon registry list`",
             )
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise RegistryError(
-                f"{path}: cannot read the version's metadata ({exc})",
-                hint="the version is damaged; register a new one",
-            ) from exc
-        if not isinstance(data, dict):
-            raise RegistryError(f"{path}: metadata is not a JSON object")
-        return data
+        return layout.read_metadata(path)
 
     def aliases(self) -> dict[str, str]:
-        """Alias → version."""
-        if not self.aliases_dir.is_dir():
-            return {}
-        out = {}
-        for p in sorted(self.aliases_dir.iterdir()):
-            if p.is_file() and not p.name.startswith(TMP_PREFIX) and NAME.match(p.name):
-                out[p.name] = p.read_text(encoding="utf-8").strip()
-        return out
+        """Alias → version (each checked to be a version number; exit 5 otherwise)."""
+        self._settle()
+        return layout.read_aliases(self.paths)
 
     def resolve(self, ref: str) -> str:
         """A version number or an alias, as a registered version (exit 5 otherwise)."""
-        if ref.isdigit():
+        if VERSION.match(ref):
             self.metadata(ref)
             return ref
         version = self.aliases().get(check_name(ref, "alias"))
@@ -168,21 +129,8 @@ class Registry:
 
     def events(self) -> list[Event]:
         """The event log, oldest first (exit 5 on a damaged line, naming it)."""
-        if not self.events_file.is_file():
-            return []
-        out = []
-        lines = self.events_file.read_text(encoding="utf-8").splitlines()
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                out.append(Event.from_dict(json.loads(line)))
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise RegistryError(
-                    f"{self.events_file}: line {n} is not a valid event ({exc})",
-                    hint="the log is append-only; restore the line from a backup",
-                ) from exc
-        return out
+        self._settle()
+        return layout.read_events(self.paths)
 
     def rolled_back_out(self, version: str) -> Event | None:
         """The event that rolled ``version`` out of production, unless it was put back
@@ -194,7 +142,12 @@ class Registry:
         mismatch: never hand out a file that is not what was registered)."""
         version = self.resolve(ref)
         meta = self.metadata(version)
-        path = self.version_dir(version) / str(meta["artifact"]["file"])
+        path = layout.inside(
+            self.version_dir(version),
+            meta["artifact"]["file"],
+            "artifact.file",
+            self.version_dir(version) / METADATA,
+        )
         if verify:
             expected = meta["artifact"]["sha256"]
             actual = sha256_file(path) if path.is_file() else None
@@ -231,20 +184,22 @@ class Registry:
         back; ``promote`` also refuses it by name without ``--force`` (:func:`rolled_back_out`).
         """
         with self.locked():
-            current = self.aliases().get("production")
+            aliases = layout.read_aliases(self.paths)
+            current = aliases.get("production")
             if current is None:
                 raise RegistryError(
                     f"model {self.model!r} has no production version to roll back",
                     hint="promote a version first",
                 )
             if to is None:
-                history = production_history(self.events())
+                events = layout.read_events(self.paths)
+                history = production_history(events)
                 if len(history) < 2:
                     raise RegistryError(
                         f"nothing to roll back to: version {current} of {self.model!r} is the "
                         "first production version in the history (earlier rollbacks walked "
                         "back to it)"
-                        if any(e.event == "rolled_back" for e in self.events())
+                        if any(e.event == "rolled_back" for e in events)
                         else f"nothing to roll back to: version {current} is the only version "
                         f"{self.model!r} has had in production",
                         hint="name one with --to VERSION",
@@ -253,24 +208,39 @@ class Registry:
             else:
                 target = self.resolve(to)
             self.metadata(target)
-            withdraw = self.aliases().get("candidate") == current and target != current
+            withdraw = aliases.get("candidate") == current and target != current
             if target == current or dry_run:
                 return Rollback(current, target, current if withdraw else None)
-            self._move_alias("production", target, "rolled_back", reason=reason)
+            change = self._change()
+            change.move("production", current, target, "rolled_back", reason=reason)
             if withdraw:
-                self._remove_alias(
+                change.move(
                     "candidate",
+                    current,
+                    None,
+                    "alias_removed",
                     reason=f"version {current} was rolled back out of production",
                 )
+            change.run()
             return Rollback(current, target, current if withdraw else None)
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold the registry lock (exit 5 after ``lock_timeout``)."""
-        self._writable()
-        with exclusive_lock(self.root / ".lock", self.lock_timeout, f"registry {self.root}"):
-            self._clear_partial()
+        """Hold the registry lock (exit 5 after ``lock_timeout``), having first finished or
+        undone a change a crash interrupted (:mod:`mlmon.registry.journal`)."""
+        if self._holding:
             yield
+            return
+        self._writable()
+        lock = layout.refuse_symlink(self.root / ".lock")
+        with exclusive_lock(lock, self.lock_timeout, f"registry {self.root}"):
+            self._holding = True
+            try:
+                journal.recover(self.paths)
+                self._clear_partial()
+                yield
+            finally:
+                self._holding = False
 
     def register(
         self,
@@ -285,40 +255,57 @@ class Registry:
         artifact's name and SHA-256; point ``alias`` at it. Returns the version."""
         if alias is not None:
             check_name(alias, "alias")
+        check_name(artifact.name, "file name")
         with self.locked():
-            versions = self.versions()
-            version = str(int(versions[-1]) + 1) if versions else "1"
+            numbered = layout.numbered(self.paths)
+            version = str(int(numbered[-1]) + 1) if numbered else "1"
             self.versions_dir.mkdir(parents=True, exist_ok=True)
             building = self.versions_dir / f"{TMP_PREFIX}{version}-{os.getpid()}"
-            building.mkdir()
+            step = building
             try:
-                target = building / artifact.name
-                shutil.copyfile(artifact, target)
-                fsync_file(target)
+                building.mkdir()
+                step = building / artifact.name
+                shutil.copyfile(artifact, step)
+                fsync_file(step)
                 for name, path in (extra_files or {}).items():
-                    shutil.copyfile(path, building / check_name(name, "file name"))
-                    fsync_file(building / name)
+                    step = building / check_name(name, "file name")
+                    shutil.copyfile(path, step)
+                    fsync_file(step)
                 meta = {
                     **metadata,
                     "model": self.model,
                     "version": version,
                     "artifact": {
                         "file": artifact.name,
-                        "sha256": sha256_file(target),
-                        "bytes": target.stat().st_size,
+                        "sha256": sha256_file(building / artifact.name),
+                        "bytes": (building / artifact.name).stat().st_size,
                     },
                 }
-                (building / METADATA).write_text(json.dumps(meta, indent=2, default=str) + "\n")
-                fsync_file(building / METADATA)
+                step = building / METADATA
+                step.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
+                fsync_file(step)
                 fsync_dir(building)
-                os.rename(building, self.versions_dir / version)  # appears whole
-                fsync_dir(self.versions_dir)
+            except OSError as exc:
+                shutil.rmtree(building, ignore_errors=True)
+                raise RegistryError(
+                    f"cannot write {step} ({exc.strerror or exc}); nothing was registered",
+                    hint="check the free space, permissions and file-size limit (ulimit -f) "
+                    "of the registry",
+                ) from exc
             except BaseException:
                 shutil.rmtree(building, ignore_errors=True)
                 raise
-            self._event("registered", version=version, reason=reason)
+            change = self._change(version=version, build=building.name)
+            change.log("registered", version=version, reason=reason)
             if alias is not None:
-                self._move_alias(alias, version, "alias_set", reason=reason)
+                change.move(
+                    alias,
+                    layout.read_aliases(self.paths).get(alias),
+                    version,
+                    "alias_set",
+                    reason=reason,
+                )
+            change.run()
         return version
 
     def set_alias(
@@ -339,14 +326,17 @@ class Registry:
         check_name(alias, "alias")
         with self.locked():
             self.metadata(version)
-            current = self.aliases().get(alias)
+            current = layout.read_aliases(self.paths).get(alias)
             if expect is not True and current != expect:
                 raise RegistryError(
                     f"{alias} of {self.model!r} moved to {current} while this decision was "
                     f"made (it was {expect}); nothing changed",
                     hint="run the command again",
                 )
-            return self._move_alias(alias, version, event, reason=reason, details=details)
+            change = self._change()
+            change.move(alias, current, version, event, reason=reason, details=details)
+            change.run()
+            return current
 
     def record(
         self,
@@ -358,70 +348,27 @@ class Registry:
     ) -> None:
         """Append an event that changes no alias (``gate_failed``, say)."""
         with self.locked():
-            self._event(event, version=version, reason=reason, details=details)
+            change = self._change()
+            change.log(event, version=version, reason=reason, details=details)
+            change.run()
 
-    def _move_alias(
-        self,
-        alias: str,
-        version: str,
-        event: str,
-        *,
-        reason: str | None = None,
-        details: Mapping[str, Any] | None = None,
-    ) -> str | None:
-        previous = self.aliases().get(alias)
-        # the log first: a crash between the two leaves an event whose alias move a reader
-        # can replay, never a moved alias with no record of why
-        self._event(
-            event,
-            version=version,
-            alias=alias,
-            from_version=previous,
-            to_version=version,
-            reason=reason,
-            details=details,
-        )
-        atomic_write_bytes(self.aliases_dir / alias, f"{version}\n".encode())
-        return previous
+    # ---------------------------------------------------------------- internals
 
-    def _remove_alias(self, alias: str, *, reason: str | None = None) -> None:
-        previous = self.aliases().get(alias)
-        if previous is None:
-            return
-        # the log first, as for a move: a crash between the two leaves the event to replay
-        self._event(
-            "alias_removed", version=previous, alias=alias, from_version=previous, reason=reason
-        )
-        (self.aliases_dir / alias).unlink()
-        fsync_dir(self.aliases_dir)
+    def _change(self, version: str | None = None, build: str | None = None) -> journal.Change:
+        assert self._holding, "a change is made under the lock"
+        return journal.Change(self.paths, version, build)
 
-    def _event(
-        self,
-        event: str,
-        *,
-        version: str | None = None,
-        alias: str | None = None,
-        from_version: str | None = None,
-        to_version: str | None = None,
-        reason: str | None = None,
-        details: Mapping[str, Any] | None = None,
-    ) -> None:
-        assert event in EVENTS, event
-        record = Event(
-            time=str(iso_utc(dt.datetime.now(dt.UTC))),
-            event=event,
-            version=version,
-            alias=alias,
-            from_version=from_version,
-            to_version=to_version,
-            reason=reason,
-            user=_user(),
-            host=socket.gethostname(),
-            details=details,
-        )
-        append_line_durably(self.events_file, json.dumps(record.to_dict(), sort_keys=True))
+    def _settle(self) -> None:
+        """Before a read: check the registry's directory, and when a change was interrupted,
+        take the lock so that it is finished or undone first (readers never see half)."""
+        ready = layout.directory(self.base) and layout.directory(self.root)
+        if ready and not self._holding and journal.pending(self.paths):
+            with self.locked():
+                pass
 
     def _writable(self) -> None:
+        layout.directory(self.base)
+        layout.refuse_symlink(self.root)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -437,19 +384,10 @@ class Registry:
 
     def _clear_partial(self) -> None:
         """Remove what a killed registration left (hidden build directories)."""
-        if self.versions_dir.is_dir():
+        if layout.directory(self.versions_dir):
             for p in self.versions_dir.iterdir():
                 if p.name.startswith(TMP_PREFIX):
-                    shutil.rmtree(p, ignore_errors=False)
-
-
-def sha256_file(path: Path) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return str(os.getuid())
+                    if p.is_dir() and not p.is_symlink():
+                        shutil.rmtree(p)
+                    else:
+                        p.unlink()

@@ -186,7 +186,7 @@ def test_sigkill_during_registration_leaves_no_half_version(tmp_path: Path) -> N
 
 def test_a_registry_path_that_cannot_be_a_directory_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "registry").write_text("not a directory")
-    with pytest.raises(RegistryError, match="cannot create the registry directory") as err:
+    with pytest.raises(RegistryError, match="registry is not a directory") as err:
         _registry(tmp_path).register(_artifact(tmp_path), {})
     assert err.value.exit_code == 5
 
