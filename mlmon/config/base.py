@@ -14,6 +14,29 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 
+ECHO_CHARS = 80
+"""How much of a config value (or key) a message shows: a value may be megabytes long."""
+
+
+def short(value: Any, limit: int = ECHO_CHARS) -> str:
+    """``value`` as a message shows it: its text, cut to ``limit`` characters and "…".
+
+    >>> short("x" * 100, 5)
+    'xxxxx…'
+    """
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def short_repr(value: Any, limit: int = ECHO_CHARS) -> str:
+    """``repr(value)`` cut the same way (a long value's repr is not built whole)."""
+    if isinstance(value, str | bytes) and len(value) > limit:
+        text = repr(value[:limit])
+        return f"{text[:-1]}…{text[-1]}"
+    if isinstance(value, dict | list | tuple) and len(value) > 20:
+        return f"<a {type(value).__name__} of {len(value)} items>"
+    return short(repr(value), limit)
+
 
 def parse_duration(value: Any) -> float:
     """Seconds in a duration given as a number of seconds or a string like ``90s``, ``12h``, ``7d``.
@@ -31,7 +54,7 @@ def parse_duration(value: Any) -> float:
         raise PydanticCustomError(
             "duration",
             "expected a duration such as 30s, 5m, 12h, 7d (got {value})",
-            {"value": repr(value)},
+            {"value": short_repr(value)},
         )
     if seconds < 0:
         raise PydanticCustomError("duration", "a duration cannot be negative")
@@ -47,7 +70,7 @@ def _check_name(value: Any) -> Any:
             "name",
             "{value} is not a valid name: use letters, digits, '.', '_' and '-' "
             "(no path separators), starting with a letter or digit",
-            {"value": repr(value)},
+            {"value": short_repr(value)},
         )
     return value
 
@@ -85,7 +108,9 @@ def _to_instant(value: Any) -> dt.datetime:
             value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
             raise PydanticCustomError(
-                "instant", "{value} is not an ISO-8601 date or date-time", {"value": repr(value)}
+                "instant",
+                "{value} is not an ISO-8601 date or date-time",
+                {"value": short_repr(value)},
             ) from None
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)

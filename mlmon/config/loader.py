@@ -16,6 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from mlmon.config.alerts import AlertsSection, JsonlSink, TextfileSink
+from mlmon.config.base import ECHO_CHARS, short, short_repr
 from mlmon.config.model import Config
 from mlmon.errors import ConfigError
 
@@ -24,6 +25,14 @@ CONFIG_ENV = "MLMON_CONFIG"
 _ENV_REF = re.compile(r"\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HINT = "see the config reference in README.md, or run `mlmon init` for a commented starter file"
+
+MAX_CONFIG_BYTES = 1024 * 1024
+"""A config file larger than this is refused unread: a real one is a few KiB."""
+
+MAX_YAML_NODES = 100_000
+"""The most values a config may expand to through YAML aliases (``*name``). PyYAML builds
+an alias as a shared node, but everything after it (substitution, validation) walks the
+expanded tree: 8 KiB of nested aliases (a "billion laughs") expand to billions."""
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -68,21 +77,84 @@ def load_config(path: str | Path) -> Config:
             hint=f"pass --config PATH, set ${CONFIG_ENV}, or run `mlmon init` to write one",
         )
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            data = fh.read(MAX_CONFIG_BYTES + 1) if size <= MAX_CONFIG_BYTES else b""
+        if size > MAX_CONFIG_BYTES or len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{path}: the file is {max(size, len(data)) / 2**20:.1f} MiB; a config file "
+                f"may be at most {MAX_CONFIG_BYTES // 2**20} MiB",
+                hint="is this the right file? " + _HINT,
+            )
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+        raise ConfigError(f"{path}: cannot read: {short(str(exc))}") from exc
     return parse_config(text, path)
+
+
+def _load_yaml(text: str) -> Any:
+    """The YAML document, refusing aliases that expand beyond :data:`MAX_YAML_NODES`."""
+    loader = _UniqueKeyLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Count the values of the tree the node graph expands to (each shared node once per
+    use, memoised so that the count itself is linear); refuse a cycle or too many."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_:
+            raise _AliasBomb("a YAML alias (*name) refers to a node that contains it")
+        open_.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        open_.discard(key)
+        if total > MAX_YAML_NODES:
+            raise _AliasBomb(
+                f"YAML aliases expand to more than {MAX_YAML_NODES:,} values; a config has "
+                "no use for that many"
+            )
+        sizes[key] = total
+        return total
+
+    size(root)
+
+
+class _AliasBomb(Exception):
+    pass
 
 
 def parse_config(text: str, path: Path) -> Config:
     """Validate config text that was read from ``path`` (used for messages and relative paths)."""
     try:
-        raw = yaml.load(text, Loader=_UniqueKeyLoader)
+        raw = _load_yaml(text)
+    except _AliasBomb as exc:
+        raise ConfigError(
+            f"{path}: {exc}",
+            hint="write the values out, or use fewer aliases (*name)",
+        ) from None
+    except RecursionError:
+        raise ConfigError(f"{path}: the YAML nests too deeply", hint=_HINT) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{where}: invalid YAML: {problem}", hint=_HINT) from exc
+        raise ConfigError(f"{where}: invalid YAML: {short(problem, 200)}", hint=_HINT) from exc
     if raw is None:
         raise ConfigError(f"{path}: the file is empty", hint=_HINT)
     if not isinstance(raw, dict):
@@ -90,6 +162,16 @@ def parse_config(text: str, path: Path) -> Config:
             f"{path}: the top level must be a mapping of sections, not a {type(raw).__name__}",
             hint=_HINT,
         )
+    # unknown sections first: no work (substitution, validation) on a document that is not
+    # a config at all
+    sections = {f.alias or name for name, f in Config.model_fields.items() if f.exclude is not True}
+    for key in raw:
+        if key not in sections:
+            raise ConfigError(
+                f"{path}: {short(key)}: unknown key; allowed keys here: "
+                f"{', '.join(sorted(sections))}",
+                hint=_HINT,
+            )
     data = _substitute_env(raw, (), path)
     try:
         config = Config.model_validate(data)
@@ -155,7 +237,7 @@ def _substitute_env(node: Any, keys: tuple[Any, ...], path: Path) -> Any:
         where = f"{path}: {_dotted(keys)}"
         if not _ENV_NAME.match(name):
             raise ConfigError(
-                f"{where}: '${{{ref}}}' is not a valid environment variable reference",
+                f"{where}: '${{{short(ref)}}}' is not a valid environment variable reference",
                 hint="write ${NAME} or ${NAME:-default}, NAME made of letters, digits and _",
             )
         value = os.environ.get(name)
@@ -163,8 +245,9 @@ def _substitute_env(node: Any, keys: tuple[Any, ...], path: Path) -> Any:
             if has_default:
                 return default
             raise ConfigError(
-                f"{where}: environment variable {name} is not set",
-                hint=f"export {name}=... before running mlmon, or write ${{{name}:-default}}",
+                f"{where}: environment variable {short(name)} is not set",
+                hint=f"export {short(name)}=... before running mlmon, or write "
+                f"${{{short(name)}:-default}}",
             )
         return value
 
@@ -174,6 +257,7 @@ def _substitute_env(node: Any, keys: tuple[Any, ...], path: Path) -> Any:
 def _dotted(keys: tuple[Any, ...]) -> str:
     out = ""
     for k in keys:
+        k = k if isinstance(k, int) else short(k)
         out += f"[{k}]" if isinstance(k, int) else (f".{k}" if out else str(k))
     return out or "(top level)"
 
@@ -188,10 +272,19 @@ def _describe(err: Any) -> str:
     if kind == "missing":
         return f"{_dotted(loc)}: required key is missing"
     if kind == "literal_error":
-        return f"{_dotted(loc)}: must be one of {ctx['expected']} (got {got!r})"
+        return f"{_dotted(loc)}: must be one of {ctx['expected']} (got {short_repr(got)})"
     if kind in {"model_type", "dict_type"}:
-        return f"{_dotted(loc)}: expected a mapping of keys, got {type(got).__name__} {got!r}"
+        return (
+            f"{_dotted(loc)}: expected a mapping of keys, got {type(got).__name__} "
+            f"{short_repr(got)}"
+        )
     msg = str(err["msg"]).removeprefix("Value error, ")
+    # a validator's own message may quote the value: shorten it, and any context value long
+    # enough to be an echo rather than a list of choices
+    for value in (got, *ctx.values()):
+        limit = ECHO_CHARS if value is got else 300
+        if isinstance(value, str) and len(value) > limit:
+            msg = msg.replace(repr(value), short_repr(value)).replace(value, short(value))
     if kind in {
         "string_type",
         "int_parsing",
@@ -207,5 +300,6 @@ def _describe(err: Any) -> str:
         "less_than_equal",
         "too_short",
     }:
-        msg = f"{msg[0].lower()}{msg[1:]} (got {got!r})"
+        msg = f"{msg[0].lower()}{msg[1:]} (got {short_repr(got)})"
+    msg = short(msg, 1000)  # the last guard: no line of a config error is megabytes long
     return f"{_dotted(loc)}: {msg}" if loc else msg
