@@ -208,7 +208,8 @@ def test_app_module_has_no_import_time_side_effects() -> None:
 def test_a_threshold_the_schema_cannot_produce_warns_on_stderr(project: Project) -> None:
     text = project.config_path.read_text().replace("  error: error\n", "")
     project.config_path.write_text(text + "metrics:\n  thresholds: {error_rate: {max: 0.01}}\n")
-    result = project.cli("ingest", str(project.csv("a.csv", GOOD_ROWS)))
+    # (r5 carries only an error, which this schema does not have: it would be quarantined)
+    result = project.cli("ingest", str(project.csv("a.csv", GOOD_ROWS[:4])))
     assert result.code == 0
     assert result.stderr.startswith(
         f"warning: {project.config_path}: metrics.thresholds.error_rate: error_rate needs "
