@@ -107,9 +107,15 @@ def execute(paths: layout.Paths, intent: Intent) -> None:
     """Carry out ``intent`` (the caller holds the registry lock). A failed write is undone
     (or, past the commit point, finished) before the error is raised (exit 5, naming the
     file)."""
-    step = paths.intent
     try:
         atomic_write_bytes(paths.intent, json.dumps(asdict(intent)).encode())
+    except OSError as exc:
+        raise RegistryError(
+            f"cannot write {paths.intent} ({exc.strerror or exc}); nothing changed",
+            hint=_HINT,
+        ) from exc
+    step = paths.intent
+    try:
         fault("registry.after_intent")
         if intent.version is not None and intent.build is not None:
             step = paths.versions / intent.version
@@ -135,10 +141,11 @@ def execute(paths: layout.Paths, intent: Intent) -> None:
             "finishes or undoes it",
         }[outcome]
         raise RegistryError(
-            f"cannot write {step} ({exc.strerror or exc}); {said}",
-            hint="check the free space, permissions and file-size limit (ulimit -f) of the "
-            "registry",
+            f"cannot write {step} ({exc.strerror or exc}); {said}", hint=_HINT
         ) from exc
+
+
+_HINT = "check the free space, permissions and file-size limit (ulimit -f) of the registry"
 
 
 def recover(paths: layout.Paths) -> str | None:

@@ -473,10 +473,45 @@ def test_retrain_under_a_file_size_limit_exits_cleanly_and_leaves_no_version(
         timeout=300,
     )
     assert proc.returncode in (4, 5), proc.stderr
-    assert "File too large" in proc.stderr
+    assert "cannot write the model artifact" in proc.stderr and "File too large" in proc.stderr
     reg = Registry(project.root / "registry", "loans")
     assert reg.versions() == [] and reg.aliases() == {}
     assert [e.event for e in reg.events()] == []
     leftovers = list(reg.versions_dir.iterdir()) if reg.versions_dir.exists() else []
     assert leftovers == []
     assert resource.RLIMIT_FSIZE  # (the limit applies to the child only)
+
+
+REGISTER_UNDER_LIMIT = """
+import resource, sys
+from pathlib import Path
+from mlmon.errors import MlmonError
+from mlmon.registry import Registry
+reg = Registry(Path(sys.argv[1]), "loans")
+limit = reg.events_file.stat().st_size + 40  # the next event line is torn after 40 bytes
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+try:
+    reg.register(Path(sys.argv[2]), {})
+except MlmonError as exc:
+    print(exc.message, file=sys.stderr)
+    sys.exit(exc.exit_code)
+"""
+
+
+def test_an_event_append_torn_by_a_file_size_limit_is_undone_and_named(tmp_path: Path) -> None:
+    reg = _reg(tmp_path)
+    for n in range(20):  # a log longer than the change's intent record
+        reg.record("gate_failed", version="1", reason=f"padding {n}")
+    before = reg.events_file.read_bytes()
+    proc = subprocess.run(
+        [sys.executable, "-c", REGISTER_UNDER_LIMIT, str(reg.base), str(tmp_path / "model.skops")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert proc.returncode == 5, proc.stderr
+    assert f"cannot write {reg.events_file} (File too large); nothing changed" in proc.stderr
+    assert reg.events_file.read_bytes() == before  # the torn line is gone
+    assert reg.versions() == ["1"] and reg.aliases() == {"candidate": "1"}
+    assert reg.register(tmp_path / "model.skops", {}) == "2"
