@@ -346,11 +346,14 @@ class _Run:
         absent = report.missing_optional_columns + (
             [self.ts_col] if report.label_time_from == "ingest_time" else []
         )
-        for raw in read_batches(source, self.columns, self.config.store.batch_rows):
+        for read in read_batches(source, self.columns, self.config.store.batch_rows):
+            raw = read.frame
             for name in absent:
                 raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(name))
             report.rows_read += raw.height
-            batch = validate_batch(raw, self.columns, self.config, source.name, self.started)
+            batch = validate_batch(
+                raw, self.columns, self.config, source.name, self.started, nul_free=read.nul_free
+            )
             for name, n in batch.nonfinite.items():
                 report.nonfinite_values[name] = report.nonfinite_values.get(name, 0) + n
             good = batch.good

@@ -132,13 +132,16 @@ def validate_batch(
     config: Config,
     where: str,
     now: dt.datetime | None = None,
+    *,
+    nul_free: bool = False,
 ) -> BatchResult:
     """Coerce ``raw`` (which has the ROW column and every column of ``columns``) and split it.
 
     ``where`` names the source in messages (``file.csv``); ``now`` is the ingest time (default:
     the clock), which bounds timestamps from above by ``store.max_future``. Work is proportional
     to the batch only for the typed values and one boolean per rule; the text of a reason is
-    built for the (usually few) rows that fail.
+    built for the (usually few) rows that fail. ``nul_free`` says the caller has checked that
+    no value holds a NUL character (which makes a row invalid).
     """
     now = now or dt.datetime.now(dt.UTC)
     typed: list[pl.Expr] = []
@@ -164,9 +167,11 @@ def validate_batch(
     both = pl.concat([values, raw.drop(ROW).rename(_raw)], how="horizontal")
 
     _refuse_wrong_columns(both, columns, config, where)
-    text = {c.name for c in columns if raw.schema[c.name] == pl.String}
+    nul_checked = (
+        set() if nul_free else {c.name for c in columns if raw.schema[c.name] == pl.String}
+    )
     # never empty: every column can be unreadable
-    rules = _rules(columns, config, whats, text, now)
+    rules = _rules(columns, config, whats, nul_checked, now)
     flags = both.select([flag.alias(f"{_FAILED}{i}") for i, (flag, _) in enumerate(rules)])
     nonfinite_names = [c.name for c in columns if c.role == "numerical feature"]
     nonfinite = (
@@ -217,11 +222,11 @@ def _rules(
     columns: list[Column],
     config: Config,
     whats: dict[str, str],
-    text: set[str],
+    nul_checked: set[str],
     now: dt.datetime,
 ) -> list[Rule]:
     """Every row rule, over typed values (by name) and source values (``_raw(name)``);
-    ``text`` names the columns whose source values are text, ``now`` is the ingest time."""
+    ``nul_checked`` names the (text) columns to check for NUL, ``now`` is the ingest time."""
     store = config.store
     classes = config.model.classes
     latest = now + dt.timedelta(seconds=store.max_future)
@@ -240,7 +245,7 @@ def _rules(
                 ),
             )
         )
-        if col.name in text:
+        if col.name in nul_checked:
             # The binary sniff reads only a file's first 8 KiB; a NUL further on is a bad row.
             rules.append(
                 (

@@ -362,6 +362,18 @@ def test_ingest_from_a_closed_stdin_is_exit_4(project: Project) -> None:
 # --- 14. validation gaps -----------------------------------------------------------------------
 
 
+def test_a_json_escaped_nul_quarantines_its_row(project: Project) -> None:
+    path = project.root / "p.jsonl"
+    rows = [
+        {"id": rid, "ts": "2026-10-01", "pred": "1", "score": "0.5", "x": "1", "y": "2", "c": c}
+        for rid, c in (("r1", "a"), ("r2", "a\u0000b"))
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    result = ingest(project.config(), [str(path)])
+    assert (result.rows_written, result.rows_rejected) == (1, 1)
+    assert _examples(project, result) == ["p.jsonl row 2: c: contains a NUL byte"]
+
+
 def test_a_nul_byte_after_the_first_8_kib_quarantines_its_row(project: Project) -> None:
     rows = [_row(f"r{i:05d}", "2026-10-01") for i in range(400)]
     rows.append("rnul,2026-10-01,v1,1,0.9,1.5,2.0,a\x00b,12.5,")
