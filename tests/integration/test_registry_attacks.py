@@ -515,3 +515,31 @@ def test_an_event_append_torn_by_a_file_size_limit_is_undone_and_named(tmp_path:
     assert reg.events_file.read_bytes() == before  # the torn line is gone
     assert reg.versions() == ["1"] and reg.aliases() == {"candidate": "1"}
     assert reg.register(tmp_path / "model.skops", {}) == "2"
+
+
+def test_an_escaping_production_alias_never_reaches_a_prometheus_label(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from mlmon.alerts import dispatch
+    from mlmon.config import parse_config
+
+    config = parse_config(
+        f"""\
+model: {{name: loans, task: binary_classification, classes: [0, 1]}}
+schema: {{id: id, timestamp: ts, score: score, label: label, features: {{numerical: [x]}}}}
+store: {{path: store}}
+alerts: {{sinks: [{{type: textfile, directory: '{tmp_path}'}}], stale_after: 100000d}}
+""",
+        tmp_path / "mlmon.yaml",
+    )
+    aliases = tmp_path / "registry/loans/aliases"
+    aliases.mkdir(parents=True)
+    result = {"columns": [], "dataset": {"share": 0.0, "drifted": False}}
+    (aliases / "production").write_text("3\n")
+    dispatch(config, "drift", result, now=dt.datetime.now(dt.UTC))
+    assert 'version="3"' in (tmp_path / "mlmon_loans.prom").read_text()
+    (aliases / "production").write_text('../../../x"} 1\nevil_metric{a="\n')
+    dispatch(config, "drift", result, now=dt.datetime.now(dt.UTC))
+    exposition = (tmp_path / "mlmon_loans.prom").read_text()
+    assert "mlmon_production_version_info{" not in exposition
+    assert "evil" not in exposition and "../" not in exposition
