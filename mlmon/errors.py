@@ -79,3 +79,13 @@ class InsufficientDataError(MlmonError):
 
     exit_code = ExitCode.INSUFFICIENT_DATA
     kind = "insufficient_data"
+
+
+class Interrupted(MlmonError):
+    """The run was interrupted: Ctrl-C (SIGINT) or SIGTERM (exit 130)."""
+
+    exit_code = ExitCode.INTERRUPTED
+    kind = "interrupted"
+
+    def __init__(self) -> None:
+        super().__init__("interrupted")

@@ -1,5 +1,82 @@
-"""The ``mlmon`` command line: thin commands over the library, one error boundary."""
+"""The ``mlmon`` command line: thin commands over the library, one error boundary.
 
-from mlmon.cli.app import main
+:func:`main`, the console script, handles interrupts from its first line on: SIGINT (Ctrl-C)
+and SIGTERM both end the run with exit 130, ``error: interrupted`` on stderr and, under
+``--json``, the JSON error envelope on stdout, wherever they arrive, the start-up included
+(importing typer, rich and pydantic takes a third of a second). This module imports nothing
+heavy, so that the handlers are in place before those imports run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from types import FrameType
+from typing import NoReturn
+
+EXIT_INTERRUPTED = 130  # mlmon.errors.ExitCode.INTERRUPTED, without importing it first
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Console-script entry point: install the interrupt handling, then run the command."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        from mlmon.cli.app import main as run_main
+
+        run_main(args)
+    except KeyboardInterrupt:  # before the boundary of mlmon.cli.app.run was reached
+        _report_interrupt(args)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """The first SIGINT or SIGTERM: a KeyboardInterrupt, which the error boundary reports.
+    A second one while that happens (or if something swallowed the first) ends the process
+    at once: an interrupt is never lost."""
+    for again in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(again, _interrupt_again)
+    raise KeyboardInterrupt
+
+
+def _interrupt_again(signum: int, frame: FrameType | None) -> None:
+    os.write(2, b"error: interrupted\n")
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _report_interrupt(args: list[str]) -> NoReturn:
+    """``error: interrupted`` and, under ``--json``, the error envelope of
+    :func:`mlmon.cli.output.error_envelope`, written with the standard library alone."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+    options = args[: args.index("--")] if "--" in args else args
+    command, skip = "mlmon", False
+    for arg in options:
+        if skip:
+            skip = False
+        elif arg in ("-c", "--config"):
+            skip = True
+        elif not arg.startswith("-"):
+            command = arg
+            break
+    try:
+        sys.stderr.write("error: interrupted\n")
+        sys.stderr.flush()
+        if "--json" in options:
+            document = {
+                "schema_version": 1,
+                "command": command,
+                "status": "error",
+                "error": {"type": "interrupted", "message": "interrupted", "hint": None},
+            }
+            sys.stdout.write(json.dumps(document) + "\n")
+            sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        pass  # the reader went away: nothing to tell
+    os._exit(EXIT_INTERRUPTED)
+
 
 __all__ = ["main"]

@@ -25,7 +25,7 @@ from mlmon.cli.commands import COMMANDS, GROUPS
 from mlmon.cli.output import Output
 from mlmon.config import Config, config_path, load_config
 from mlmon.config.loader import CONFIG_ENV
-from mlmon.errors import ExitCode, MlmonError, UsageError
+from mlmon.errors import ExitCode, Interrupted, MlmonError, UsageError
 
 try:  # typer >= 0.2x vendors click; older releases use click itself
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
@@ -157,9 +157,9 @@ def run(argv: Sequence[str], out: Output | None = None) -> int:
     try:
         cli = typer.main.get_command(app)
         rv = cli.main(args=[*found, *rest], prog_name="mlmon", standalone_mode=False, obj=state)
-        return rv if isinstance(rv, int) else ExitCode.OK
+        code = rv if isinstance(rv, int) else ExitCode.OK
     except typer.Exit as exc:
-        return int(exc.exit_code)
+        code = int(exc.exit_code)
     except MlmonError as exc:
         if debug:
             traceback.print_exc(file=out.stderr)
@@ -175,9 +175,8 @@ def run(argv: Sequence[str], out: Output | None = None) -> int:
     except ClickException as exc:
         out.error(command, UsageError(exc.format_message()))
         return int(getattr(exc, "exit_code", ExitCode.USAGE))
-    except (KeyboardInterrupt, typer.Abort):
-        out.stderr.write("error: interrupted\n")
-        return ExitCode.INTERRUPTED
+    except (KeyboardInterrupt, typer.Abort):  # Ctrl-C, or SIGTERM (see mlmon.cli.main)
+        code = ExitCode.INTERRUPTED
     except Exception as exc:  # the boundary: a bug must not look like a finding
         if debug:
             traceback.print_exc(file=out.stderr)
@@ -187,10 +186,16 @@ def run(argv: Sequence[str], out: Output | None = None) -> int:
         )
         out.error(command, internal)
         return ExitCode.INTERNAL
+    if code == ExitCode.INTERRUPTED:
+        # typer turns a KeyboardInterrupt inside a command into a silent Exit(130); no
+        # command exits 130 by itself, so this is always an interrupt to report
+        out.error(command, Interrupted())
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
-    """Console-script entry point.
+    """Run the command line and end the process (:func:`mlmon.cli.main`, the console script,
+    calls this once it has installed the interrupt handling).
 
     It ends the process without the interpreter's teardown: by then the command has written
     and closed every file (stores, registry, caches, alert state are written atomically and

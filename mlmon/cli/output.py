@@ -63,6 +63,9 @@ class Output:
     quiet: bool = False
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    documents: int = 0
+    """JSON documents written: stdout carries one, so an error after the result (an
+    interrupt while the alerts go out) is told on stderr alone."""
 
     @property
     def stdout_is_tty(self) -> bool:
@@ -85,6 +88,7 @@ class Output:
         indent = 2 if self.stdout_is_tty else None
         self.stdout.write(json.dumps(doc, indent=indent, allow_nan=False) + "\n")
         self.stdout.flush()
+        self.documents += 1
 
     def result_line(self, text: str) -> None:
         """A line of the human-readable result (stdout; silent under --quiet or --json)."""
@@ -150,7 +154,7 @@ class Output:
         if error.hint:
             self.stderr.write(f"hint: {error.hint}\n")
         self.stderr.flush()
-        if self.json_mode:
+        if self.json_mode and not self.documents:
             self._write_json(error_envelope(command, error))
 
 
