@@ -100,6 +100,8 @@ def _sklearn_estimator_class(name: str) -> bool:
     if not name.startswith("sklearn.") or not _DOTTED.match(name):
         return False  # checked before any import: no other module is imported for a file
     module, _, attr = name.rpartition(".")
+    if any(part.startswith(("test", "conftest")) for part in module.split(".")):
+        return False  # scikit-learn's own test suites are not imported for a file either
     try:
         obj = getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError):
