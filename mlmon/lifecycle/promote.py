@@ -143,14 +143,23 @@ def promote(
 def _evaluation_rows(config: Config, meta: dict[str, Any], until: dt.datetime) -> lm.Dataset:
     from mlmon.lifecycle.retrain import training_data
 
-    training = meta.get("training") or {}
+    training = meta.get("training")
+    training = training if isinstance(training, dict) else {}
     start = training.get("holdout_since") or training.get("until")
     if start is None:
         raise DataError(
             "the candidate's metadata has no training window to compare after",
             hint="register candidates with mlmon retrain",
         )
-    since = dt.datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+    try:
+        since = dt.datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+        if since.tzinfo is None:
+            raise ValueError("no time zone")
+    except ValueError:
+        raise RegistryError(
+            "the candidate's metadata.json has no valid training window to compare after",
+            hint="the version is damaged; register candidates with mlmon retrain",
+        ) from None
     if since >= until:
         raise InsufficientDataError(
             f"no time after the candidate's training data ({start}) up to {until.isoformat()}",

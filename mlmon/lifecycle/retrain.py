@@ -31,7 +31,7 @@ import polars as pl
 
 from mlmon import __version__
 from mlmon.config import Config
-from mlmon.errors import DataError, MlmonError
+from mlmon.errors import DataError, MlmonError, RegistryError
 from mlmon.lifecycle import model as lm
 from mlmon.metrics.estimate import Estimate
 from mlmon.registry import Registry, open_registry
@@ -109,7 +109,8 @@ def retrain(
     if force is None:
         for existing in reversed(registry.versions()):
             meta = registry.metadata(existing)
-            if (meta.get("training") or {}).get("digest") == digest and meta.get(
+            training = meta.get("training")
+            if isinstance(training, dict) and training.get("digest") == digest and meta.get(
                 "config_digest"
             ) == config_digest:
                 result.already = existing  # a repeated run: the model would be the same
@@ -238,9 +239,17 @@ def _schedule(registry: Registry, max_age: float) -> Trigger:
     production = registry.aliases().get("production")
     if production is None:
         return Trigger("schedule", True, "no production version yet")
-    created = dt.datetime.fromisoformat(
-        str(registry.metadata(production)["created_at"]).replace("Z", "+00:00")
-    )
+    stamp = registry.metadata(production).get("created_at")
+    try:
+        created = dt.datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+        if created.tzinfo is None:
+            raise ValueError("no time zone")
+    except ValueError:
+        raise RegistryError(
+            f"version {production} of {registry.model!r}: metadata.json has no valid "
+            "created_at, so the schedule trigger cannot tell its age",
+            hint="the version is damaged; promote another one",
+        ) from None
     # a model's age is wall-clock time, whatever window of old logs --until names
     age = (dt.datetime.now(dt.UTC) - created).total_seconds()
     days = age / 86400

@@ -543,3 +543,30 @@ alerts: {{sinks: [{{type: textfile, directory: '{tmp_path}'}}], stale_after: 100
     exposition = (tmp_path / "mlmon_loans.prom").read_text()
     assert "mlmon_production_version_info{" not in exposition
     assert "evil" not in exposition and "../" not in exposition
+
+
+@pytest.mark.parametrize(
+    ("command", "metadata"),
+    [
+        (("retrain", "--until", "2026-10-04", "--dry-run"), {"created_at": "yesterday"}),
+        (("retrain", "--until", "2026-10-04", "--dry-run"), {"training": ["not", "a", "map"]}),
+        (("promote", "--until", "2026-10-04", "--dry-run"), {"training": {"until": "soon"}}),
+    ],
+)
+def test_damaged_lineage_in_metadata_exits_5_not_70(
+    make_project: Callable[..., Project], command: tuple[str, ...], metadata: dict[str, object]
+) -> None:
+    text = BINARY_CONFIG.format(batch_rows=1000, on_invalid="quarantine")
+    project = make_project(text=text + LIFECYCLE.format(margin=0.05, extra=""))
+    reg = Registry(project.root / "registry", "loans")
+    art = project.root / "model.skops"
+    art.write_bytes(b"model bytes")
+    reg.register(art, {"created_at": "2026-10-01T00:00:00Z", **metadata})
+    reg.set_alias("production", "1", "promoted")
+    reg.register(art, metadata)
+    result = project.cli(*command)
+    assert result.code in (0, 5), result.stderr
+    if "created_at" in metadata:
+        assert result.code == 5 and "created_at" in result.stderr
+    if command[0] == "promote":
+        assert result.code == 5 and "training window" in result.stderr
