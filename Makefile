@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_CONFIG := configs/example.yaml
 
-.PHONY: demo test lint bench-ingest bench-metrics bench-drift bench-concept sample-logs clean
+.PHONY: demo test test-chaos lint bench-ingest bench-metrics bench-drift bench-concept sample-logs clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "mlmon needs Python 3.11+"'
@@ -20,6 +20,10 @@ $(STAMP): pyproject.toml mlmon/drift/_accumulate.c | $(BIN)/python
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Random SIGKILLs against real ingests (minutes; MLMON_CHAOS_RUNS rounds, default 50).
+test-chaos: $(STAMP)
+	$(BIN)/python -m pytest -q -s -m chaos tests/chaos
 
 lint: $(STAMP)
 	$(BIN)/ruff check mlmon tests bench sample_logs
