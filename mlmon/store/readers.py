@@ -6,6 +6,7 @@ with its own type from Parquet. Batches bound memory: no file is loaded whole.
 
 from __future__ import annotations
 
+import errno
 import io
 import shutil
 import sys
@@ -213,7 +214,21 @@ def _parquet_batches(path: Path, names: list[str], batch_rows: int) -> Iterator[
         yield RawBatch(_numbered(frame, offset + 1, names))
 
 
-def _unreadable(source: Source, exc: BaseException) -> DataError:
+def out_of_memory(exc: BaseException) -> bool:
+    """Is ``exc`` an allocation failure (ENOMEM from the OS, or polars reporting one)?"""
+    if isinstance(exc, MemoryError):
+        return True
+    if isinstance(exc, OSError) and exc.errno == errno.ENOMEM:
+        return True
+    text = str(exc).lower()
+    return any(m in text for m in ("os error 12", "cannot allocate memory", "out of memory"))
+
+
+def _unreadable(source: Source, exc: BaseException) -> DataError | MemoryError:
+    """The error for a source that cannot be read (a MemoryError when memory ran out: the
+    caller reports that with its own advice)."""
+    if out_of_memory(exc):
+        return MemoryError(str(exc))
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return DataError(
         f"{source.name}: cannot read as {source.format}: {detail}",

@@ -24,6 +24,7 @@ import polars as pl
 from mlmon.errors import DataError
 from mlmon.fsutil import TMP_PREFIX, fsync_dir, fsync_file
 from mlmon.store.layout import PARTITION_KEY, Side, StoreLayout, Table
+from mlmon.store.readers import out_of_memory
 
 PARQUET_COMPRESSION: Literal["zstd"] = "zstd"
 
@@ -75,6 +76,8 @@ class StagedWrite:
         pending, self._pending = self._pending, []
         errors = [f.exception() for f in pending]
         for error in errors:
+            if error is not None and out_of_memory(error):
+                raise MemoryError(str(error)) from error
             if error is not None:
                 raise DataError(
                     f"cannot write to the store under {self.dir}: {error}",

@@ -4,6 +4,7 @@ once lost data, crashed with exit 70 or exhausted memory, and pins what it gets 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import importlib
 import json
 import os
@@ -238,6 +239,23 @@ def test_running_out_of_memory_is_exit_4_with_a_batch_rows_hint(
     assert result.stderr.startswith("error: out of memory while ingesting ")
     assert "store.batch_rows" in result.stderr
     assert not list((project.store / "predictions").glob("*/*.parquet"))
+
+
+@pytest.mark.parametrize("where", ["parse", "write"])
+def test_an_allocation_failure_in_polars_is_exit_4_with_a_batch_rows_hint(
+    project: Project, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    def enomem(*args: object, **kwargs: object) -> object:
+        raise OSError(errno.ENOMEM, "Cannot allocate memory (os error 12)")
+
+    if where == "parse":
+        monkeypatch.setattr(importlib.import_module("mlmon.store.readers").pl, "read_csv", enomem)
+    else:
+        monkeypatch.setattr(importlib.import_module("mlmon.store.writer"), "_write", enomem)
+    result = project.cli("ingest", str(project.csv("p.csv", GOOD_ROWS)))
+    assert result.code == 4, result.stderr
+    assert result.stderr.startswith("error: out of memory while ingesting ")
+    assert "hint: lower store.batch_rows (now 1,000)" in result.stderr
 
 
 # --- 11. a damaged store, or a store that cannot be written, is exit 4 naming the path --------
