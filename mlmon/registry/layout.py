@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,12 @@ def read_bytes(path: Path, limit: int | None = None) -> bytes:
         if isinstance(exc, FileNotFoundError):
             raise
         raise RegistryError(f"cannot read {path} ({exc.strerror})") from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise RegistryError(
+            f"{path} is not a regular file, so not what mlmon writes there",
+            hint="move it out of the registry",
+        )
     with os.fdopen(fd, "rb") as fh:
         data = fh.read(-1 if limit is None else limit + 1)
     if limit is not None and len(data) > limit:

@@ -233,6 +233,11 @@ class Registry:
             return
         self._writable()
         lock = layout.refuse_symlink(self.root / ".lock")
+        if lock.exists() and not lock.is_file():
+            raise RegistryError(
+                f"{lock} is not a file, so the registry cannot be locked",
+                hint="remove it; mlmon creates the lock file itself",
+            )
         with exclusive_lock(lock, self.lock_timeout, f"registry {self.root}"):
             self._holding = True
             try:

@@ -571,3 +571,16 @@ def test_damaged_lineage_in_metadata_is_a_clear_error_not_70(
     result = project.cli(command, "--until", "2026-10-04", "--dry-run")
     assert result.code == code, result.stderr
     assert says in result.stderr
+
+
+@pytest.mark.parametrize("where", ["aliases/production", "versions/1/metadata.json", ".lock"])
+def test_a_directory_where_the_registry_keeps_a_file_exits_5(tmp_path: Path, where: str) -> None:
+    reg = _reg(tmp_path)
+    reg.set_alias("production", "1", "promoted")
+    target = reg.root / where
+    target.unlink()
+    target.mkdir()
+    with pytest.raises(RegistryError, match=r"not a (regular )?file") as err:
+        reg.resolve("production")
+        reg.record("gate_failed", version="1")
+    assert err.value.exit_code == 5
