@@ -96,3 +96,18 @@ def test_rollback_with_nothing_to_go_back_to_exits_5(project: Project) -> None:
 
 def test_registry_path_is_relative_to_the_config(project: Project, tmp_path: Path) -> None:
     assert project.config().registry.path == project.root / "registry"
+
+
+def test_a_hostile_alias_exits_5_naming_the_file_not_its_content(project: Project) -> None:
+    reg = _versions(project, 1, ["1"])
+    (reg.aliases_dir / "production").write_text("../../../../etc/passwd\n")
+    result = project.cli("registry", "show", "production")
+    assert result.code == 5 and result.stdout == ""
+    assert result.stderr == (
+        f"error: {reg.aliases_dir / 'production'}: the version it names is not a version "
+        "number (the registry refuses anything that could point outside it)\n"
+        "hint: the file was edited or damaged; restore it from the event log (mlmon registry "
+        "history) or a backup\n"
+    )
+    doc = json.loads(project.cli("--json", "registry", "list").stdout)
+    assert doc["status"] == "error" and doc["error"]["type"] == "registry"
