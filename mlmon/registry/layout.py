@@ -102,7 +102,9 @@ def inside(directory: Path, name: object, what: str, source: Path, version: bool
             f"{source}: {what} is not {kind} (the registry refuses anything that could "
             "point outside it)",
             hint="the file was edited or damaged; restore it from the event log "
-            "(mlmon registry history) or a backup",
+            "(mlmon registry history) or a backup"
+            if version
+            else "the version was edited or damaged; do not use it, register the model again",
         )
     path = directory / str(name)
     refuse_symlink(path)
