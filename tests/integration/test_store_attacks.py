@@ -8,6 +8,7 @@ import errno
 import importlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -337,6 +338,26 @@ def test_a_store_path_of_the_wrong_kind_is_exit_4_naming_it(project: Project, wh
     assert result.code == 4, result.stderr
     assert result.stderr.startswith("error: cannot write to the store "), result.stderr
     assert str(culprit) in result.stderr
+
+
+def test_a_staging_folder_that_cannot_be_removed_is_exit_4_naming_it(
+    stored: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    left = stored.store / "_staging" / "killed-run"
+    left.mkdir(parents=True)
+    real_rmtree = shutil.rmtree
+
+    def refuse(path: object, *args: object, **kwargs: object) -> None:
+        if str(path).startswith(str(stored.store / "_staging")):
+            raise PermissionError(13, "Permission denied", str(path))
+        real_rmtree(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(shutil, "rmtree", refuse)
+    result = stored.cli("ingest", str(stored.csv("q.csv", [_row("q1", "2026-10-01")])))
+    assert result.code == 4, result.stderr
+    assert result.stderr.startswith(
+        f"error: cannot write to the store {stored.store}: Permission denied ({left})"
+    )
 
 
 def test_a_failed_manifest_append_says_the_rows_were_committed(
