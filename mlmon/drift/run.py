@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from mlmon.config import Config
+from mlmon.config.base import short
 from mlmon.config.drift import CATEGORICAL_METHODS, NUMERICAL_METHODS, DriftSection
 from mlmon.drift import sources
 from mlmon.drift.compare import Comparison, Settings, compare
@@ -25,7 +26,7 @@ from mlmon.drift.result import DriftResult, renamed
 from mlmon.drift.roles import Roles, resolve
 from mlmon.drift.rules import decide
 from mlmon.errors import ConfigError, DataError, UsageError
-from mlmon.fsutil import TMP_PREFIX, atomic_write_bytes
+from mlmon.fsutil import atomic_write_bytes, temp_path
 from mlmon.timewindow import iso_utc
 
 
@@ -148,6 +149,7 @@ def _compute_drift(
     row_sample = (
         (joint, settings.multivariate.sample_rows) if settings.multivariate.enabled else None
     )
+    cache_warning = None
     if registered is not None:
         ref_profile, cached = registered, True
         ref_present.problems = {
@@ -156,7 +158,7 @@ def _compute_drift(
             if c not in registered.columns
         }
     else:
-        ref_profile, cached = _reference_profile(
+        ref_profile, cached, cache_warning = _reference_profile(
             reference, ref_present, numerical, categorical, settings, cache_dir, row_sample
         )
     if ref_profile.rows == 0:
@@ -213,6 +215,7 @@ def _compute_drift(
             "source": reference.description,
             "rows": ref_profile.rows,
             "profile_cached": cached,
+            "profile_cache_warning": cache_warning,
             "profile_key": reference.key(),
         },
         current={
@@ -349,29 +352,78 @@ def _reference_profile(
     settings: DriftSection,
     cache_dir: Path | None,
     row_sample: tuple[list[str], int] | None,
-) -> tuple[Profile, bool]:
+) -> tuple[Profile, bool, str | None]:
     """The reference's profile (and row sample), from the cache when it holds them: the
-    profile as ``<key>.json``, the rows as ``<key>.rows.parquet``, both written atomically."""
+    profile as ``<key>.json``, the rows as ``<key>.rows.parquet``, both written atomically
+    under unique temporary names (concurrent runs each publish a whole entry; the last
+    rename wins, and every entry of a key is the same).
+
+    The cache is disposable: an entry that is missing (a run lost the race to a writer, or
+    removed it) is a miss, one that is damaged in any way is rebuilt, and one that cannot be
+    written is skipped. The third value says so (a warning for the user), else None."""
     key = _profile_key(source, numerical, categorical, settings, row_sample)
-    path = cache_dir / f"{key}.json" if cache_dir is not None else None
-    rows_path = cache_dir / f"{key}.rows.parquet" if cache_dir is not None else None
-    if path is not None and rows_path is not None and path.is_file():
-        try:
-            cached = Profile.from_dict(json.loads(path.read_text(encoding="utf-8")))
-            if row_sample is not None:
-                cached.row_sample = pl.read_parquet(rows_path)
-            return cached, True
-        except (ValueError, KeyError, TypeError, OSError, pl.exceptions.PolarsError):
-            pass  # a damaged or older cache entry is rebuilt below and replaced
+    if cache_dir is None:
+        return present.profile(numerical, categorical, settings, row_sample), False, None
+    path = cache_dir / f"{key}.json"
+    rows_path = cache_dir / f"{key}.rows.parquet"
+    problem = None
+    try:
+        cached = _read_cached(path, rows_path, row_sample is not None)
+        if cached is not None:
+            return cached, True, None
+    except (Exception, pl.exceptions.PanicException) as exc:  # any damage: rebuild it
+        reason = short(f"{type(exc).__name__}: {exc}")
+        problem = f"rebuilt the damaged profile cache entry {path} ({reason})"
     built = present.profile(numerical, categorical, settings, row_sample)
-    if path is not None and rows_path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if built.row_sample is not None:
-            partial = rows_path.with_name(f"{TMP_PREFIX}{rows_path.name}")
+    try:
+        _write_cached(built, path, rows_path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        reason = getattr(exc, "strerror", None) or short(str(exc))
+        warning = (
+            f"cannot cache the reference profile in {cache_dir} ({reason}); the reference "
+            "is profiled again on every run"
+        )
+        return built, False, warning
+    return built, False, problem
+
+
+def _read_cached(path: Path, rows_path: Path, with_rows: bool) -> Profile | None:
+    """The cached profile; None for a miss; raises for a damaged entry."""
+    try:
+        document = json.loads(path.read_bytes())
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if not isinstance(document, dict) or not isinstance(document.get("profile"), dict):
+        raise ValueError("not a cache entry of this version of mlmon")
+    digest = hashlib.sha256(_canonical(document["profile"])).hexdigest()
+    if document.get("sha256") != digest:
+        raise ValueError("its checksum does not match its content")
+    cached = Profile.from_dict(document["profile"])
+    if with_rows:
+        try:
+            cached.row_sample = pl.read_parquet(rows_path)
+        except FileNotFoundError:
+            return None  # the profile without its rows: a miss
+    return cached
+
+
+def _write_cached(built: Profile, path: Path, rows_path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if built.row_sample is not None:
+        partial = temp_path(rows_path.parent, ".parquet")  # unique: runs race here
+        try:
             built.row_sample.write_parquet(partial)
             os.replace(partial, rows_path)
-        atomic_write_bytes(path, json.dumps(built.to_dict()).encode())  # last: marks it whole
-    return built, False
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    profile = built.to_dict()
+    document = {"sha256": hashlib.sha256(_canonical(profile)).hexdigest(), "profile": profile}
+    atomic_write_bytes(path, json.dumps(document).encode())  # last: marks the entry whole
+
+
+def _canonical(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
 
 
 def _profile_key(
@@ -384,6 +436,7 @@ def _profile_key(
     text = json.dumps(
         {
             "profile_format": PROFILE_FORMAT,
+            "cache_format": 2,  # 2: the profile with its checksum (1 had none)
             "row_sample": row_sample,
             "source": source.key(),
             "numerical": numerical,

@@ -172,6 +172,8 @@ def _names(text: str) -> list[str]:
 
 
 def render(out: Output, result: DriftResult, fmt: str) -> None:
+    if warning := result.reference.get("profile_cache_warning"):
+        out.warning(warning)
     if out.json_mode:
         out.json("drift", result.status, result.to_dict())
         return
