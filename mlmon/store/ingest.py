@@ -42,7 +42,7 @@ from mlmon.store.readers import Format, Source, read_batches, resolve_source, so
 from mlmon.store.scan import locate, reading, scan_files
 from mlmon.store.scratch import scratch_dir
 from mlmon.store.validate import REASON, ROW, duration_text, quoted, validate_batch
-from mlmon.store.writer import StagedWrite, clear_stale_staging
+from mlmon.store.writer import StagedWrite, clear_stale_staging, refuse_symlinks
 
 Progress = Callable[[str, int], None]
 """Called with (source name, rows read so far) after each batch."""
@@ -161,6 +161,7 @@ def ingest(
             with contextlib.ExitStack() as held:
                 try:
                     layout.root.mkdir(parents=True, exist_ok=True)
+                    refuse_symlinks(layout.lock_file, layout.staging_dir)
                     what = f"store {layout.root}"
                     held.enter_context(
                         exclusive_lock(layout.lock_file, config.store.lock_timeout, what)
@@ -173,10 +174,10 @@ def ingest(
         # polars raises it too where an allocation fails; the run is all or nothing
         raise DataError(
             f"out of memory while ingesting {', '.join(paths[:3])}"
-            + (" …" if len(paths) > 3 else "")
-            + " (nothing was written)",
+            + (" …" if len(paths) > 3 else ""),
             hint=f"lower store.batch_rows (now {config.store.batch_rows:,}) so that one batch "
-            "fits in memory, or give the process more memory",
+            "fits in memory, or give the process more memory; then re-run (a run is all or "
+            "nothing, and rows already stored are skipped)",
         ) from None
     return result
 
@@ -271,6 +272,10 @@ class _Run:
                     target = staged.side_target("quarantine", self.started)
                     self.result.quarantine_path = str(target)
                 return
+            try:
+                staged.check_targets(self.started)
+            except OSError as exc:
+                raise _unwritable(self.layout, exc) from exc
             try:
                 sides = staged.commit(self.started)
             except OSError as exc:

@@ -12,6 +12,7 @@ are deduplicated on the id.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import shutil
 import uuid
@@ -139,6 +140,7 @@ class StagedWrite:
         """Move every staged file into place; return the run's side files (its quarantine
         and label-update audit files), by kind."""
         self.flush()
+        self.check_targets(started)
         touched: set[Path] = set()
         for (table, day), paths in sorted(self._staged.items()):
             final_dir = self.layout.partition_dir(table, day)
@@ -162,6 +164,16 @@ class StagedWrite:
         self.discard()
         return sides
 
+    def check_targets(self, started: dt.datetime) -> None:
+        """Raise OSError if a directory the commit moves files into is a symlink (checked
+        before anything moves: a refused commit is no partial commit)."""
+        partitions = {self.layout.partition_dir(table, day) for table, day in self._staged}
+        refuse_symlinks(
+            *{p.parent for p in partitions},
+            *partitions,
+            *(self.side_target(kind, started).parent for kind in self._side_parts),
+        )
+
     def discard(self) -> None:
         """Remove the staging folder (after a commit, or to abandon the run)."""
         self._writer.shutdown(wait=True)  # no write may land after the folder is gone
@@ -181,6 +193,16 @@ def _write(frame: pl.DataFrame, path: Path, metadata: dict[str, str] | None = No
         metadata=metadata,
     )
     fsync_file(path)
+
+
+def refuse_symlinks(*paths: Path) -> None:
+    """Raise OSError for any of ``paths`` that is a symlink: a write through it would land
+    outside the store (and a lock file is truncated when taken)."""
+    for path in paths:
+        if path.is_symlink():
+            raise OSError(
+                errno.ELOOP, "a symlink, which mlmon does not follow in a store", str(path)
+            )
 
 
 def clear_stale_staging(layout: StoreLayout) -> None:

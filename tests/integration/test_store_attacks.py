@@ -307,6 +307,38 @@ def test_a_symlinked_part_file_is_never_read(stored: Project, tmp_path: Path) ->
     assert frame.height == 5
 
 
+@pytest.mark.parametrize("link", [".lock", "_staging", "predictions", "date=2026-10-05"])
+def test_a_symlink_in_the_store_is_never_written_through(
+    stored: Project, tmp_path: Path, link: str
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious").write_text("keep me")
+    if link == ".lock":
+        (stored.store / ".lock").unlink()
+        (stored.store / ".lock").symlink_to(outside / "precious")
+        culprit = stored.store / ".lock"
+    elif link == "predictions":
+        shutil.move(stored.store / "predictions", outside / "predictions")
+        (stored.store / "predictions").symlink_to(outside / "predictions")
+        culprit = stored.store / "predictions"
+    elif link == "_staging":
+        shutil.rmtree(stored.store / "_staging")
+        (outside / "run").mkdir()
+        (stored.store / "_staging").symlink_to(outside)
+        culprit = stored.store / "_staging"
+    else:
+        culprit = stored.store / "predictions" / link
+        culprit.symlink_to(outside)
+    before = sorted(p.name for p in outside.rglob("*"))
+    result = stored.cli("ingest", str(stored.csv("q.csv", [_row("q1", "2026-10-05")])))
+    assert result.code == 4, result.stderr
+    assert result.stderr.startswith(f"error: cannot write to the store {stored.store}: ")
+    assert f"({culprit})" in result.stderr
+    assert (outside / "precious").read_text() == "keep me"
+    assert sorted(p.name for p in outside.rglob("*")) == before
+
+
 def test_a_read_only_store_is_exit_4_naming_it(
     stored: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
