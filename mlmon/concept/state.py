@@ -24,15 +24,20 @@ window's rows alone, and the state file is neither read nor written.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from mlmon.config import Config
+from mlmon.config.base import short, short_repr
 from mlmon.errors import DataError
 from mlmon.fsutil import STATE_LOCK_HINT, STATE_LOCK_TIMEOUT, exclusive_lock
 from mlmon.timewindow import iso_utc
+
+RESET_HINT = "run mlmon drift --reset-concept-state to start the stream afresh"
 
 STATE_FORMAT = 2
 """2: change points carry their segment's count and sum (1 did not; such a file restarts)."""
@@ -56,11 +61,22 @@ def state_dir(config: Config) -> Path:
     return state_root(config) / version
 
 
-def lock_for(path: Path) -> Any:
-    """The exclusive lock over one detector's state file."""
-    return exclusive_lock(
-        path.with_suffix(".lock"), STATE_LOCK_TIMEOUT, "the concept state", STATE_LOCK_HINT
-    )
+@contextlib.contextmanager
+def lock_for(path: Path) -> Iterator[None]:
+    """The exclusive lock over one detector's state file. The state is read and written
+    under it: a state that cannot be (a read-only store, a file where a directory should
+    be) is a DataError naming the path (exit 4), not an internal error."""
+    try:
+        with exclusive_lock(
+            path.with_suffix(".lock"), STATE_LOCK_TIMEOUT, "the concept state", STATE_LOCK_HINT
+        ):
+            yield
+    except OSError as exc:
+        raise DataError(
+            f"cannot write the concept-drift state {path}: {exc.strerror or short(str(exc))}",
+            hint="make the store's _state directory writable, or run with an explicit "
+            "--until (stateless), or set drift.concept.persist: false",
+        ) from exc
 
 
 def load(path: Path, params: dict[str, Any]) -> dict[str, Any] | None:
@@ -68,16 +84,83 @@ def load(path: Path, params: dict[str, Any]) -> dict[str, Any] | None:
     parameters: the detector was reconfigured, so its old stream no longer applies)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # (a file where a directory should be fails when the state is written)
     except (OSError, ValueError) as exc:
         raise DataError(
-            f"{path}: unreadable concept-drift state ({exc})",
-            hint="run mlmon drift --reset-concept-state to start the stream afresh",
+            f"{path}: unreadable concept-drift state ({short(str(exc))})", hint=RESET_HINT
         ) from exc
+    if not isinstance(data, dict):
+        raise _damaged(path, f"a JSON {type(data).__name__}, not an object")
     if data.get("format") != STATE_FORMAT or data.get("params") != params:
         return None
+    if problem := _problem(path.stem, data):
+        raise _damaged(path, problem)
     return dict(data)
+
+
+def _damaged(path: Path, problem: str) -> DataError:
+    return DataError(f"{path}: damaged concept-drift state ({problem})", hint=RESET_HINT)
+
+
+def _problem(name: str, data: dict[str, Any]) -> str | None:
+    """What is structurally wrong with a saved stream of detector ``name`` (None: nothing):
+    every field :func:`mlmon.concept.run` reads, with its type."""
+    from mlmon.concept.detectors import DETECTORS
+
+    if name not in DETECTORS:
+        return f"no detector is called {short_repr(name)}"
+    if not isinstance(data.get("detector"), dict):
+        return "detector is missing or not an object"
+    try:
+        DETECTORS[name].from_state(data["detector"])
+    except Exception as exc:  # any shape of damage inside the detector's own state
+        return f"detector: {short(str(exc)) or type(exc).__name__}"
+    for key in ("high_water", "origin", "first_read"):
+        if not _instant(data.get(key), optional=key != "high_water"):
+            return f"{key} is not a date-time"
+    if not _count(data.get("since_reset")):
+        return "since_reset is not a count"
+    points = data.get("change_points")
+    if not isinstance(points, list) or not all(
+        isinstance(p, list)
+        and len(p) == 4
+        and _instant(p[0])
+        and _instant(p[1], optional=True)
+        and _count(p[2])
+        and _number(p[3])
+        for p in points
+    ):
+        return "change_points are not [time, warning time, count, sum] lists"
+    segment = data.get("open")
+    if not (
+        isinstance(segment, list)
+        and len(segment) == 2
+        and _count(segment[0])
+        and _number(segment[1])
+    ):
+        return "open is not [count, sum]"
+    return None
+
+
+def _instant(value: Any, optional: bool = False) -> bool:
+    if value is None:
+        return optional
+    if not isinstance(value, str):
+        return False
+    try:
+        parse(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def stream_origin(directory: Path, detectors: dict[str, dict[str, Any]]) -> dt.datetime | None:
