@@ -25,6 +25,9 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupt)
     args = list(sys.argv[1:] if argv is None else argv)
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:  # started with the descriptor closed (`>&-`)
+            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 - lives with the process
     try:
         from mlmon.cli.app import main as run_main
 

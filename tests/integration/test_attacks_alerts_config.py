@@ -583,6 +583,21 @@ def test_an_interrupt_while_a_sink_hangs_exits_130_after_the_one_result_document
     assert json.loads(out)["status"] == "finding"  # one document: the result
 
 
+@pytest.mark.parametrize("closed", [1, 2])
+def test_a_closed_stdout_or_stderr_keeps_the_exit_code_and_prints_no_traceback(
+    tmp_path: Path, closed: int
+) -> None:
+    def close() -> None:
+        os.close(closed)
+
+    for args, expected in ((["--version"], 0), (["-c", "missing.yaml", "metrics"], 3)):
+        result = subprocess.run(
+            [MLMON, *args], cwd=tmp_path, capture_output=True, text=True, preexec_fn=close
+        )
+        assert result.returncode == expected, result.stderr
+        assert "Traceback" not in result.stderr
+
+
 def _read_only(store: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """``mlmon *args`` with ``store`` mounted read-only, in a mount namespace of its own
     (root ignores file modes: only a read-only mount shows what a read-only store does)."""
