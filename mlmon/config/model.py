@@ -131,7 +131,7 @@ class StoreSection(Section):
     probability_tolerance: float = Field(default=1e-3, gt=0, lt=1)
     batch_rows: int = Field(default=250_000, ge=1)
     lock_timeout: Duration = 600.0
-    max_future: Duration = 86_400.0
+    max_future: Duration = Field(default=86_400.0, le=36_500 * 86_400)
     """How far past the ingest time a prediction or label time may lie (clock skew); later
     times, and times before 1970, are quarantined."""
 

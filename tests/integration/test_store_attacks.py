@@ -113,6 +113,13 @@ def test_a_timestamp_beyond_store_max_future_is_quarantined_and_one_within_is_ke
     assert again.rows_written == 1
 
 
+def test_a_max_future_beyond_a_century_is_a_config_error(project: Project) -> None:
+    project.config_path.write_text(project.config_path.read_text() + "  max_future: 999999999d\n")
+    result = project.cli("ingest", str(project.csv("p.csv", GOOD_ROWS)))
+    assert result.code == 3, result.stderr
+    assert "store.max_future: input should be less than or equal to 3153600000" in result.stderr
+
+
 def test_a_label_time_before_1970_is_quarantined(project: Project) -> None:
     ingest(project.config(), [str(project.csv("p.csv", GOOD_ROWS))])
     result = ingest(
