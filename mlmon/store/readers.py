@@ -18,7 +18,13 @@ from typing import Literal
 import polars as pl
 
 from mlmon.errors import DataError
-from mlmon.store.chunks import MAX_RECORD_BYTES, RecordTooLong, Truncated, record_chunks
+from mlmon.store.chunks import (
+    MAX_CHUNK_BYTES,
+    MAX_RECORD_BYTES,
+    RecordTooLong,
+    Truncated,
+    record_chunks,
+)
 from mlmon.store.columns import Column
 from mlmon.store.prefetch import prefetch
 from mlmon.store.validate import ROW
@@ -207,11 +213,29 @@ def _numbered(frame: pl.DataFrame, offset: int, names: list[str]) -> pl.DataFram
 def _parquet_batches(path: Path, names: list[str], batch_rows: int) -> Iterator[RawBatch]:
     """One slice at a time: polars pushes the slice down to the pages it needs, so memory is
     bounded by the batch, not by the row group or the file (pyarrow's ``iter_batches`` kept
-    about twice as much at 10M rows in bench/ingest)."""
+    about twice as much at 10M rows in bench/ingest).
+
+    A slice is also cut by bytes, as text chunks are: a few KB of Parquet can hold gigabytes
+    of repeated long strings (dictionary encoding), so each slice's rows are sized from the
+    size in memory of the slice before (the first from a small probe).
+    """
     total = pl.scan_parquet(path).select(pl.len()).collect().item()
-    for offset in range(0, total, batch_rows):
-        frame = pl.scan_parquet(path).select(names).slice(offset, batch_rows).collect()
+    probe = pl.scan_parquet(path).select(names).slice(0, min(batch_rows, 100)).collect()
+    rows = _rows_within(probe, batch_rows)
+    offset = 0
+    while offset < total:
+        frame = pl.scan_parquet(path).select(names).slice(offset, rows).collect()
         yield RawBatch(_numbered(frame, offset + 1, names))
+        offset += frame.height
+        rows = _rows_within(frame, batch_rows)
+
+
+def _rows_within(sample: pl.DataFrame, batch_rows: int) -> int:
+    """Rows like ``sample``'s that fit in a chunk's bytes, at most ``batch_rows``."""
+    if sample.height == 0:
+        return batch_rows
+    per_row = max(1.0, sample.estimated_size() / sample.height)
+    return max(1, min(batch_rows, int(MAX_CHUNK_BYTES / per_row)))
 
 
 def out_of_memory(exc: BaseException) -> bool:

@@ -211,6 +211,29 @@ def test_a_huge_record_is_read_in_bounded_memory(
 
 
 @pytest.mark.slow
+def test_a_parquet_bomb_is_read_in_bounded_memory(make_project: Callable[..., Project]) -> None:
+    project = make_project(batch_rows=250_000)  # the default
+    path = project.root / "bomb.parquet"
+    n = 20_000  # 2 GB of strings in a file of about 16 KB (dictionary encoding)
+    pl.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(n)],
+            "ts": "2026-10-01T10:00:00Z",
+            "pred": "1",
+            "score": "0.5",
+            "x": "1",
+            "y": "2",
+            "c": "z" * 100_000,
+        }
+    ).write_parquet(path)
+    assert path.stat().st_size < 100_000
+    result = _limited(project, _baseline_mb(), "ingest", str(path))
+    assert result.returncode == 0, result.stderr
+    stored = pl.scan_parquet(project.store / "predictions" / "*" / "*.parquet")
+    assert stored.select(pl.len()).collect().item() == n  # (not loaded: 2 GB)
+
+
+@pytest.mark.slow
 def test_a_file_with_absurdly_many_columns_is_refused_with_exit_4(project: Project) -> None:
     extra = ",".join(f"extra{i}" for i in range(20_000))
     path = project.csv(
