@@ -561,4 +561,5 @@ def test_a_killed_stdin_ingest_leaves_no_spool_after_the_next_run(
         timeout=60,
     )
     assert again.returncode == 0, again.stderr
-    assert list(spool_root.iterdir()) == []
+    left = sorted(p.relative_to(spool_root) for p in spool_root.rglob("*"))
+    assert left == [], (left, again.stderr)
