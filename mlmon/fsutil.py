@@ -9,8 +9,10 @@ the holder dies, so a SIGKILLed process never leaves a stale lock behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
+import stat
 import time
 import uuid
 from collections.abc import Iterator
@@ -114,3 +116,28 @@ def exclusive_lock(
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the flock
+
+
+def read_regular_file(path: Path) -> bytes:
+    """The bytes of ``path``, which must be a regular file.
+
+    State and cache files are read with this: opening a FIFO put in their place would wait
+    for a writer forever, and a device never ends. Raises FileNotFoundError (and the other
+    OSErrors of ``open``) as usual, and OSError(EINVAL) naming what the path is instead."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = (
+                "a FIFO"
+                if stat.S_ISFIFO(mode)
+                else "a directory"
+                if stat.S_ISDIR(mode)
+                else "a device or socket"
+            )
+            raise OSError(errno.EINVAL, f"{kind}, not a regular file", str(path))
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    finally:
+        os.close(fd)

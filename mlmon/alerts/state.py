@@ -11,7 +11,7 @@ from typing import Any
 
 from mlmon.config.base import short, short_repr
 from mlmon.errors import DataError
-from mlmon.fsutil import atomic_write_bytes
+from mlmon.fsutil import atomic_write_bytes, read_regular_file
 
 STATE_FORMAT = 1
 
@@ -39,13 +39,11 @@ class AlertState:
     @classmethod
     def load(cls, path: Path) -> AlertState:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_regular_file(path).decode("utf-8"))
         except FileNotFoundError:
             return cls(path)
         except (OSError, ValueError) as exc:
-            raise DataError(
-                f"{path}: unreadable alert state ({short(str(exc))})", hint=_HINT
-            ) from exc
+            raise DataError(f"{path}: unreadable alert state ({_reason(exc)})", hint=_HINT) from exc
         if not isinstance(data, dict):
             raise _damaged(path, f"a JSON {type(data).__name__}, not an object")
         if data.get("format") != STATE_FORMAT:
@@ -113,3 +111,8 @@ def _str_map(value: Any) -> bool:
     return isinstance(value, dict) and all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     )
+
+
+def _reason(exc: Exception) -> str:
+    """Why a state file could not be read, without repeating its path."""
+    return (exc.strerror if isinstance(exc, OSError) and exc.strerror else None) or short(str(exc))

@@ -34,7 +34,7 @@ from typing import Any
 from mlmon.config import Config
 from mlmon.config.base import short, short_repr
 from mlmon.errors import DataError
-from mlmon.fsutil import STATE_LOCK_HINT, STATE_LOCK_TIMEOUT, exclusive_lock
+from mlmon.fsutil import STATE_LOCK_HINT, STATE_LOCK_TIMEOUT, exclusive_lock, read_regular_file
 from mlmon.timewindow import iso_utc
 
 RESET_HINT = "run mlmon drift --reset-concept-state to start the stream afresh"
@@ -83,12 +83,12 @@ def load(path: Path, params: dict[str, Any]) -> dict[str, Any] | None:
     """The saved state, or None to start afresh (no file yet, an older format, or other
     parameters: the detector was reconfigured, so its old stream no longer applies)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular_file(path).decode("utf-8"))
     except (FileNotFoundError, NotADirectoryError):
         return None  # (a file where a directory should be fails when the state is written)
     except (OSError, ValueError) as exc:
         raise DataError(
-            f"{path}: unreadable concept-drift state ({short(str(exc))})", hint=RESET_HINT
+            f"{path}: unreadable concept-drift state ({_reason(exc)})", hint=RESET_HINT
         ) from exc
     if not isinstance(data, dict):
         raise _damaged(path, f"a JSON {type(data).__name__}, not an object")
@@ -218,3 +218,8 @@ def parse(text: str) -> dt.datetime:
 
 def parse_or_none(text: str | None) -> dt.datetime | None:
     return None if text is None else parse(text)
+
+
+def _reason(exc: Exception) -> str:
+    """Why a state file could not be read, without repeating its path."""
+    return (exc.strerror if isinstance(exc, OSError) and exc.strerror else None) or short(str(exc))

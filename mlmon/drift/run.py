@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import importlib
+import io
 import json
 import os
 import threading
@@ -26,7 +27,7 @@ from mlmon.drift.result import DriftResult, renamed
 from mlmon.drift.roles import Roles, resolve
 from mlmon.drift.rules import decide
 from mlmon.errors import ConfigError, DataError, UsageError
-from mlmon.fsutil import atomic_write_bytes, temp_path
+from mlmon.fsutil import atomic_write_bytes, read_regular_file, temp_path
 from mlmon.timewindow import iso_utc
 
 
@@ -390,7 +391,7 @@ def _reference_profile(
 def _read_cached(path: Path, rows_path: Path, with_rows: bool) -> Profile | None:
     """The cached profile; None for a miss; raises for a damaged entry."""
     try:
-        document = json.loads(path.read_bytes())
+        document = json.loads(read_regular_file(path))
     except (FileNotFoundError, NotADirectoryError):
         return None
     if not isinstance(document, dict) or not isinstance(document.get("profile"), dict):
@@ -401,7 +402,7 @@ def _read_cached(path: Path, rows_path: Path, with_rows: bool) -> Profile | None
     cached = Profile.from_dict(document["profile"])
     if with_rows:
         try:
-            cached.row_sample = pl.read_parquet(rows_path)
+            cached.row_sample = pl.read_parquet(io.BytesIO(read_regular_file(rows_path)))
         except FileNotFoundError:
             return None  # the profile without its rows: a miss
     return cached

@@ -658,3 +658,47 @@ def test_drift_on_a_read_only_store_warns_about_the_cache_and_exits_4_for_the_st
     assert f"error: cannot write the concept-drift state {path}: Read-only file system" in (
         cron.stderr
     )
+
+
+def test_a_fifo_in_place_of_the_alert_state_is_a_sink_failure_not_a_hang(
+    make_project: Callable[..., Project],
+) -> None:
+    project = _project(make_project, "[{type: jsonl, path: alerts.jsonl}]")
+    state = project.store / "_state" / "alerts" / "loans.json"
+    state.parent.mkdir(parents=True)
+    os.mkfifo(state)
+    result = _mlmon("-c", str(project.config_path), "metrics", *WINDOW, cwd=project.root)
+    assert result.returncode == 6, result.stderr
+    assert (
+        f"error: alerts: {state}: unreadable alert state (a FIFO, not a regular file) (delete "
+        "the file: alerts start afresh" in result.stderr
+    )
+
+
+def test_a_fifo_in_place_of_the_concept_state_or_a_cache_entry_hangs_nothing(
+    make_project: Callable[..., Project],
+) -> None:
+    text = BINARY_CONFIG.format(batch_rows=1000, on_invalid="quarantine") + CONCEPT
+    project = make_project(text=text)
+    _store(project, labelled_days=3)
+    args = ("-c", str(project.config_path), "drift", "--until", "latest", "--exit-zero")
+    first = _mlmon(*args, cwd=project.root)
+    assert first.returncode in (0, 7), first.stderr
+    (entry,) = (project.store / "_cache" / "profiles").glob("*[0-9a-f].json")
+    entry.unlink()
+    os.mkfifo(entry)
+    rebuilt = _mlmon(*args, cwd=project.root)
+    assert rebuilt.returncode in (0, 7), rebuilt.stderr
+    assert (
+        f"warning: rebuilt the damaged profile cache entry {entry} (OSError: [Errno 22] a FIFO, "
+        "not a regular file" in rebuilt.stderr
+    )
+    (state,) = (project.store / "_state" / "concept" / "loans").glob("*/ddm.json")
+    state.unlink()
+    os.mkfifo(state)
+    result = _mlmon(*args, cwd=project.root)
+    assert result.returncode == 4, result.stderr
+    assert result.stderr == (
+        f"error: {state}: unreadable concept-drift state (a FIFO, not a regular file)\n"
+        "hint: run mlmon drift --reset-concept-state to start the stream afresh\n"
+    )
