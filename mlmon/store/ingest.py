@@ -414,6 +414,15 @@ class _Run:
             assert isinstance(index, int)
             report = self.result.files[index]
             report.rows_written -= rows.height
+            # a rejected label replaces nothing: its audit record goes too
+            report.labels_updated -= staged.drop_side_rows(
+                "label_updates",
+                rows.select(
+                    pl.col(self.id_col),
+                    pl.col(self.ts_col).alias("new_label_timestamp"),
+                    pl.lit(report.path).alias("_source"),
+                ),
+            )
             source = self.sources[report.path]
             self._set_aside(source, report, self._as_text(rows), staged, rows[ROW][-1])
 

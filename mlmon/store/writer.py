@@ -127,6 +127,28 @@ class StagedWrite:
             _write(frame, path)
             parts.append(path)
 
+    def drop_side_rows(self, kind: Side, keys: pl.DataFrame) -> int:
+        """Remove the staged ``kind`` records that match a row of ``keys`` on all its
+        columns; return how many were removed."""
+        removed = 0
+        parts = self._side_parts.get(kind, [])
+        for path in list(parts):
+            frame = pl.read_parquet(path)
+            kept = frame.join(keys, on=keys.columns, how="anti", nulls_equal=True)
+            if kept.height == frame.height:
+                continue
+            removed += frame.height - kept.height
+            if kept.height:
+                partial = path.with_name(f"{TMP_PREFIX}{path.name}")
+                _write(kept, partial)
+                os.replace(partial, path)
+            else:  # no record left: no side file for it
+                parts.remove(path)
+                path.unlink()
+        if not parts:
+            self._side_parts.pop(kind, None)
+        return removed
+
     @property
     def rows_quarantined(self) -> bool:
         return bool(self._side_parts.get("quarantine"))

@@ -536,6 +536,20 @@ def test_a_label_dated_long_before_its_prediction_is_quarantined(project: Projec
     assert frame["label"].to_list()[:3] == [None, 0, 1]
 
 
+def test_a_correction_dated_before_its_prediction_is_quarantined_and_replaces_nothing(
+    project: Project,
+) -> None:
+    ingest(project.config(), [str(project.csv("p.csv", GOOD_ROWS))])
+    ingest(project.config(), [_labels(project, "l1.csv", ["r1,1,2026-10-05"])], labels=True)
+    result = ingest(
+        project.config(), [_labels(project, "l2.csv", ["r1,0,1990-01-01"])], labels=True
+    )
+    assert (result.rows_written, result.rows_rejected, result.labels_updated) == (0, 1, 0)
+    assert result.label_updates_path is None
+    frame = read_window(project.config(), select=["id"])
+    assert frame.filter(pl.col("id") == "r1")["label"].item() == 1
+
+
 def test_a_killed_stdin_ingest_leaves_no_spool_after_the_next_run(
     project: Project, tmp_path: Path
 ) -> None:
