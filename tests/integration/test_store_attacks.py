@@ -326,6 +326,19 @@ def test_a_damaged_part_file_is_exit_4_naming_it(
     assert result.stderr.startswith(f"error: {part}: damaged store file"), result.stderr
 
 
+@pytest.mark.parametrize("command", ["labels", "metrics"])
+def test_a_damaged_label_file_is_exit_4_naming_it(stored: Project, command: str) -> None:
+    assert stored.cli("ingest", "--labels", _labels(stored, "l.csv", ["r1,1,2026-10-05"])).code == 0
+    part = _a_part(stored, "labels")
+    part.write_bytes(part.read_bytes()[:-20])
+    if command == "labels":
+        result = stored.cli("ingest", "--labels", _labels(stored, "m.csv", ["r2,1,2026-10-05"]))
+    else:
+        result = stored.cli("metrics", "--since", "2026-10-01", "--until", "2026-10-04")
+    assert result.code == 4, result.stderr
+    assert result.stderr.startswith(f"error: {part}: damaged store file"), result.stderr
+
+
 def test_a_symlinked_part_file_is_never_read(stored: Project, tmp_path: Path) -> None:
     outside = tmp_path / "outside.parquet"
     stored.stored().head(1).with_columns(pl.lit("secret").alias("id")).write_parquet(outside)
