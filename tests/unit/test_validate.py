@@ -219,3 +219,60 @@ def test_labels_outside_the_classes_are_rejected() -> None:
     result = validate_batch(raw, label_columns(config), config, "labels.csv")
     assert result.good["id"].to_list() == ["a"]
     assert _reasons(result.bad) == {2: "label: 7 is not one of the classes [0, 1]"}
+
+
+NOW = dt.datetime(2026, 12, 1, 12, tzinfo=UTC)
+
+
+def test_times_outside_1970_to_max_future_after_ingest_are_bad_rows() -> None:
+    config = _config(max_future="12h")
+    raw = _raw(
+        ts=[
+            "2026-12-01T23:59:59Z",
+            "2026-12-02T00:00:01Z",
+            "9999-12-31",
+            "1970-01-01",
+            "1969-12-31T23:59:59Z",
+            "0000-01-01",
+        ]
+    )
+    result = validate_batch(raw, prediction_columns(config), config, "f", NOW)
+    late = "is more than 12h after the ingest time (2026-12-01 12:00:00; store.max_future)"
+    assert _reasons(result.bad) == {
+        2: f"ts: 2026-12-02 00:00:01 {late}",
+        3: f"ts: 9999-12-31 00:00:00 {late}",
+        5: "ts: 1969-12-31 23:59:59 is before 1970-01-01",
+        6: "ts: 0000-01-01 00:00:00 is before 1970-01-01",
+    }
+
+
+def test_blank_ids_rows_without_output_and_nul_values_are_bad_rows() -> None:
+    config = _config()
+    raw = _raw(
+        id=["r0", " \t", "r2", "r3", "r4"],
+        pred=["1", "1", None, None, "1"],
+        score=["0.9", "0.9", None, None, "0.9"],
+        error=[None, None, "  ", "timeout", None],
+        c=["a", "a", "a", "a", "a\x00b"],
+    )
+    result = validate_batch(raw, prediction_columns(config), config, "f", NOW)
+    assert _reasons(result.bad) == {
+        2: "id is blank",
+        3: "no prediction, score or error: a row must carry an output or its error",
+        5: "c: contains a NUL byte",
+    }
+    # the caller may vouch that the bytes held no NUL: then no value is searched
+    clean = validate_batch(raw.head(1), prediction_columns(config), config, "f", NOW, nul_free=True)
+    assert clean.bad.height == 0
+
+
+def test_a_missing_label_is_a_bad_row_not_a_null_label() -> None:
+    config = _config()
+    raw = pl.DataFrame(
+        {"id": ["a", "b"], "label": ["1", None], "label_ts": [None, None]},
+        schema={"id": pl.String, "label": pl.String, "label_ts": pl.String},
+    )
+    raw = raw.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    result = validate_batch(raw, label_columns(config), config, "labels.csv", NOW)
+    assert result.good["id"].to_list() == ["a"]
+    assert _reasons(result.bad) == {2: "label is missing"}
