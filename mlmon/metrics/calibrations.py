@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from mlmon.config import Config
-from mlmon.fsutil import atomic_write_bytes
+from mlmon.fsutil import atomic_write_bytes, read_regular_file
 from mlmon.metrics.cbpe import (
     Calibration,
     CalibrationRefused,
@@ -72,13 +72,14 @@ def load_cached(
     """The cached calibration and the number of labelled rows it was fitted on, or None."""
     path = cache_dir / f"{key}.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        # read_regular_file: a FIFO in the entry's place would block the run forever
+        data = json.loads(read_regular_file(path))
         kind = MulticlassCalibration if data["kind"] == "multiclass" else Calibration
         return kind.from_state(data["calibration"]), int(data["rows"])
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # damaged or from another version: refitted and replaced
+    except Exception:  # damaged in any way, or from another version: refitted and replaced
+        return None
 
 
 def save(
@@ -89,8 +90,11 @@ def save(
         "rows": rows,
         "calibration": calibration.state(),
     }
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(cache_dir / f"{key}.json", json.dumps(data).encode())
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(cache_dir / f"{key}.json", json.dumps(data).encode())
+    except OSError:
+        pass  # a read-only store: the cache is an optimisation, the fit is refitted next run
 
 
 def fit_on_reference(

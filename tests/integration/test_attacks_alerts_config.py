@@ -702,3 +702,45 @@ def test_a_fifo_in_place_of_the_concept_state_or_a_cache_entry_hangs_nothing(
         f"error: {state}: unreadable concept-drift state (a FIFO, not a regular file)\n"
         "hint: run mlmon drift --reset-concept-state to start the stream afresh\n"
     )
+
+
+@pytest.mark.usefixtures("can_mount")
+def test_metrics_on_a_read_only_store_skips_the_calibration_cache(
+    make_project: Callable[..., Project],
+) -> None:
+    project = make_project(
+        text=BINARY_CONFIG.format(batch_rows=1000, on_invalid="quarantine") + METRICS
+    )
+    _store(project, labelled_days=3)
+    result = _read_only(
+        project.store,
+        "-c",
+        str(project.config_path),
+        "--json",
+        "metrics",
+        *WINDOW,
+        cwd=project.root,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["status"] in ("ok", "finding")
+
+
+@pytest.mark.parametrize("damage", ["[]", "null", '{"kind": 1}', "FIFO"])
+def test_a_damaged_calibration_cache_entry_is_refitted(
+    make_project: Callable[..., Project], damage: str
+) -> None:
+    project = make_project(
+        text=BINARY_CONFIG.format(batch_rows=1000, on_invalid="quarantine") + METRICS
+    )
+    _store(project, labelled_days=3)
+    first = project.cli("--json", "metrics", *WINDOW)
+    assert first.code == 0, first.stderr
+    (entry,) = (project.store / "_cache" / "calibrations").glob("*.json")
+    entry.unlink()
+    if damage == "FIFO":
+        os.mkfifo(entry)
+    else:
+        entry.write_text(damage)
+    again = _mlmon("-c", str(project.config_path), "--json", "metrics", *WINDOW, cwd=project.root)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["result"] == json.loads(first.stdout)["result"]
