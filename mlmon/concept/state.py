@@ -20,6 +20,15 @@ and the count and sum of the open segment after the last one.
 A stateful run feeds the detectors only the rows newer than the stream's last one, so the
 stream advances and never goes back. Every other run is stateless: fresh detectors read the
 window's rows alone, and the state file is neither read nor written.
+
+**A damaged state is explained, not reset.** A file that is unreadable, not a regular file,
+or not the shape written here (``[]``, ``null``, a field of the wrong type, a detector state
+its class refuses) is a DataError (exit 4) naming the file, with the hint
+``--reset-concept-state``. Resetting it silently would forget the stream's change points and
+restart the detectors' warm-up, hiding a drift the stream had begun to show; the user decides.
+A state that cannot be written (a read-only store, a file where a directory should be) is
+exit 4 naming the path too. (An older format or other parameters restart the stream: that is
+a deliberate reconfiguration, not damage.)
 """
 
 from __future__ import annotations
