@@ -108,6 +108,19 @@ def _load_yaml(text: str) -> Any:
 def _check_expansion(root: yaml.Node) -> None:
     """Count the values of the tree the node graph expands to (each shared node once per
     use, memoised so that the count itself is linear); refuse a cycle or too many."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:  # the distinct nodes first: a document too large without any alias
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if len(seen) > MAX_YAML_NODES:
+            raise _AliasBomb(f"the YAML holds more than {MAX_YAML_NODES:,} values")
+        if isinstance(node, yaml.SequenceNode):
+            stack += node.value
+        elif isinstance(node, yaml.MappingNode):
+            stack += [part for pair in node.value for part in pair]
     sizes: dict[int, int] = {}
     open_: set[int] = set()
 
@@ -136,7 +149,7 @@ def _check_expansion(root: yaml.Node) -> None:
 
 
 class _AliasBomb(Exception):
-    pass
+    """A document too large once its aliases are expanded (or too large as written)."""
 
 
 def parse_config(text: str, path: Path) -> Config:
@@ -144,9 +157,12 @@ def parse_config(text: str, path: Path) -> Config:
     try:
         raw = _load_yaml(text)
     except _AliasBomb as exc:
+        aliases = "alias" in str(exc)
         raise ConfigError(
             f"{path}: {exc}",
-            hint="write the values out, or use fewer aliases (*name)",
+            hint="write the values out, or use fewer aliases (*name)"
+            if aliases
+            else "is this the right file? " + _HINT,
         ) from None
     except RecursionError:
         raise ConfigError(f"{path}: the YAML nests too deeply", hint=_HINT) from None

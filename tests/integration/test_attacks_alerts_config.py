@@ -293,6 +293,13 @@ def test_an_unknown_section_is_refused_before_any_substitution(tmp_path: Path) -
         load_config(path)
 
 
+def test_a_config_of_too_many_values_is_refused_without_blaming_aliases(tmp_path: Path) -> None:
+    path = tmp_path / "mlmon.yaml"
+    path.write_text("schema: {metadata: [" + "1," * 200_000 + "1]}\n")
+    with pytest.raises(ConfigError, match=r"mlmon.yaml: the YAML holds more than 100,000 values"):
+        load_config(path)
+
+
 def test_a_recursive_yaml_alias_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "mlmon.yaml"
     path.write_text("schema: &s {features: *s}\n")
