@@ -6,6 +6,7 @@ with its own type from Parquet. Batches bound memory: no file is loaded whole.
 
 from __future__ import annotations
 
+import csv
 import errno
 import io
 import shutil
@@ -23,6 +24,7 @@ from mlmon.store.chunks import (
     MAX_RECORD_BYTES,
     RecordTooLong,
     Truncated,
+    first_boundary,
     record_chunks,
 )
 from mlmon.store.columns import Column
@@ -42,6 +44,7 @@ _FORMAT_HINT = "name the file .csv, .jsonl/.ndjson or .parquet, or pass --format
 _JSONL_SAMPLE_ROWS = 1000
 _JSONL_SAMPLE_BYTES = 8 << 20
 MAX_COLUMNS = 10_000
+_HEADER_BYTES = 1 << 20
 """More columns than any log needs: a wider file is refused before it is parsed."""
 
 
@@ -113,6 +116,8 @@ def source_columns(source: Source) -> list[str]:
                 f"{source.name}: holds {kind} data, not {source.format} text",
                 hint="pass the right file, or --format parquet if it is Parquet",
             )
+    if source.format == "csv":
+        _check_header(source)
     try:
         if source.format == "csv":
             names = list(pl.scan_csv(source.path, infer_schema=False).collect_schema().names())
@@ -124,12 +129,29 @@ def source_columns(source: Source) -> list[str]:
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise _unreadable(source, exc) from exc
     if len(names) > MAX_COLUMNS:
-        raise DataError(
-            f"{source.name}: {len(names):,} columns; mlmon reads at most {MAX_COLUMNS:,}",
-            hint="keep only the columns the config's `schema` names (for example with "
-            "`cut` or polars), then ingest that file",
-        )
+        raise _too_wide(source, f"{len(names):,} columns")
     return names
+
+
+def _check_header(source: Source) -> None:
+    """Refuse a CSV header wider than :data:`MAX_COLUMNS` before polars parses it (a header
+    of millions of names is itself gigabytes to parse)."""
+    with open(source.path, "rb") as fh:
+        head = fh.read(_HEADER_BYTES)
+    end = first_boundary(head, quoted=True)
+    if end == len(head) and len(head) == _HEADER_BYTES:  # no end of the header in sight
+        raise _too_wide(source, f"a header longer than {_HEADER_BYTES >> 20} MiB")
+    fields = next(csv.reader(io.StringIO(head[:end].decode("utf-8", errors="replace"))), [])
+    if len(fields) > MAX_COLUMNS:
+        raise _too_wide(source, f"{len(fields):,} columns")
+
+
+def _too_wide(source: Source, what: str) -> DataError:
+    return DataError(
+        f"{source.name}: {what}; mlmon reads at most {MAX_COLUMNS:,} columns",
+        hint="keep only the columns the config's `schema` names (for example with "
+        "`cut` or polars), then ingest that file",
+    )
 
 
 def _jsonl_head(path: Path) -> bytes:
@@ -188,18 +210,20 @@ def _text_batches(source: Source, names: list[str], batch_rows: int) -> Iterator
     A NUL is looked for in the chunk's bytes (a memchr, about 100 times cheaper than looking
     in every value); JSON may also escape it."""
     offset = 1
-    csv = source.format == "csv"
-    header = source_columns(source) if csv else []
-    text_schema = {n: pl.String for n in (header if csv else names)}
-    fields = len(header) if csv else None
-    for chunk in record_chunks(source.path, batch_rows, quoted=csv, skip_header=csv, fields=fields):
-        if csv:
+    is_csv = source.format == "csv"
+    header = source_columns(source) if is_csv else []
+    text_schema = {n: pl.String for n in (header if is_csv else names)}
+    fields = len(header) if is_csv else None
+    for chunk in record_chunks(
+        source.path, batch_rows, quoted=is_csv, skip_header=is_csv, fields=fields
+    ):
+        if is_csv:
             frame = pl.read_csv(chunk, has_header=False, schema=text_schema).select(names)
         else:
             frame = pl.read_ndjson(chunk, schema=text_schema)
         if frame.height == 0:
             continue
-        nul_free = b"\x00" not in chunk and (csv or b"\\u0000" not in chunk)
+        nul_free = b"\x00" not in chunk and (is_csv or b"\\u0000" not in chunk)
         yield RawBatch(_numbered(frame, offset, names), nul_free)
         offset += frame.height
 

@@ -245,6 +245,18 @@ def test_a_file_with_absurdly_many_columns_is_refused_with_exit_4(project: Proje
     assert "hint: " in result.stderr
 
 
+def test_a_header_longer_than_a_mib_is_refused_before_it_is_parsed(project: Project) -> None:
+    extra = ",".join(f"extra{i}" for i in range(200_000))
+    path = project.csv("wide.csv", [_row("r1", "2026-10-01")], header=f"{HEADER},{extra}")
+    result = project.cli("ingest", str(path))
+    assert result.code == 4, result.stderr
+    assert result.stderr == (
+        f"error: {path}: a header longer than 1 MiB; mlmon reads at most 10,000 columns\n"
+        "hint: keep only the columns the config's `schema` names (for example with `cut` or "
+        "polars), then ingest that file\n"
+    )
+
+
 @pytest.mark.slow
 def test_many_columns_under_the_limit_ingest_in_bounded_memory(
     make_project: Callable[..., Project],
