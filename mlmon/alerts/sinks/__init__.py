@@ -106,11 +106,14 @@ def scrub(text: str, *urls: str, extra: Iterable[str] = ()) -> str:
     secret is longer, and the whole path and query are scrubbed anyway."""
     secrets: set[str] = {s for s in extra if len(s) >= 3}
     for url in urls:
-        secrets.add(url)
         try:
             parts = urllib.parse.urlsplit(url)
         except ValueError:
+            secrets.add(url)
             continue
+        public = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+        # what redact_url shows (scheme, host, port) is no secret: the rest of the URL is
+        secrets.update(u for u in (url, url.rstrip("/")) if u.rstrip("/") != public)
         userinfo, at, host = parts.netloc.rpartition("@")
         if at:
             secrets.add(userinfo + "@")
@@ -125,7 +128,9 @@ def scrub(text: str, *urls: str, extra: Iterable[str] = ()) -> str:
                 for pair in piece.split("&"):
                     if len(value := pair.partition("=")[2]) >= 4:
                         secrets.add(value)
-        secrets.add(urllib.parse.urlunsplit(parts._replace(netloc=host)))
+        bare = urllib.parse.urlunsplit(parts._replace(netloc=host))
+        if bare.rstrip("/") != public:
+            secrets.add(bare)
     decoded = {urllib.parse.unquote(s) for s in secrets} | {
         urllib.parse.quote(s, safe="") for s in secrets
     }
