@@ -29,6 +29,9 @@ _HINT = "see the config reference in README.md, or run `mlmon init` for a commen
 MAX_CONFIG_BYTES = 1024 * 1024
 """A config file larger than this is refused unread: a real one is a few KiB."""
 
+MAX_PROBLEMS = 20
+"""The most problems one config error lists (the count says how many there are)."""
+
 MAX_YAML_NODES = 100_000
 """The most values a config may expand to through YAML aliases (``*name``). PyYAML builds
 an alias as a shared node, but everything after it (substitution, validation) walks the
@@ -192,11 +195,14 @@ def parse_config(text: str, path: Path) -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{path}: {_describe(err)}" for err in exc.errors()]
+        errors = exc.errors()
+        lines = [f"{path}: {_describe(err)}" for err in errors[:MAX_PROBLEMS]]
+        if len(errors) > MAX_PROBLEMS:  # a list of thousands of bad values: the first few
+            lines.append(f"… and {len(errors) - MAX_PROBLEMS:,} more")
         message = (
             lines[0]
             if len(lines) == 1
-            else f"{path}: {len(lines)} problems:\n  " + "\n  ".join(lines)
+            else f"{path}: {len(errors):,} problems:\n  " + "\n  ".join(lines)
         )
         raise ConfigError(message, hint=_HINT) from None
     store = config.store.model_copy(update={"path": _relative_to(path, config.store.path)})

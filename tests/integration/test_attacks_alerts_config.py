@@ -311,6 +311,22 @@ def test_a_config_of_too_many_values_is_refused_without_blaming_aliases(tmp_path
         load_config(path)
 
 
+def test_thousands_of_bad_values_list_twenty_problems_and_the_count(tmp_path: Path) -> None:
+    path = tmp_path / "mlmon.yaml"
+    path.write_text(
+        "model: {name: m, task: regression}\nstore: {path: s}\n"
+        "schema: {id: i, timestamp: t, prediction: p, label: l, features: {numerical: x}, "
+        "metadata: [" + "[1]," * 30_000 + "[1]]}\n"
+    )
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    lines = exc.value.message.splitlines()
+    count = int(lines[0].rsplit(": ", 1)[-1].split()[0].replace(",", ""))
+    assert count > 30_000
+    assert lines[0].endswith(f"mlmon.yaml: {count:,} problems:")
+    assert len(lines) == 22 and lines[-1] == f"  … and {count - 20:,} more"
+
+
 def test_a_recursive_yaml_alias_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "mlmon.yaml"
     path.write_text("schema: &s {features: *s}\n")
