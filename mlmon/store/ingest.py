@@ -11,21 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
-import socket
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from mlmon.config import Config
 from mlmon.errors import DataError
 from mlmon.fsutil import append_line_durably, exclusive_lock
-from mlmon.store import address
 from mlmon.store.columns import (
     INGESTED,
     MISSING,
@@ -37,100 +33,20 @@ from mlmon.store.columns import (
     missing_features_key,
     prediction_columns,
 )
+from mlmon.store.labelling import SOURCE, address_labels
 from mlmon.store.layout import StoreLayout, Table
+from mlmon.store.manifest import manifest_line, read_manifest, sha256_file
 from mlmon.store.readers import Format, Source, read_batches, resolve_source, source_columns
-from mlmon.store.scan import locate, reading, scan_files
+from mlmon.store.report import FileReport, IngestResult
 from mlmon.store.scratch import scratch_dir
-from mlmon.store.validate import REASON, ROW, duration_text, quoted, validate_batch
+from mlmon.store.stored import against_stored
+from mlmon.store.validate import REASON, ROW, validate_batch
 from mlmon.store.writer import StagedWrite, clear_stale_staging, refuse_symlinks
 
 Progress = Callable[[str, int], None]
 """Called with (source name, rows read so far) after each batch."""
 
 _EXAMPLES = 5
-
-
-@dataclass
-class FileReport:
-    """What happened to one input file."""
-
-    path: str
-    format: str
-    sha256: str
-    rows_read: int = 0
-    rows_written: int = 0
-    duplicates_skipped: int = 0
-    rows_rejected: int = 0
-    labels_updated: int = 0
-    labels_ignored: int = 0
-    already_ingested_at: str | None = None
-    label_time_from: str | None = None
-    missing_optional_columns: list[str] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
-    nonfinite_values: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class IngestResult:
-    """The result of one ``ingest`` run; :meth:`to_dict` is the JSON contract."""
-
-    table: Table
-    store: str
-    dry_run: bool
-    files: list[FileReport]
-    quarantine_path: str | None = None
-    label_updates_path: str | None = None
-    partitions: list[str] = field(default_factory=list)
-    unmatched_labels: int | None = None
-    reject_examples: list[str] = field(default_factory=list)
-
-    @property
-    def rows_read(self) -> int:
-        return sum(f.rows_read for f in self.files)
-
-    @property
-    def rows_written(self) -> int:
-        return sum(f.rows_written for f in self.files)
-
-    @property
-    def duplicates_skipped(self) -> int:
-        return sum(f.duplicates_skipped for f in self.files)
-
-    @property
-    def rows_rejected(self) -> int:
-        return sum(f.rows_rejected for f in self.files)
-
-    @property
-    def labels_updated(self) -> int:
-        return sum(f.labels_updated for f in self.files)
-
-    @property
-    def labels_ignored(self) -> int:
-        return sum(f.labels_ignored for f in self.files)
-
-    @property
-    def status(self) -> str:
-        """``finding`` when rows were quarantined, else ``ok``."""
-        return "finding" if self.rows_rejected else "ok"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "table": self.table,
-            "store": self.store,
-            "dry_run": self.dry_run,
-            "rows_read": self.rows_read,
-            "rows_written": self.rows_written,
-            "duplicates_skipped": self.duplicates_skipped,
-            "rows_rejected": self.rows_rejected,
-            "quarantine_path": self.quarantine_path,
-            "labels_updated": self.labels_updated,
-            "labels_ignored": self.labels_ignored,
-            "label_updates_path": self.label_updates_path,
-            "partitions": self.partitions,
-            "unmatched_labels": self.unmatched_labels,
-            "reject_examples": self.reject_examples,
-            "files": [asdict(f) for f in self.files],
-        }
 
 
 def ingest(
@@ -222,22 +138,6 @@ Plan = tuple[Source, tuple[list[str], list[str]]]
 """A checked source with its (missing optional, ignored) columns."""
 
 
-@dataclass(frozen=True)
-class _Checked:
-    """A batch's valid rows split by what the store already holds for their ids."""
-
-    fresh: pl.DataFrame
-    """Rows to write: new ids, and label corrections under ``label_updates: replace``."""
-    repeats: int
-    """Rows equal to the stored row (or label): skipped as duplicates."""
-    conflicts: pl.DataFrame
-    """Rows to quarantine, with their REASON."""
-    updates: pl.DataFrame
-    """Audit records of the replaced labels."""
-    ignored: int
-    """Differing labels left out under ``label_updates: keep_first``."""
-
-
 @dataclass
 class _Run:
     """One ingest run: what it writes to, and the result it fills in."""
@@ -299,7 +199,7 @@ class _Run:
         """Append each committed file to the manifest; the rows are in already."""
         for report in self.result.files:
             if report.already_ingested_at is None:
-                line = _manifest_line(self.table, report, self.started)
+                line = manifest_line(self.table, report, self.started)
                 try:
                     append_line_durably(self.layout.manifest, json.dumps(line))
                 except OSError as exc:
@@ -313,10 +213,10 @@ class _Run:
                     ) from exc
 
     def _stage_all(self, plans: list[Plan], staged: StagedWrite) -> None:
-        seen = _manifest(self.layout)
+        seen = read_manifest(self.layout)
         days: set[dt.date] = set()
         with ThreadPoolExecutor(max_workers=1) as hasher:
-            digests: list[Future[str]] = [hasher.submit(_sha256, s.path) for s, _ in plans]
+            digests: list[Future[str]] = [hasher.submit(sha256_file, s.path) for s, _ in plans]
             for (source, (missing, ignored)), digest in zip(plans, digests, strict=True):
                 report = FileReport(
                     source.name,
@@ -334,7 +234,7 @@ class _Run:
                 days |= self._stage_source(source, report, staged)
         self.result.partitions = sorted(d.isoformat() for d in days)
         if self.table == "labels":
-            self.result.unmatched_labels = _address_labels(
+            self.result.unmatched_labels = address_labels(
                 self.config, staged, lambda bad: self._early_labels(bad, staged)
             )
 
@@ -368,7 +268,7 @@ class _Run:
                     pl.col(self.ts_col).fill_null(known),
                     pl.lit(self._stamp()).cast(TIMESTAMP).alias(INGESTED),
                 )
-            checked = self._against_stored(staged, good)
+            checked = against_stored(self.config, self.table, self.columns, staged, good)
             bad = batch.bad
             if checked.conflicts.height:
                 conflicts = self._as_text(checked.conflicts)
@@ -385,7 +285,7 @@ class _Run:
             # A label keeps its row and source until its prediction's time is known
             # (_address_labels checks that it does not precede it, then drops them).
             fresh = (
-                checked.fresh.with_columns(pl.lit(len(self.result.files) - 1).alias(_SOURCE))
+                checked.fresh.with_columns(pl.lit(len(self.result.files) - 1).alias(SOURCE))
                 if labels
                 else checked.fresh.drop(ROW)
             )
@@ -410,7 +310,7 @@ class _Run:
     def _early_labels(self, bad: pl.DataFrame, staged: StagedWrite) -> None:
         """Quarantine labels dated before their prediction (``bad`` has ROW, REASON, the
         source index and the label columns), counted against their files."""
-        for (index,), rows in bad.sort(_SOURCE, ROW).partition_by(_SOURCE, as_dict=True).items():
+        for (index,), rows in bad.sort(SOURCE, ROW).partition_by(SOURCE, as_dict=True).items():
             assert isinstance(index, int)
             report = self.result.files[index]
             report.rows_written -= rows.height
@@ -441,113 +341,6 @@ class _Run:
             pl.col(ROW).cast(pl.Int64), REASON, *[pl.col(n).cast(pl.String) for n in names]
         )
 
-    def _against_stored(self, staged: StagedWrite, good: pl.DataFrame) -> _Checked:
-        """Split ``good`` by what the store (and this run's staged files) hold for its ids.
-
-        A row whose id is not stored is fresh. A prediction equal to the stored one is a
-        harmless repeat; one that differs is a conflict (quarantined: a request's logged
-        outputs do not change). A label equal to the latest stored label is a repeat; one that
-        differs is a correction, handled as ``store.label_updates`` says: ``replace`` (stored,
-        with an audit record of the old value), ``keep_first`` (left out, counted) or
-        ``quarantine``. Predictions are looked up only in the date partitions and the time
-        range the batch touches (a request's timestamp does not change when it is re-sent);
-        labels, which may arrive on any day, in the whole labels table.
-        """
-        nothing = good.clear()
-        if good.height == 0:
-            return _Checked(good, 0, nothing, nothing, 0)
-        table, id_col, ts_col = self.table, self.id_col, self.ts_col
-        days = None
-        if table == "predictions":
-            days = good.get_column(ts_col).dt.date().unique().to_list()
-        files = self.layout.files(table, days=days) + staged.staged_files(table, days)
-        if not files:
-            return _Checked(good, 0, nothing, nothing, 0)
-        ids = good.get_column(id_col)
-        scan = scan_files(self.config, table, files)
-        names = [c.name for c in self.columns]
-        if table == "predictions":
-            # The same request has the same timestamp, so only rows in this batch's time range
-            # can match; Parquet min/max statistics then skip most files and row groups unread.
-            ts = good.get_column(ts_col)
-            scan = scan.filter(pl.col(ts_col).is_between(ts.min(), ts.max()))
-            compared = [n for n in names if n != id_col]
-            select = names
-        else:
-            compared = [self.columns[1].name]  # the label; a re-sent label time is no change
-            select = [*names, INGESTED]
-        if table == "labels":
-            # A null label (stored by mlmon before it refused them) is no label: it neither
-            # makes the real one a duplicate nor is it "corrected" by it.
-            scan = scan.filter(pl.col(self.columns[1].name).is_not_null())
-        with reading(files):
-            matched = scan.select(id_col).filter(pl.col(id_col).is_in(ids.implode())).collect()
-        if matched.height == 0:  # the usual case: read only the id column
-            return _Checked(good, 0, nothing, nothing, 0)
-        found = matched.get_column(id_col).unique()
-        with reading(files):
-            stored = scan.select(select).filter(pl.col(id_col).is_in(found.implode())).collect()
-        if table == "labels":
-            stored = stored.sort(INGESTED, nulls_last=False, maintain_order=True)
-        stored = stored.unique(id_col, keep="last", maintain_order=True)
-        suffix = "__stored"
-        joined = good.join(
-            stored.with_columns(pl.lit(True).alias("__found")),
-            on=id_col,
-            how="left",
-            suffix=suffix,
-            maintain_order="left",
-        )
-        marked = joined.with_columns(
-            pl.col("__found").fill_null(False),
-            pl.concat_list(
-                pl.when(~pl.col(c).eq_missing(pl.col(f"{c}{suffix}"))).then(pl.lit(c))
-                for c in compared
-            )
-            .list.drop_nulls()
-            .alias("__changed"),
-        )
-        fresh = marked.filter(~pl.col("__found"))
-        repeats = marked.filter(pl.col("__found") & (pl.col("__changed").list.len() == 0))
-        changed = marked.filter(pl.col("__found") & (pl.col("__changed").list.len() > 0))
-        keep = good.columns
-        if table == "predictions":
-            conflicts = changed.with_columns(
-                pl.format(
-                    "{}: id {} is already stored with other values ({}); a re-sent "
-                    "prediction must equal the stored one",
-                    pl.lit(id_col),
-                    quoted(pl.col(id_col)),
-                    pl.col("__changed").list.join(", "),
-                ).alias(REASON)
-            )
-            return _Checked(fresh.select(keep), repeats.height, conflicts, nothing, 0)
-        label = self.columns[1].name
-        policy = self.config.store.label_updates
-        if policy == "quarantine":
-            conflicts = changed.with_columns(
-                pl.format(
-                    "{}: the label of {} {} differs from the stored label {} "
-                    "(store.label_updates is 'quarantine')",
-                    pl.lit(label),
-                    pl.lit(id_col),
-                    quoted(pl.col(id_col).cast(pl.String)),
-                    pl.col(f"{label}{suffix}").cast(pl.String),
-                ).alias(REASON)
-            )
-            return _Checked(fresh.select(keep), repeats.height, conflicts, nothing, 0)
-        if policy == "keep_first":
-            return _Checked(fresh.select(keep), repeats.height, nothing, nothing, changed.height)
-        updates = changed.select(
-            pl.col(id_col),
-            pl.col(f"{label}{suffix}").alias("old_label"),
-            pl.col(label).alias("new_label"),
-            pl.col(f"{ts_col}{suffix}").alias("old_label_timestamp"),
-            pl.col(ts_col).alias("new_label_timestamp"),
-        )
-        replaced = pl.concat([fresh.select(keep), changed.select(keep)]).sort(ROW)
-        return _Checked(replaced, repeats.height, nothing, updates, 0)
-
     def _set_aside(
         self,
         source: Source,
@@ -575,117 +368,3 @@ class _Run:
             .with_columns(pl.lit(source.name).alias("_source"))
             .select("_source", "_row", "_reason", pl.exclude("_source", "_row", "_reason"))
         )
-
-
-_ADDRESS_CHUNK = 1_000_000
-"""Label ids looked up per scan of the predictions' id column: bounds the lookup's memory."""
-
-
-_SOURCE = "__mlmon_source"
-"""Staged labels carry the index of their source file (and their ROW) until addressed."""
-_PREDICTED_AT = "__mlmon_predicted_at"
-
-
-def _address_labels(
-    config: Config, staged: StagedWrite, reject: Callable[[pl.DataFrame], None]
-) -> int:
-    """Store with every label staged in this run the address of its prediction
-    (:mod:`mlmon.store.address`); return how many have no stored prediction (kept, with a
-    null address, and reported).
-
-    A label whose time is more than ``store.max_future`` before its prediction's time cannot
-    be right (a label is known after the request; clocks disagree by less): it is handed to
-    ``reject`` (with ROW, REASON, the source index and the label columns) and not stored.
-
-    The run's label ids are looked up in chunks of ``_ADDRESS_CHUNK`` with an ``is_in``
-    filter over the predictions' id column, so memory is bounded by the chunk, not by the
-    number of labels or predictions (one anti-join of 10M labels took 1.8 GB). The staged
-    files are rewritten with the addresses before the commit, so they land whole.
-    """
-    id_col = config.schema_.id
-    unmatched = 0
-    chunk: list[Path] = []
-    size = 0
-
-    s = config.schema_
-    label, label_ts = s.label, s.label_timestamp or "label_timestamp"
-    slack = pl.duration(seconds=config.store.max_future)
-    early = (pl.col(label_ts) < pl.col(_PREDICTED_AT) - slack).fill_null(False)
-    shown = "%Y-%m-%d %H:%M:%S"
-    reason = pl.format(
-        "{}: {} is more than {} before its prediction ({}; store.max_future)",
-        pl.lit(label_ts),
-        pl.col(label_ts).dt.strftime(shown),
-        pl.lit(duration_text(config.store.max_future)),
-        pl.col(_PREDICTED_AT).dt.strftime(shown),
-    ).alias(REASON)
-
-    def place(paths: list[Path]) -> int:
-        frames = [pl.read_parquet(p) for p in paths]
-        ids = pl.concat([f.get_column(id_col) for f in frames])
-        found = locate(config, ids, [s.timestamp]).rename({s.timestamp: _PREDICTED_AT})
-        missing = 0
-        for path, frame in zip(paths, frames, strict=True):
-            addressed = frame.join(found, on=id_col, how="left", maintain_order="left")
-            too_early = addressed.filter(early)
-            if too_early.height:
-                reject(too_early.select(ROW, reason, _SOURCE, id_col, label, label_ts))
-                addressed = addressed.filter(~early)
-            addressed = addressed.drop(ROW, _SOURCE, _PREDICTED_AT)
-            missing += addressed.get_column(address.FILE).null_count()
-            # In the order of their predictions, so a read places them with near-sequential
-            # writes (scattering 10M labels in random order took 3x as long).
-            staged.rewrite(path, addressed.sort(address.FILE, address.ROW, nulls_last=True))
-        return missing
-
-    for path in staged.staged_files("labels"):
-        chunk.append(path)
-        size += pl.scan_parquet(path).select(pl.len()).collect().item()
-        if size >= _ADDRESS_CHUNK:
-            unmatched += place(chunk)
-            chunk, size = [], 0
-    if chunk:
-        unmatched += place(chunk)
-    return unmatched
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def _manifest(layout: StoreLayout) -> dict[tuple[str, str], str]:
-    """(table, sha256) → when, for every input file already committed."""
-    seen: dict[tuple[str, str], str] = {}
-    if layout.manifest.is_symlink():
-        raise DataError(
-            f"{layout.manifest}: is a symlink; mlmon reads and writes only files inside the store",
-            hint="replace the link with the file it points to",
-        )
-    if layout.manifest.is_file():
-        for n, raw in enumerate(layout.manifest.read_bytes().splitlines(), 1):
-            if not raw.strip():
-                continue
-            try:
-                entry = json.loads(raw.decode("utf-8"))
-                seen[(entry["table"], entry["sha256"])] = entry["ingested_at"]
-            except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise DataError(
-                    f"{layout.manifest}: line {n} is not a valid manifest entry ({exc})",
-                    hint="the file is append-only; remove the damaged line to continue "
-                    "(the store's Parquet files are unaffected)",
-                ) from exc
-    return seen
-
-
-def _manifest_line(table: Table, report: FileReport, started: dt.datetime) -> dict[str, Any]:
-    return {
-        "table": table,
-        "sha256": report.sha256,
-        "path": report.path,
-        "ingested_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "host": socket.gethostname(),
-        "rows_read": report.rows_read,
-        "rows_written": report.rows_written,
-        "rows_rejected": report.rows_rejected,
-    }

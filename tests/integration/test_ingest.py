@@ -237,7 +237,7 @@ def test_unmatched_labels_are_counted_across_lookup_chunks(
 ) -> None:
     import importlib
 
-    monkeypatch.setattr(importlib.import_module("mlmon.store.ingest"), "_ADDRESS_CHUNK", 2)
+    monkeypatch.setattr(importlib.import_module("mlmon.store.labelling"), "ADDRESS_CHUNK", 2)
     project = make_project(batch_rows=2)  # one staged label file per 2 rows
     ingest(project.config(), [str(project.csv("a.csv", GOOD_ROWS))])
     rows = ["r1,1,", "ghost1,0,", "r3,1,", "ghost2,1,", "r5,0,", "ghost3,1,", "r2,0,"]

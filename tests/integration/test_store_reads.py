@@ -88,7 +88,7 @@ def test_addresses_do_not_depend_on_the_lookup_chunk(
 ) -> None:
     import importlib
 
-    monkeypatch.setattr(importlib.import_module("mlmon.store.ingest"), "_ADDRESS_CHUNK", chunk)
+    monkeypatch.setattr(importlib.import_module("mlmon.store.labelling"), "ADDRESS_CHUNK", chunk)
     project = make_project(batch_rows=2)
     ingest(project.config(), [str(project.csv("a.csv", GOOD_ROWS))])
     rows = ["r1,1,", "ghost1,0,", "r3,1,", "ghost2,1,", "r5,0,"]
