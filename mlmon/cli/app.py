@@ -25,7 +25,7 @@ from mlmon.cli.commands import COMMANDS, GROUPS
 from mlmon.cli.output import Output
 from mlmon.config import Config, config_path, load_config
 from mlmon.config.loader import CONFIG_ENV
-from mlmon.errors import ExitCode, Interrupted, MlmonError, UsageError
+from mlmon.errors import DataError, ExitCode, Interrupted, MlmonError, UsageError
 
 try:  # typer >= 0.2x vendors click; older releases use click itself
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
@@ -177,6 +177,18 @@ def run(argv: Sequence[str], out: Output | None = None) -> int:
         return int(getattr(exc, "exit_code", ExitCode.USAGE))
     except (KeyboardInterrupt, typer.Abort):  # Ctrl-C, or SIGTERM (see mlmon.cli.main)
         code = ExitCode.INTERRUPTED
+    except MemoryError:
+        if debug:
+            traceback.print_exc(file=out.stderr)
+        out.error(
+            command,
+            DataError(
+                f"out of memory in mlmon {command}",
+                hint="narrow the window (--since/--until, a shorter --window), or run where "
+                "more memory is free; for ingest, lower store.batch_rows",
+            ),
+        )
+        return ExitCode.DATA
     except Exception as exc:  # the boundary: a bug must not look like a finding
         if debug:
             traceback.print_exc(file=out.stderr)

@@ -126,6 +126,18 @@ def test_internal_errors_are_exit_70_without_traceback(
     assert debug.code == 70 and "Traceback (most recent call last)" in debug.stderr
 
 
+def test_running_out_of_memory_in_any_command_is_exit_4_with_a_hint(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def exhausted(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr("mlmon.metrics.windows.compute_metrics", exhausted)
+    result = project.cli("metrics", "--since", "2026-10-01", "--until", "2026-10-02")
+    assert result.code == 4
+    assert result.stderr.startswith("error: out of memory in mlmon metrics\nhint: narrow the")
+
+
 def test_keyboard_interrupt_is_exit_130(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt

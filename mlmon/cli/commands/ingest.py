@@ -137,5 +137,15 @@ def render(out: Output, result: IngestResult) -> None:
             )
         if f.ignored_columns:
             out.note(
-                f"{f.path}: columns not in the config, not stored: " + ", ".join(f.ignored_columns)
+                f"{f.path}: columns not in the config, not stored: " + _listed(f.ignored_columns)
             )
+
+
+def _listed(names: list[str], limit: int = 20) -> str:
+    """At most ``limit`` names, then how many more (a wide file has thousands).
+
+    >>> _listed(["a", "b", "c"], limit=2)
+    'a, b … and 1 more'
+    """
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else f"{shown} … and {len(names) - limit:,} more"
