@@ -28,6 +28,7 @@ from mlmon.drift.roles import Roles, resolve
 from mlmon.drift.rules import decide
 from mlmon.errors import ConfigError, DataError, UsageError
 from mlmon.fsutil import atomic_write_bytes, read_regular_file, temp_path
+from mlmon.store.scan import reading
 from mlmon.timewindow import iso_utc
 
 
@@ -150,28 +151,18 @@ def _compute_drift(
     row_sample = (
         (joint, settings.multivariate.sample_rows) if settings.multivariate.enabled else None
     )
-    cache_warning = None
-    if registered is not None:
-        ref_profile, cached = registered, True
-        ref_present.problems = {
-            c: "not in the training data"
-            for c in numerical + categorical
-            if c not in registered.columns
-        }
-    else:
-        ref_profile, cached, cache_warning = _reference_profile(
-            reference, ref_present, numerical, categorical, settings, cache_dir, row_sample
-        )
-    if ref_profile.rows == 0:
-        raise DataError(
-            f"the reference ({reference.description}) holds no rows",
-            hint="fix drift.reference or --reference",
-        )
-    cur_profile = cur_frame.profile(numerical, categorical, settings, row_sample, ref_profile)
-    if cur_profile.rows == 0:
-        raise DataError(
-            f"the current data ({current.description}) holds no rows",
-            hint="widen --since/--until, or use --until latest for old logs",
+    with reading([*reference.files, *current.files]):  # a damaged store file: named, exit 4
+        ref_profile, cached, cache_warning, cur_profile = _profiles(
+            reference,
+            current,
+            ref_present,
+            cur_frame,
+            registered,
+            numerical,
+            categorical,
+            settings,
+            cache_dir,
+            row_sample,
         )
     problems = {
         "reference": ref_present.problems,
@@ -245,6 +236,46 @@ def _compute_drift(
 
 
 # --------------------------------------------------------------------------------------------
+
+
+def _profiles(
+    reference: sources.Source,
+    current: sources.Source,
+    ref_present: _Present,
+    cur_frame: _Present,
+    registered: Profile | None,
+    numerical: list[str],
+    categorical: list[str],
+    settings: DriftSection,
+    cache_dir: Path | None,
+    row_sample: tuple[list[str], int] | None,
+) -> tuple[Profile, bool, str | None, Profile]:
+    """The reference's profile (cached, registered or built) and the current data's, on the
+    reference's bins; (reference, cached, cache warning, current)."""
+    cache_warning = None
+    if registered is not None:
+        ref_profile, cached = registered, True
+        ref_present.problems = {
+            c: "not in the training data"
+            for c in numerical + categorical
+            if c not in registered.columns
+        }
+    else:
+        ref_profile, cached, cache_warning = _reference_profile(
+            reference, ref_present, numerical, categorical, settings, cache_dir, row_sample
+        )
+    if ref_profile.rows == 0:
+        raise DataError(
+            f"the reference ({reference.description}) holds no rows",
+            hint="fix drift.reference or --reference",
+        )
+    cur_profile = cur_frame.profile(numerical, categorical, settings, row_sample, ref_profile)
+    if cur_profile.rows == 0:
+        raise DataError(
+            f"the current data ({current.description}) holds no rows",
+            hint="widen --since/--until, or use --until latest for old logs",
+        )
+    return ref_profile, cached, cache_warning, cur_profile
 
 
 def _reference_source(

@@ -39,6 +39,8 @@ class Source:
     """A window of the store (labels live in their own table) rather than a file."""
     rows: pl.DataFrame | None = field(default=None, repr=False)
     """The window's predictions with their labels, once :func:`labelled_rows` has read them."""
+    files: list[Path] = field(default_factory=list)
+    """The store files a store window reads (a damaged one is named, exit 4)."""
 
     def key(self) -> str:
         text = json.dumps(
@@ -65,6 +67,7 @@ def store_window(config: Config, since: dt.datetime, until: dt.datetime) -> Sour
         since,
         until,
         store=True,
+        files=files,
     )
 
 

@@ -602,3 +602,24 @@ def test_a_killed_stdin_ingest_leaves_no_spool_after_the_next_run(
     assert again.returncode == 0, again.stderr
     left = sorted(p.relative_to(spool_root) for p in spool_root.rglob("*"))
     assert left == [], (left, again.stderr)
+
+
+def test_drift_over_a_part_file_with_damaged_data_pages_is_exit_4_naming_it(
+    stored: Project,
+) -> None:
+    part = _a_part(stored)  # 2026-10-01, the reference window below
+    data = bytearray(part.read_bytes())
+    footer = int.from_bytes(data[-8:-4], "little")  # the footer stays whole: only pages break
+    data[4 : len(data) - 8 - footer] = b"\x17" * (len(data) - 12 - footer)
+    part.write_bytes(bytes(data))
+    result = stored.cli(
+        "drift",
+        "--reference",
+        str(stored.csv("ref.csv", GOOD_ROWS)),
+        "--since",
+        "2026-10-01",
+        "--until",
+        "2026-10-04",
+    )
+    assert result.code == 4, result.stderr
+    assert f"{part}: damaged store file" in result.stderr
