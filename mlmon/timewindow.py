@@ -17,6 +17,15 @@ from mlmon.errors import UsageError
 UTC = dt.UTC
 
 
+WINDOW_STEPS: dict[str, dt.timedelta] = {
+    "1h": dt.timedelta(hours=1),
+    "1d": dt.timedelta(days=1),
+    "1w": dt.timedelta(weeks=1),
+}
+"""The tumbling windows of ``metrics.window`` and ``drift.window`` (besides ``all``), whose
+names are also polars' ``truncate`` periods."""
+
+
 def parse_instant(text: str, flag: str) -> dt.datetime:
     """An ISO-8601 date or datetime as an aware UTC datetime (naive input is UTC).
 

@@ -29,13 +29,10 @@ from mlmon.metrics.outcome import PRED, PROBA, SCORE, Y, outcome
 from mlmon.metrics.regression import regression_metrics
 from mlmon.metrics.thresholds import Breach, evaluate
 from mlmon.store.scan import missing_feature_flag, read_window
-from mlmon.timewindow import iso_utc
+from mlmon.timewindow import WINDOW_STEPS, iso_utc
 
-_EVERY = {"1h": "1h", "1d": "1d", "1w": "1w"}
-_PROBA = PROBA
 _ERROR = "__error"
 _KEY, _MISSING, _LAG = "__w", "__missing", "__lag_h"
-_Y, _PRED, _SCORE = Y, PRED, SCORE
 
 
 @dataclass
@@ -257,8 +254,7 @@ def _split(frame: pl.DataFrame, keys: list[str]) -> list[tuple[tuple[object, ...
 
 
 def _window_end(start: dt.datetime, window: str) -> dt.datetime:
-    step = {"1h": dt.timedelta(hours=1), "1d": dt.timedelta(days=1), "1w": dt.timedelta(weeks=1)}
-    return start + step[window]
+    return start + WINDOW_STEPS[window]
 
 
 def _load(
@@ -275,14 +271,14 @@ def _load(
     # First narrow the predictions (features become one flag, the error text a flag), then
     # join the labels: the join then carries a few columns, whatever the number of features.
     narrow = [
-        (ts.dt.truncate(_EVERY[window]) if window != "all" else pl.lit(0)).alias(_KEY),
+        (ts.dt.truncate(window) if window != "all" else pl.lit(0)).alias(_KEY),
         ts,
         missing.alias(_MISSING),
-        pred.alias(_PRED),
+        pred.alias(PRED),
         *proba_cols,
     ]
     if s.score is not None:
-        narrow.append(pl.col(s.score).alias(_SCORE))
+        narrow.append(pl.col(s.score).alias(SCORE))
     if s.latency is not None:
         narrow.append(pl.col(s.latency))
     if s.error is not None:
@@ -293,7 +289,7 @@ def _load(
     frame = read_window(config, since, until, narrow)
     return frame.select(
         pl.exclude(s.label, label_ts.meta.output_name()),
-        y.alias(_Y),
+        y.alias(Y),
         ((label_ts - ts).dt.total_seconds() / 3600.0).alias(_LAG),
     )
 
@@ -312,10 +308,10 @@ def _window_report(
     latency = None if s.latency is None else part[s.latency].drop_nulls().drop_nans().to_numpy()
     errors = None if s.error is None else int(part[_ERROR].sum())
     metrics = operational_metrics(n, hours, latency, errors, int(part[_MISSING].sum()), confidence)
-    labelled = int(part[_Y].is_not_null().sum())
+    labelled = int(part[Y].is_not_null().sum())
     lag = part[_LAG].median() if labelled else None  # the lag is null where the label is
-    inputs = [c for c in part.columns if c in (_SCORE, _PRED, _Y) or c.startswith(_PROBA)]
-    usable = part.select(inputs).drop_nulls([c for c in (_Y, _PRED, _SCORE) if c in inputs])
+    inputs = [c for c in part.columns if c in (SCORE, PRED, Y) or c.startswith(PROBA)]
+    usable = part.select(inputs).drop_nulls([c for c in (Y, PRED, SCORE) if c in inputs])
     if config.model.task != "binary_classification":
         # Row order from a streaming scan can vary between runs, and float sums depend on
         # it: sorting by the values the metrics read makes the same data give the same
@@ -329,24 +325,24 @@ def _window_report(
         quality = {name: Estimate.undefined(reason) for name in quality_names(config.model.task)}
     elif config.model.task == "multiclass_classification":
         classes = config.model.classes or ()
-        proba_names = [f"{_PROBA}{i}" for i in range(len(classes))]
+        proba_names = [f"{PROBA}{i}" for i in range(len(classes))]
         has_proba = all(c in usable.columns for c in proba_names)
         if has_proba:
             usable = usable.drop_nulls(proba_names)
         quality = multiclass_metrics(
-            usable[_Y].to_numpy().astype(int),
-            usable[_PRED].to_numpy().astype(int),
+            usable[Y].to_numpy().astype(int),
+            usable[PRED].to_numpy().astype(int),
             usable.select(proba_names).to_numpy() if has_proba else None,
             classes,
             confidence,
         )
     elif config.model.classes is not None:
-        y = usable[_Y].to_numpy()
-        pred = usable[_PRED].to_numpy()
-        score = usable[_SCORE].to_numpy() if _SCORE in usable.columns else None
+        y = usable[Y].to_numpy()
+        pred = usable[PRED].to_numpy()
+        score = usable[SCORE].to_numpy() if SCORE in usable.columns else None
         quality = binary_metrics(y, pred, score, confidence)
     else:
-        quality = regression_metrics(usable[_Y].to_numpy(), usable[_PRED].to_numpy(), confidence)
+        quality = regression_metrics(usable[Y].to_numpy(), usable[PRED].to_numpy(), confidence)
     return WindowReport(
         start,
         end,
