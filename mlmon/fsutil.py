@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import os
 import stat
 import time
@@ -141,3 +142,12 @@ def read_regular_file(path: Path) -> bytes:
             return fh.read()
     finally:
         os.close(fd)
+
+
+def sha256_file(path: Path, *, follow_symlinks: bool = True) -> str:
+    """The SHA-256 of a file's bytes, read in blocks (``hashlib.file_digest``). With
+    ``follow_symlinks=False`` a symbolic link is an ``OSError`` (``O_NOFOLLOW``), not its
+    target's digest."""
+    flags = os.O_RDONLY | (0 if follow_symlinks else os.O_NOFOLLOW)
+    with os.fdopen(os.open(path, flags), "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()

@@ -12,7 +12,6 @@ written. Messages name the file that is wrong, never echo its content.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import re
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlmon import fsutil
 from mlmon.errors import RegistryError
 from mlmon.fsutil import TMP_PREFIX
 from mlmon.registry.events import Event
@@ -177,12 +177,10 @@ def directory(path: Path) -> bool:
 def sha256_file(path: Path) -> str:
     """The SHA-256 of a file, opened without following a symbolic link (exit 5 on one)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        return fsutil.sha256_file(path, follow_symlinks=False)
     except OSError:
         refuse_symlink(path)
         raise
-    with os.fdopen(fd, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def read_metadata(path: Path) -> dict[str, Any]:

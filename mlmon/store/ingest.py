@@ -21,7 +21,7 @@ import polars as pl
 
 from mlmon.config import Config
 from mlmon.errors import DataError
-from mlmon.fsutil import append_line_durably, exclusive_lock
+from mlmon.fsutil import append_line_durably, exclusive_lock, sha256_file
 from mlmon.store.columns import (
     INGESTED,
     MISSING,
@@ -35,7 +35,7 @@ from mlmon.store.columns import (
 )
 from mlmon.store.labelling import SOURCE, address_labels
 from mlmon.store.layout import StoreLayout, Table
-from mlmon.store.manifest import manifest_line, read_manifest, sha256_file
+from mlmon.store.manifest import manifest_line, read_manifest
 from mlmon.store.readers import Format, Source, read_batches, resolve_source, source_columns
 from mlmon.store.report import FileReport, IngestResult
 from mlmon.store.scratch import scratch_dir

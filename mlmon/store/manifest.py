@@ -4,20 +4,13 @@ re-ingesting the same content is a no-op."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import socket
-from pathlib import Path
 from typing import Any
 
 from mlmon.errors import DataError
 from mlmon.store.layout import StoreLayout, Table
 from mlmon.store.report import FileReport
-
-
-def sha256_file(path: Path) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def read_manifest(layout: StoreLayout) -> dict[tuple[str, str], str]:
