@@ -13,6 +13,7 @@ import errno
 import fcntl
 import hashlib
 import os
+import re
 import stat
 import time
 import uuid
@@ -151,3 +152,17 @@ def sha256_file(path: Path, *, follow_symlinks: bool = True) -> str:
     flags = os.O_RDONLY | (0 if follow_symlinks else os.O_NOFOLLOW)
     with os.fdopen(os.open(path, flags), "rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def is_safe_name(value: str) -> bool:
+    """Can ``value`` be one path component as it is: letters, digits, ``.``, ``_`` and ``-``,
+    starting with a letter or digit, at most 128 characters, no ``..`` (the rule for model
+    names, versions, aliases and registry file names).
+
+    >>> is_safe_name("loan-default.v2"), is_safe_name("../x"), is_safe_name("a..b")
+    (True, False, False)
+    """
+    return bool(_SAFE_NAME.match(value)) and ".." not in value

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+from mlmon.fsutil import is_safe_name
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 
@@ -65,11 +66,11 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 def _check_name(value: Any) -> Any:
-    if isinstance(value, str) and not _NAME.match(value):
+    if isinstance(value, str) and not is_safe_name(value):
         raise PydanticCustomError(
             "name",
             "{value} is not a valid name: use letters, digits, '.', '_' and '-' "
-            "(no path separators), starting with a letter or digit",
+            "(no path separators, no '..'), starting with a letter or digit",
             {"value": short_repr(value)},
         )
     return value

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from mlmon.errors import RegistryError
-from mlmon.fsutil import append_line_durably, atomic_write_bytes, fsync_dir
+from mlmon.fsutil import append_line_durably, atomic_write_bytes, fsync_dir, is_safe_name
 from mlmon.registry import layout
 from mlmon.registry.events import EVENTS, Event
 from mlmon.registry.faults import fault
@@ -70,7 +70,7 @@ class Intent:
                 and isinstance(intent.events_size, int)
                 and all(isinstance(e, dict) and isinstance(e.get("id"), str) for e in intent.events)
                 and all(
-                    layout.NAME.match(a) and isinstance(v, list) and len(v) == 2
+                    is_safe_name(a) and isinstance(v, list) and len(v) == 2
                     for a, v in intent.aliases.items()
                 )
                 and all(

@@ -25,7 +25,6 @@ from mlmon.errors import RegistryError
 from mlmon.fsutil import TMP_PREFIX
 from mlmon.registry.events import Event
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 """A model, alias or file name: no separators, not hidden."""
 
 VERSION = re.compile(r"^[1-9][0-9]{0,17}$")
@@ -72,7 +71,7 @@ def check_name(value: str, what: str) -> str:
     >>> check_name("v2.1", "alias")
     'v2.1'
     """
-    if not NAME.match(value) or ".." in value:
+    if not fsutil.is_safe_name(value):
         raise RegistryError(
             f"{value!r} is not a valid {what}: use letters, digits, '.', '_' and '-', "
             "starting with a letter or digit (no path separators, no '..')",
@@ -94,7 +93,7 @@ def inside(directory: Path, name: object, what: str, source: Path, version: bool
     mlmon.errors.RegistryError: v/3/metadata.json: artifact.file is not a plain file name ...
     """
     valid = isinstance(name, str) and (
-        VERSION.match(name) if version else NAME.match(name) and ".." not in name
+        VERSION.match(name) if version else fsutil.is_safe_name(name)
     )
     if not valid:
         kind = "a version number" if version else "a plain file name inside its directory"
@@ -236,7 +235,7 @@ def read_aliases(paths: Paths) -> dict[str, str]:
         return {}
     out = {}
     for p in sorted(paths.aliases.iterdir()):
-        if p.name.startswith(TMP_PREFIX) or not NAME.match(p.name):
+        if p.name.startswith(TMP_PREFIX) or not fsutil.is_safe_name(p.name):
             continue
         data = read_bytes(p, limit=MAX_ALIAS_BYTES)
         value = decode(data, p).strip()
