@@ -159,20 +159,7 @@ def _numerical(
         effect = st.wasserstein(ref_sample, cur_sample, ref.std).value
     else:
         effect, raw = _binned(effect_name, ref_counts, cur_counts, s.js_base)
-    threshold = _threshold(effect_name, s.threshold)
-    signals.insert(
-        0,
-        Signal(
-            "distribution",
-            test_name,
-            test.value,
-            test.p_value,
-            effect_name,
-            effect,
-            threshold,
-            raw=raw,
-        ),
-    )
+    signals.insert(0, _distribution(test_name, test, effect_name, effect, raw, s))
     base.status = "ok"
     edges = [float(e) for e in ref.edges]
     base.reference_distribution = {"edges": edges, "shares": st.shares(ref_counts).tolist()}
@@ -215,20 +202,7 @@ def _categorical(
         else "jensenshannon"
     )
     effect, raw = _binned(effect_name, ref_counts, cur_counts, s.js_base)
-    threshold = _threshold(effect_name, s.threshold)
-    signals.insert(
-        0,
-        Signal(
-            "distribution",
-            "chisquare",
-            test.value,
-            test.p_value,
-            effect_name,
-            effect,
-            threshold,
-            raw=raw,
-        ),
-    )
+    signals.insert(0, _distribution("chisquare", test, effect_name, effect, raw, s))
     if s.new_category_threshold is not None and base.new_category_share is not None:
         signals.append(
             Signal(
@@ -290,6 +264,28 @@ def _binned(
         return st.jensen_shannon_corrected(ref, cur, js_base).value, raw
     function = {"psi": st.psi, "hellinger": st.hellinger, "linf": st.linf, "tvd": st.tvd}[name]
     return function(ref, cur).value, None
+
+
+def _distribution(
+    test_name: str,
+    test: st.Stat,
+    effect_name: str,
+    effect: float | None,
+    raw: float | None,
+    s: Settings,
+) -> Signal:
+    """The ``distribution`` signal: the test's statistic and p-value, and the effect size
+    against its threshold (the configured one, or the statistic's default)."""
+    return Signal(
+        "distribution",
+        test_name,
+        test.value,
+        test.p_value,
+        effect_name,
+        effect,
+        _threshold(effect_name, s.threshold),
+        raw=raw,
+    )
 
 
 def _threshold(effect: str, configured: float | None) -> float:
