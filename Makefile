@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "mlmon needs Python 3.11+"'
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml mlmon/drift/_accumulate.c | $(BIN)/python
+$(STAMP): pyproject.toml mlmon/_speedups/_accumulate.c | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)

@@ -1,30 +1,50 @@
-"""ADWIN's update loop compiled with numba, for long streams. Pure.
+"""ADWIN's update loop compiled with numba: the fast path of ``ADWIN.feed`` for long streams.
+Pure.
 
+The reference is the pure-Python ADWIN of :mod:`mlmon.concept.detectors.adwin` (its
+``update``); this is not a second algorithm but the same loop in a form numba compiles.
 ADWIN is sequential: whether a value is tested, merged or dropped depends on every value
 before it, and a cut found on one update empties the window for the next. No vectorised
 (numpy) form reproduces River's change points, so the loop of ``adwin.ADWIN`` is compiled
 instead: :func:`feed` runs :func:`_run`, which does the floating-point operations of
 ``ADWIN._step``, ``_merge``, ``_has_cut`` and ``_drop_oldest`` in the same order (no
 ``fastmath``, so nothing is reassociated or fused), and gives the same detections and the
-same state, to the last bit. Keep the two in step: ``tests/unit/test_adwin.py`` compares them.
+same state, to the last bit. Keep the two in step: ``tests/unit/test_adwin.py`` and
+``tests/unit/test_speedups.py`` compare them.
 
-Importing numba takes ~0.3 s and loading the cached kernel ~0.1 s more (compiling it, the
-first time, ~1.3 s), so ``adwin`` imports this module only for streams long enough to pay for
-it (``adwin.COMPILED_FROM``). The compiled code
-is cached on disk where a directory allows it (see ``mlmon.jit``).
+Importing numba and loading the cached kernel costs a fresh process a noticeable fraction of
+a second (compiling it the first time, more; figures in ``bench/RESULTS.md``), so ``adwin``
+imports this module only for streams long enough to pay for it (``adwin.COMPILED_FROM``), and
+only where numba imports (:func:`mlmon._speedups.adwin_feed`). The compiled code is cached on
+disk where a directory allows it (see :mod:`mlmon._speedups.jit`).
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from mlmon.jit import compiled
+from mlmon._speedups.jit import compiled
 
-if TYPE_CHECKING:
-    from mlmon.concept.detectors.adwin import ADWIN
+
+class ADWINState(Protocol):
+    """What :func:`feed` reads and writes of an ``adwin.ADWIN`` (its state, see there)."""
+
+    params: dict[str, Any]
+    bucket_totals: list[list[float]]
+    bucket_variances: list[list[float]]
+    window_width: float
+    window_total: float
+    window_variance: float
+    tick: int
+    detections: int
+    drift_detected: bool
+    warning_detected: bool
+
+    def _restored(self) -> None: ...
+
 
 ROWS = 64
 """Rows of buckets the arrays hold: row i holds buckets of 2**i values, so 64 rows need more
@@ -265,7 +285,7 @@ def _run(
     return stop, n_found
 
 
-def feed(detector: ADWIN, values: np.ndarray) -> list[int]:
+def feed(detector: ADWINState, values: np.ndarray) -> list[int]:
     """Run ``values`` (float64) through ``detector`` as its ``update`` would, leaving it in
     the same state; the indices of the updates that detected a change."""
     totals_rows, variances_rows = detector.bucket_totals, detector.bucket_variances

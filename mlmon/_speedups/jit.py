@@ -3,7 +3,10 @@
 numba caches compiled code beside the module (``__pycache__``) or, when that is not writable,
 in its user-wide cache directory. With neither (a read-only install run by a user without a
 home directory, say) ``njit(cache=True)`` raises instead of compiling; then the function is
-compiled in each process, which costs about a second on its first call.
+compiled in each process, on its first call (a cost ``bench/RESULTS.md`` measures).
+
+The helper of the numba fast paths (:mod:`mlmon._speedups.adwin_kernel`); it imports numba,
+so only code that has chosen the compiled path imports it.
 """
 
 from __future__ import annotations

@@ -3,13 +3,15 @@
 For each numerical column the profile needs the null/NaN and ±inf counts, the count, mean,
 M₂, min and max of the finite values, a systematic sample (every k-th finite value), and the
 counts in the reference's bins. Asked of polars, that is eight aggregations and a histogram,
-each a pass over the column: at 5M rows × 12 columns the histogram alone (``Expr.hist``) took
-1.6 s and the rest 1.2 s, against 0.5 s to decode the file. One loop over each value does all
-of it in ~5 ns a value. It is written in C (``_accumulate.c``, compiled at install, about 100
-lines with its argument checks), which releases the GIL while it runs: no numpy expression does
-a data-dependent bin search without several temporaries per value, and numba, which compiles
-this loop as well, costs every process ~0.5 s to import and initialise (a quarter of a
-million-row ``mlmon drift``; the C module loads in a millisecond).
+each a pass over the column, and the histogram alone costs more than decoding the file. One
+loop over each value does all of it. It is written in C (``mlmon/_speedups/_accumulate.c``,
+compiled at install, about 100 lines with its argument checks), which releases the GIL while
+it runs: no numpy expression does a data-dependent bin search without several temporaries per
+value, and numba, which compiles this loop as well, costs every process a large share of a
+million-row ``mlmon drift`` to import and initialise, where the C module loads at once (the
+figures are in bench/RESULTS.md). Where the C extension could not be built (no compiler at
+install), its numpy reference runs instead, with the same results
+(:mod:`mlmon._speedups.accumulate`).
 
 Bins are right-closed: value v falls in bin b = #{edges < v}, i.e. (e₀, e₁] … , as
 ``np.searchsorted(edges, v, side="left")`` and polars' ``hist`` count. The bin is found by a
@@ -30,7 +32,7 @@ import math
 
 import numpy as np
 
-from mlmon.drift._accumulate import accumulate
+from mlmon._speedups.accumulate import accumulate
 from mlmon.drift.profile import NumericalProfile
 
 CELLS_PER_EDGE = 32

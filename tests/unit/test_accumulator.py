@@ -133,7 +133,7 @@ def test_property_counts_are_numpys_for_any_floats(
 
 
 def test_compiled_loop_rejects_wrong_types_and_inconsistent_state() -> None:
-    from mlmon.drift._accumulate import accumulate
+    from mlmon._speedups._accumulate import accumulate
 
     ok = NumericAccumulator([1.0], 2, 1)
     args = [np.zeros(3), ok.edges, ok.table, 0.0, 0.0, ok.counts, ok.sums, ok.tallies, ok.sample]

@@ -1,8 +1,8 @@
 """ADWIN: the same change points, window width, mean and variance as River 0.26.1's
 ``drift.ADWIN`` (the Rust ``AdaptiveWindowing`` of that release) on seeded streams, and the
 invariants every detector keeps (constant stream, reset, JSON state round trip, parameter
-ranges, warm-up). The compiled loop of long streams (``_adwin_kernel``) gives the same
-detections and leaves the same state as ``update``."""
+ranges, warm-up). The compiled loop of long streams (``mlmon._speedups.adwin_kernel``) gives
+the same detections and leaves the same state as ``update``."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mlmon import jit
-from mlmon.concept.detectors import _adwin_kernel, adwin
+from mlmon._speedups import adwin_kernel, jit
+from mlmon.concept.detectors import adwin
 from mlmon.concept.detectors.adwin import ADWIN
 
 RIVER_VERSION = "0.26.1"
@@ -318,14 +318,14 @@ def spy_on_kernel(monkeypatch: pytest.MonkeyPatch, compiled_from: int) -> list[i
     """Streams of ``compiled_from`` values or more run the compiled loop; the list records the
     length of each stream it ran."""
     calls: list[int] = []
-    kernel_feed = _adwin_kernel.feed
+    kernel_feed = adwin_kernel.feed
 
     def spy(detector: ADWIN, values: np.ndarray) -> list[int]:
         calls.append(len(values))
         return kernel_feed(detector, values)
 
     monkeypatch.setattr(adwin, "COMPILED_FROM", compiled_from)
-    monkeypatch.setattr(_adwin_kernel, "feed", spy)
+    monkeypatch.setattr(adwin_kernel, "feed", spy)
     return calls
 
 
@@ -428,7 +428,7 @@ def test_compiled_feed_ending_on_a_detection_leaves_it_for_the_next_update(
 def test_compiled_feed_reports_more_detections_than_its_buffer_holds(
     compiled: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_adwin_kernel, "FOUND", 2)
+    monkeypatch.setattr(adwin_kernel, "FOUND", 2)
     values, params = heavy_tails(15), PARAMS["clock_7_buckets_2"]
     stepped = ADWIN(**params)
     expected = updates(stepped, values)
@@ -471,7 +471,7 @@ def test_kernel_compiles_uncached_where_numba_has_no_writable_cache_directory(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """numba raises when no cache directory is writable (neither __pycache__ beside the
-    module nor its user-wide one); mlmon.jit then compiles in each process instead (the
+    module nor its user-wide one); mlmon._speedups.jit then compiles in each process instead (the
     ADWIN kernel and the drift accumulator are compiled through it)."""
     import numba
     from numba.core import caching
@@ -480,7 +480,7 @@ def test_kernel_compiles_uncached_where_numba_has_no_writable_cache_directory(
     with pytest.raises(RuntimeError, match="no locator available"):
         numba.njit(cache=True)(_double)
     assert jit.compiled(nogil=True)(_double)(2.0) == 4.0
-    assert _adwin_kernel._compile(_double)(2.0) == 4.0
+    assert adwin_kernel._compile(_double)(2.0) == 4.0
 
 
 @pytest.mark.slow

@@ -24,11 +24,12 @@ Defaults, semantics and floating-point operations are those of River 0.26.1's
 ``drift.ADWIN`` (its Rust ``AdaptiveWindowing``), so both report the same change points on
 any stream; ``tests/unit/test_adwin.py`` checks this.
 
-``feed`` (what ``mlmon drift`` runs) takes a stream of ``COMPILED_FROM`` values or more
-through ``_adwin_kernel``: the same loop compiled with numba, with the same operations in the
-same order, so the same detections and the same state. It is compiled rather than vectorised
-because each update depends on every one before it (a detection empties the window), and
-pure Python is 4x slower than River's Rust.
+This module is the pure reference. ``feed`` (what ``mlmon drift`` runs) takes a stream of
+``COMPILED_FROM`` values or more through ``mlmon._speedups.adwin_kernel`` where numba imports:
+the same loop compiled with numba, with the same operations in the same order, so the same
+detections and the same state. It is compiled rather than vectorised because each update
+depends on every one before it (a detection empties the window), and pure Python is several
+times slower than River's Rust (``bench/RESULTS.md``).
 
 References: A. Bifet, R. Gavaldà, "Learning from Time-Changing Data with Adaptive
 Windowing", Proc. 2007 SIAM Int. Conf. on Data Mining (SDM), pp. 443-448. Merging bucket
@@ -53,17 +54,18 @@ from typing import ClassVar
 
 import numpy as np
 
+from mlmon import _speedups
 from mlmon.concept.detectors.base import Detector, Param
 
 _I32 = 2**31
 """River counts updates in a wrapping 32-bit integer; the clock check follows it."""
 
 COMPILED_FROM = 500_000
-"""Streams of at least this many values go through the compiled loop (``_adwin_kernel``, ~20 ns
-a value instead of ~1 µs). A fresh process first pays 0.35-0.45 s to import numba and load the
-cached kernel (~1.7 s the very first time, to compile it), what the pure-Python loop takes for
-~400,000 values; at 500,000 the compiled path wins even then (measured on a 2-core Xeon VM,
-bench/RESULTS.md)."""
+"""Streams of at least this many values go through the compiled loop
+(``mlmon._speedups.adwin_kernel``), which is far faster a value than the pure-Python one but
+costs a fresh process numba's import and the loading (or first compiling) of the kernel: the
+pure-Python loop runs about 400,000 values in that time, so from 500,000 on the compiled path
+wins even in a fresh process (the figures are in bench/RESULTS.md)."""
 
 
 class ADWIN(Detector):
@@ -153,13 +155,13 @@ class ADWIN(Detector):
 
     def feed(self, values: Sequence[float] | np.ndarray) -> tuple[list[int], list[int | None]]:
         """``update`` with each value in turn; where it detected (ADWIN has no warnings).
-        From ``COMPILED_FROM`` values on, through the compiled loop of ``_adwin_kernel``
-        (same detections, same state afterwards)."""
-        if len(values) < COMPILED_FROM:
+        From ``COMPILED_FROM`` values on, through the compiled loop of
+        ``mlmon._speedups.adwin_kernel`` where numba imports (same detections, same state
+        afterwards)."""
+        kernel = _speedups.adwin_feed() if len(values) >= COMPILED_FROM else None
+        if kernel is None:
             return super().feed(values)
-        from mlmon.concept.detectors import _adwin_kernel
-
-        drifts = _adwin_kernel.feed(self, np.ascontiguousarray(values, dtype=np.float64))
+        drifts = kernel(self, np.ascontiguousarray(values, dtype=np.float64))
         return drifts, [None] * len(drifts)
 
     def _clear(self) -> None:
