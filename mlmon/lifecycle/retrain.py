@@ -110,9 +110,11 @@ def retrain(
         for existing in reversed(registry.versions()):
             meta = registry.metadata(existing)
             training = meta.get("training")
-            if isinstance(training, dict) and training.get("digest") == digest and meta.get(
-                "config_digest"
-            ) == config_digest:
+            if (
+                isinstance(training, dict)
+                and training.get("digest") == digest
+                and meta.get("config_digest") == config_digest
+            ):
                 result.already = existing  # a repeated run: the model would be the same
                 return result
     train, holdout = data.split(config.retrain.holdout)

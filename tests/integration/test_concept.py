@@ -53,7 +53,7 @@ def _store(
     n = days * per_day
     ts = [START + dt.timedelta(seconds=86400 / per_day * i) for i in range(n)]
     after = np.array([t >= CHANGE for t in ts])
-    label = rng.integers(0, 2, n)
+    label: np.ndarray = rng.integers(0, 2, n)
     if regression:
         truth = rng.normal(0, 1, n)
         pred = truth + rng.normal(0, np.where(after, 3.0, 1.0))

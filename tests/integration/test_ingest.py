@@ -263,6 +263,7 @@ def test_a_resent_prediction_with_other_values_is_quarantined_with_what_changed(
         f"{project.root / 'b.csv'} row 1: id: id 'r1' is already stored with other values "
         "(score); a re-sent prediction must equal the stored one"
     ]
+    assert result.quarantine_path is not None
     quarantined = pl.read_parquet(result.quarantine_path)
     assert quarantined["score"].to_list() == ["0.3"]
     assert project.stored().filter(pl.col("id") == "r1")["score"].item() == 0.9
@@ -277,6 +278,7 @@ def test_a_corrected_label_replaces_the_stored_one_and_is_audited(project: Proje
     result = ingest(project.config(), [_labels(project, "l2.csv", later)], labels=True)
     assert (result.rows_written, result.duplicates_skipped, result.labels_updated) == (1, 1, 1)
     assert result.status == "ok" and result.rows_rejected == 0
+    assert result.label_updates_path is not None
     audit = pl.read_parquet(result.label_updates_path)
     assert audit.select("id", "old_label", "new_label").rows() == [("r2", 0, 1)]
     assert audit["old_label_timestamp"].item() == dt.datetime(2026, 10, 8, tzinfo=UTC)

@@ -12,7 +12,7 @@ import pytest
 from sklearn import metrics as skm
 
 from mlmon.errors import DataError
-from mlmon.metrics.windows import compute_metrics
+from mlmon.metrics.windows import MetricsResult, compute_metrics
 from mlmon.store import ingest
 from tests.conftest import BINARY_CONFIG, MULTICLASS_CONFIG, Project
 
@@ -84,14 +84,21 @@ def mproject(make_project: Callable[..., Project]) -> Project:
     )
 
 
-def _run(project: Project, **kwargs: object) -> object:
-    kwargs.setdefault("baseline_window", None)
+def _run(
+    project: Project,
+    *,
+    by: str | None = None,
+    fail_on: str = "latest",
+    baseline_window: tuple[dt.datetime, dt.datetime] | None = None,
+) -> MetricsResult:
     return compute_metrics(
         project.config(),
         dt.datetime(2026, 10, 1, tzinfo=UTC),
         dt.datetime(2026, 10, 4, tzinfo=UTC),
-        **kwargs,
-    )  # type: ignore[arg-type]
+        by=by,
+        fail_on=fail_on,
+        baseline_window=baseline_window,
+    )
 
 
 def test_daily_windows_equal_scikit_learn_on_the_same_rows(mproject: Project) -> None:
@@ -133,7 +140,10 @@ def test_a_quality_drop_breaches_min_and_max_drop(mproject: Project) -> None:
     rules = {(b.metric, b.rule) for b in last.breaches}
     assert rules == {("roc_auc", "min"), ("roc_auc", "max_drop")}
     drop = next(b for b in last.breaches if b.rule == "max_drop")
-    assert drop.bound == pytest.approx(result.baseline["roc_auc"].value - 0.05)
+    assert result.baseline is not None
+    baseline_auc = result.baseline["roc_auc"].value
+    assert baseline_auc is not None
+    assert drop.bound == pytest.approx(baseline_auc - 0.05)
     assert not result.windows[0].breaches
 
 

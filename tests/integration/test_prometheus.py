@@ -18,6 +18,7 @@ import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -131,7 +132,7 @@ scrape_configs:
         stderr=subprocess.PIPE,
     )
     try:
-        firing = []
+        firing: list[dict[str, Any]] = []
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not firing:
             time.sleep(1)

@@ -77,7 +77,11 @@ def _setup(root: Path, op: str) -> Registry:
     return reg
 
 
-def _state(reg: Registry) -> tuple[list[tuple[str | None, ...]], dict[str, str], list[str]]:
+Event = tuple[str, str | None, str | None, str | None, str | None]
+"""An event's kind, version, alias, and the versions it moves from and to."""
+
+
+def _state(reg: Registry) -> tuple[list[Event], dict[str, str], list[str]]:
     events = [(e.event, e.version, e.alias, e.from_version, e.to_version) for e in reg.events()]
     return events, reg.aliases(), reg.versions()
 

@@ -19,7 +19,8 @@ from mlmon.drift.profile import NumericalProfile, quantile_edges
 def numpy_counts(values: np.ndarray, edges: list[float]) -> list[int]:
     finite = values[np.isfinite(values)]
     bins = np.searchsorted(np.asarray(edges), finite, side="left")
-    return np.bincount(bins, minlength=len(edges) + 1).tolist()
+    counts: list[int] = np.bincount(bins, minlength=len(edges) + 1).tolist()
+    return counts
 
 
 def feed(
@@ -136,7 +137,7 @@ def test_compiled_loop_rejects_wrong_types_and_inconsistent_state() -> None:
     from mlmon._speedups._accumulate import accumulate
 
     ok = NumericAccumulator([1.0], 2, 1)
-    args = [np.zeros(3), ok.edges, ok.table, 0.0, 0.0, ok.counts, ok.sums, ok.tallies, ok.sample]
+    args = (np.zeros(3), ok.edges, ok.table, 0.0, 0.0, ok.counts, ok.sums, ok.tallies, ok.sample)
     with pytest.raises(TypeError, match="values must be a contiguous float64 array"):
         accumulate(np.zeros(3, dtype=np.float32), *args[1:], 1)
     with pytest.raises(TypeError, match="counts must be a contiguous int64 array"):

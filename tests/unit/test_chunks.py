@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -56,13 +57,13 @@ def test_a_newline_inside_quotes_is_not_a_boundary() -> None:
 
 
 def test_prefetch_reraises_producer_errors_in_the_consumer() -> None:
-    def broken() -> object:
+    def broken() -> Iterator[int]:
         yield 1
         raise ValueError("bad chunk")
 
     got = []
     with pytest.raises(ValueError, match="bad chunk"):
-        for item in prefetch(broken()):  # type: ignore[arg-type]
+        for item in prefetch(broken()):
             got.append(item)
     assert got == [1]
 
@@ -70,14 +71,14 @@ def test_prefetch_reraises_producer_errors_in_the_consumer() -> None:
 def test_prefetch_stops_the_producer_when_the_consumer_stops() -> None:
     produced = []
 
-    def endless() -> object:
+    def endless() -> Iterator[int]:
         i = 0
         while True:
             produced.append(i)
             yield i
             i += 1
 
-    it = prefetch(endless())  # type: ignore[arg-type]
+    it = prefetch(endless())
     assert next(it) == 0
     it.close()  # joins the worker: it must notice and stop
     assert len(produced) <= 4

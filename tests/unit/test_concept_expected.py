@@ -24,12 +24,14 @@ def test_the_paired_comparison_is_scipys_one_sample_t_on_realized_minus_expected
     ci = t.confidence_interval(0.9)
     assert c.unexplained_change == pytest.approx(d.mean())
     assert (c.low, c.high) == pytest.approx((ci.low, ci.high))
+    assert c.low is not None and c.high is not None
     assert c.p_value == pytest.approx(t.pvalue)
     # by hand: d̄ ± t(0.95, n-1)·s/√n
     half = stats.t.ppf(0.95, 2999) * d.std(ddof=1) / math.sqrt(3000)
     assert c.high - c.low == pytest.approx(2 * half)
     assert c.error == pytest.approx(expected.mean())
     assert c.population_change == pytest.approx(expected.mean() - 0.2)
+    assert c.population_change is not None and c.unexplained_change is not None
     assert c.population_change + c.unexplained_change == pytest.approx(realized.mean() - 0.2)
 
 
@@ -40,7 +42,7 @@ def test_errors_as_expected_are_no_finding_and_a_small_significant_rise_is_none_
     c = compare_with_expected(
         calibrated, expected, 0.25, alpha=0.05, threshold=0.02, confidence=0.95
     )
-    assert not c.finding and c.low is not None and c.low < 0 < c.high
+    assert not c.finding and c.low is not None and c.high is not None and c.low < 0 < c.high
     # +1 point on 20,000 rows is significant but below the 2-point increase that matters
     worse = (rng.random(20_000) < expected + 0.01).astype(float)
     c = compare_with_expected(worse, expected, 0.25, alpha=0.05, threshold=0.02, confidence=0.95)

@@ -253,7 +253,7 @@ def test_drift_section_errors_name_the_key(drift: str, message: str) -> None:
 def test_a_threshold_the_schema_cannot_produce_is_a_warning_naming_the_missing_key() -> None:
     from mlmon.cli.commands.init import starter_config
 
-    assert parse_config(starter_config(), Path("mlmon.yaml")).warnings() == []
+    assert parse_config(starter_config().decode(), Path("mlmon.yaml")).warnings() == []
     bare = GOOD.replace("  latency: latency_ms\n  error: error\n", "")
     text = bare + "metrics:\n  thresholds: {error_rate: {max: 0.01}, latency_p95: {max: 200}}\n"
     assert parse_config(GOOD + text[len(bare) :], Path("mlmon.yaml")).warnings() == []

@@ -23,7 +23,7 @@ from mlmon.concept.detectors.page_hinkley import PageHinkley
 RIVER_VERSION = "0.26.1"
 
 
-def errors(seed: int, rates: list[tuple[int, float]]) -> list[int]:
+def errors(seed: int, rates: list[tuple[int, float]]) -> list[float]:
     """A 0/1 error stream: ``n`` values at each error rate, in turn."""
     rng = np.random.default_rng(seed)
     return [int(v) for n, rate in rates for v in rng.random(n) < rate]
@@ -138,7 +138,7 @@ def test_the_golden_streams_exercise_detections_and_warnings() -> None:
     assert run(KSWIN(seed=7), STREAMS["gaussian_jumps"]())[0]
 
 
-ALL = [DDM, EDDM, HDDMA, HDDMW, PageHinkley, KSWIN]
+ALL: list[type[Detector]] = [DDM, EDDM, HDDMA, HDDMW, PageHinkley, KSWIN]
 
 
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.name)

@@ -12,7 +12,13 @@ from scipy import stats
 from scipy.spatial import distance
 
 from mlmon.drift import stats as st
-from mlmon.drift.profile import NumericalProfile, Profile, profile, quantile_edges
+from mlmon.drift.profile import (
+    CategoricalProfile,
+    NumericalProfile,
+    Profile,
+    profile,
+    quantile_edges,
+)
 from mlmon.drift.rules import adjust
 
 P = np.array([50.0, 30.0, 20.0])
@@ -33,7 +39,10 @@ def test_binned_distances_by_hand() -> None:
 def test_jensen_shannon_distance_by_hand_and_base(base: float) -> None:
     p, q = P / 100, Q / 100
     m = (p + q) / 2
-    kl = lambda a, b: float(np.sum(a * np.log(a / b))) / math.log(base)  # noqa: E731
+
+    def kl(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.sum(a * np.log(a / b))) / math.log(base)
+
     expected = math.sqrt(0.5 * kl(p, m) + 0.5 * kl(q, m))
     assert st.jensen_shannon(P, Q, base).value == pytest.approx(expected, abs=1e-12)
     assert st.jensen_shannon(P, Q, base).value == pytest.approx(
@@ -196,13 +205,19 @@ def _frame(seed: int, n: int) -> pl.DataFrame:
 
 def test_profiles_of_two_parts_merge_into_the_profile_of_the_whole() -> None:
     a, b = _frame(5, 3000), _frame(6, 2000)
-    kwargs = {"bins": 20, "sample_rows": 10_000, "max_categories": 10}
-    ref = profile(a.lazy(), ["x"], ["c"], **kwargs)  # type: ignore[arg-type]
-    part_b = profile(b.lazy(), ["x"], ["c"], reference=ref, **kwargs)  # type: ignore[arg-type]
-    whole = profile(pl.concat([a, b]).lazy(), ["x"], ["c"], reference=ref, **kwargs)  # type: ignore[arg-type]
-    merged_x = ref.columns["x"]
-    assert isinstance(merged_x, NumericalProfile)
-    got = merged_x.merge(part_b.columns["x"], 10_000)  # type: ignore[arg-type]
+
+    def of(frame: pl.DataFrame, reference: Profile | None = None) -> Profile:
+        lf = frame.lazy()
+        return profile(
+            lf, ["x"], ["c"], bins=20, sample_rows=10_000, max_categories=10, reference=reference
+        )
+
+    ref = of(a)
+    part_b = of(b, ref)
+    whole = of(pl.concat([a, b]), ref)
+    merged_x, part_x = ref.columns["x"], part_b.columns["x"]
+    assert isinstance(merged_x, NumericalProfile) and isinstance(part_x, NumericalProfile)
+    got = merged_x.merge(part_x, 10_000)
     want = whole.columns["x"]
     assert isinstance(want, NumericalProfile)
     assert (got.rows, got.nulls, got.count, got.counts) == (
@@ -214,8 +229,11 @@ def test_profiles_of_two_parts_merge_into_the_profile_of_the_whole() -> None:
     assert got.mean == pytest.approx(want.mean, rel=1e-12)
     assert got.m2 == pytest.approx(want.m2, rel=1e-9)
     assert got.sample == want.sample  # both complete: every value, sorted
-    cat = ref.columns["c"].merge(part_b.columns["c"], 10)  # type: ignore[arg-type]
-    assert cat.counts == whole.columns["c"].counts  # type: ignore[union-attr]
+    ref_c, part_c, whole_c = ref.columns["c"], part_b.columns["c"], whole.columns["c"]
+    assert isinstance(ref_c, CategoricalProfile) and isinstance(part_c, CategoricalProfile)
+    assert isinstance(whole_c, CategoricalProfile)
+    cat = ref_c.merge(part_c, 10)
+    assert cat.counts == whole_c.counts
 
 
 def test_profile_json_round_trip_is_exact_and_reads_format_1() -> None:

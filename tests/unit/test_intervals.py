@@ -36,7 +36,9 @@ def _midrank_placements(pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, n
 
 @settings(max_examples=200, deadline=None)
 @given(scores, scores)
-def test_placements_equal_the_midrank_formulation_with_ties(pos: list, neg: list) -> None:
+def test_placements_equal_the_midrank_formulation_with_ties(
+    pos: list[float], neg: list[float]
+) -> None:
     p, n = np.array(pos), np.array(neg)
     expected = _midrank_placements(p, n)
     for got, want in zip(placements(p, n), expected, strict=True):

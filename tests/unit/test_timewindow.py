@@ -50,7 +50,7 @@ def test_until_latest_includes_the_newest_row_and_day_windows_are_whole_days(
     assert since == dt.datetime(2026, 10, 24, tzinfo=UTC)
     one_day, end = _resolve(None, "latest", latest=newest, span=86400.0)
     assert (one_day, end) == (dt.datetime(2026, 10, 30, tzinfo=UTC), until)
-    assert one_day <= newest < end
+    assert one_day is not None and one_day <= newest < end
 
 
 def test_until_latest_on_an_empty_store_is_now() -> None:
