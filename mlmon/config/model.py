@@ -23,6 +23,7 @@ from mlmon.config.base import (
     TimeRange,
 )
 from mlmon.config.drift import DriftSection
+from mlmon.config.metric_names import directions, metric_names
 from mlmon.config.promote import GATE_METRICS, PromoteSection
 from mlmon.config.retrain import RetrainSection
 
@@ -279,8 +280,6 @@ class Config(Section):
                 )
 
     def _check_retrain(self) -> None:
-        from mlmon.metrics.names import metric_names
-
         t = self.retrain.triggers
         if t.performance is not None:
             valid = metric_names(self.model.task)
@@ -401,8 +400,6 @@ class Config(Section):
         ]
 
     def _check_thresholds(self) -> None:
-        from mlmon.metrics.names import directions, metric_names
-
         valid = metric_names(self.model.task)
         for name, threshold in self.metrics.thresholds.items():
             if name not in valid:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from mlmon.config.metric_names import BINARY
 from mlmon.metrics.estimate import Estimate
 from mlmon.metrics.intervals import (
     bootstrap_confusion,
@@ -19,7 +20,6 @@ from mlmon.metrics.intervals import (
     mean_t,
     wilson,
 )
-from mlmon.metrics.names import BINARY
 
 CALIBRATION_BINS = 10
 NAMES = BINARY

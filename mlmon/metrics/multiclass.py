@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mlmon.config.metric_names import MULTICLASS
 from mlmon.metrics.estimate import Estimate
 from mlmon.metrics.intervals import bootstrap_confusion, mean_t, placements, wilson, z_value
-from mlmon.metrics.names import MULTICLASS
 
 NAMES = MULTICLASS
 _EPS = float(np.finfo(np.float64).eps)

@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 
+from mlmon.config.metric_names import REGRESSION
 from mlmon.metrics.estimate import Estimate
 from mlmon.metrics.intervals import delta_ratio_interval, mean_t
-from mlmon.metrics.names import REGRESSION
 
 NAMES = REGRESSION
 

@@ -17,13 +17,13 @@ from typing import Any
 import polars as pl
 
 from mlmon.config import Config
+from mlmon.config.metric_names import directions, quality_names
 from mlmon.errors import ConfigError, DataError, UsageError
 from mlmon.metrics import calibrations
 from mlmon.metrics.binary import binary_metrics
 from mlmon.metrics.cbpe import Calibration, MulticlassCalibration
 from mlmon.metrics.estimate import Estimate
 from mlmon.metrics.multiclass import multiclass_metrics
-from mlmon.metrics.names import directions, quality_names
 from mlmon.metrics.operational import operational_metrics
 from mlmon.metrics.outcome import PRED, PROBA, SCORE, Y, outcome
 from mlmon.metrics.regression import regression_metrics

@@ -1,5 +1,8 @@
 """Which metrics exist for which task, and which way is better. Pure, no heavy imports.
 
+The config's vocabulary for ``metrics.thresholds`` and ``retrain.triggers.performance``,
+so it lives here, where the config can check names without importing ``mlmon.metrics``.
+
 Each metric's direction is declared once, here: ``HIGHER`` (a drop is worse), ``LOWER`` (a
 rise is worse) or ``None`` (a rate or count with no better side, so ``max_drop`` does not
 apply to it).
