@@ -104,9 +104,11 @@ def reference(
         sample[taken : taken + len(picked)] = picked
         tallies[3] = taken + len(picked)
     tallies[2] = count + len(finite)
-    deviations = finite - shift
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values: ±inf, as in the C loop
+        deviations = finite - shift
+        squares = deviations * deviations
     sums[1] = _sequential_sum(sums[1], deviations)
-    sums[2] = _sequential_sum(sums[2], deviations * deviations)
+    sums[2] = _sequential_sum(sums[2], squares)
     sums[5] = _sequential_sum(sums[5], finite)
     smallest, largest = finite[np.argmin(finite)], finite[np.argmax(finite)]
     if smallest < sums[3]:
