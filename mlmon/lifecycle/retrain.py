@@ -29,7 +29,7 @@ from typing import Any
 
 import polars as pl
 
-from mlmon import __version__
+from mlmon._version import __version__
 from mlmon.config import Config
 from mlmon.errors import DataError, MlmonError, RegistryError
 from mlmon.lifecycle import model as lm
