@@ -212,9 +212,9 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     It ends the process without the interpreter's teardown: by then the command has written
     and closed every file (stores, registry, caches, alert state are written atomically and
     under ``with``) and its worker threads have finished, and only output buffers are left,
-    which are flushed here. The teardown frees every module one by one, 0.2 s for typer,
-    pydantic, polars and numba: a tenth of a million-row ``mlmon drift``. (Tests call
-    :func:`run`, which returns.)"""
+    which are flushed here. The teardown frees every module one by one (typer, pydantic,
+    polars, numba), a noticeable share of a million-row ``mlmon drift`` (bench/RESULTS.md).
+    (Tests call :func:`run`, which returns.)"""
     code = run(sys.argv[1:] if argv is None else argv)
     for stream in (sys.stdout, sys.stderr):
         # the reader went away (`mlmon … | head`) or the stream is closed: nothing to write

@@ -139,8 +139,8 @@ class Profile:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (cache, registry). A numerical sample is stored as its float64
-        bytes, little-endian, in base64: 20,000 values as JSON numbers took 0.26 s to write
-        and 0.17 s to read for 12 columns, as bytes a few milliseconds."""
+        bytes, little-endian, in base64: as JSON numbers, 20,000 values a column took far
+        longer to write and read (bench/RESULTS.md)."""
         columns: dict[str, Any] = {}
         for name, p in self.columns.items():
             # shallow: asdict deep-copies every sampled value

@@ -84,9 +84,9 @@ def compute_drift(
 def _preload(modules: list[str]) -> threading.Thread:
     """Import ``modules`` in a background thread while the profiling passes run.
 
-    scipy.special takes 0.3 s to import and scikit-learn's estimators 0.6 s: as long as
-    profiling a million rows.
-    (scipy.stats, 1 s, is left to the few statistics that need it: see mlmon.drift.stats.)
+    scipy.special and scikit-learn's estimators take about as long to import as profiling a
+    million rows (bench/RESULTS.md).
+    (scipy.stats, slower still, is left to the few statistics that need it: see mlmon.drift.stats.)
     Polars releases the GIL while it scans, so the imports overlap the scan instead of adding
     to it. The caller joins the thread before it uses the modules. An import that fails here
     fails again, with its real error, where it is used.

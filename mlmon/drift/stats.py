@@ -35,17 +35,18 @@ import numpy as np
 
 # The default rule's statistics (binned KS at large n, Wasserstein, chi-squared, Jensen-Shannon,
 # the 2×2 test of shares) use numpy and scipy.special, the functions scipy.stats calls for
-# them, rather than scipy.stats itself: scipy.stats and scipy.spatial took 1.0 s to import,
-# half of a million-row `mlmon drift`. Each is tested equal to its scipy.stats counterpart.
+# them, rather than scipy.stats itself: importing scipy.stats and scipy.spatial costs a
+# large share of a million-row `mlmon drift` (bench/RESULTS.md). Each is tested equal to its
+# scipy.stats counterpart.
 # scipy.stats is imported inside the functions that still use it (exact small-sample tests,
 # Anderson-Darling, Cramér-von Mises, Fisher's exact test). scipy.special too is imported where
-# it is used (0.3 s), so that mlmon.drift.run can import it while the data is profiled.
+# it is used, so that mlmon.drift.run can import it while the data is profiled.
 
 Kind = Literal["numerical", "categorical"]
 
 KSTWO_EXACT_LIMIT = 10_000
 """Above this effective sample size the binned KS p-value uses Kolmogorov's limiting
-distribution (``scipy.stats.kstwobign``) instead of ``kstwo`` (0.05 s per column at 500,000)."""
+distribution (``scipy.stats.kstwobign``) instead of ``kstwo``, which is slow at such sizes."""
 
 PSI_EPSILON = 1e-4
 """Bin shares of 0 are replaced by this in PSI (whose log ratio is otherwise infinite)."""

@@ -3,13 +3,13 @@ estimates it gives a window.
 
 The cache: the calibrations are kept on disk by the labelled reference they come from.
 
-Fitting takes ten held-out isotonic fits plus one on the whole reference (about 1 s for
-200,000 rows), and a cron job running ``mlmon metrics`` every few minutes would redo it each
-time on the same reference. The cache key is the reference's definition (window, task, the
-columns read) and content: the prediction files of the window's days and every label file,
-each with its size (committed store files never change; new predictions or labels change the
-list), so a label that arrives for the reference window refits. Entries are written atomically;
-a damaged or unreadable entry is refitted and replaced.
+Fitting takes ten held-out isotonic fits plus one on the whole reference, and a cron job running
+``mlmon metrics`` every few minutes would redo it each time on the same reference. The cache key
+is the reference's definition (window, task, the columns read) and content: the prediction files
+of the window's days and every label file, each with its size (committed store files never
+change; new predictions or labels change the list), so a label that arrives for the reference
+window refits. Entries are written atomically; a damaged or unreadable entry is refitted and
+replaced.
 """
 
 from __future__ import annotations

@@ -89,8 +89,8 @@ class Calibration:
         """:func:`estimate_binary` of a window's raw ``scores`` and predictions (0/1),
         calibrated here, with the same results, faster: the calibration is monotone, so each
         group of rows (predicted positive, predicted negative, all) is calibrated as sorted
-        scores, where ``np.interp`` walks the breakpoints instead of searching them (10x
-        faster), and sorting values is 3x faster than the argsort that carrying the
+        scores, where ``np.interp`` walks the breakpoints instead of searching them (much
+        faster), and sorting values is faster than the argsort that carrying the
         predictions along would need."""
         if len(scores) == 0:
             return {m: Estimate.undefined("no rows") for m in ESTIMATED}
@@ -174,7 +174,7 @@ def estimated_auc(p: np.ndarray, scores: np.ndarray, presorted: bool = False) ->
         s, q = scores, p
     else:
         # the order within a tie group does not matter (only group ends are read), so the
-        # unstable sort will do: 5x faster than a stable one
+        # unstable sort will do, and is faster than a stable one
         order = np.argsort(-scores)
         s, q = scores[order], p[order]
     pos = np.cumsum(q)
@@ -184,8 +184,8 @@ def estimated_auc(p: np.ndarray, scores: np.ndarray, presorted: bool = False) ->
         return None
     if not np.any(s[1:] == s[:-1]):
         # No ties: each row is its own step, from (neg - (1-qᵢ), pos - qᵢ) to (neg, pos), so
-        # the trapezoids sum to Σ (1 - qᵢ)(2·posᵢ - qᵢ) / (2·P·N), one pass instead of the
-        # curve's arrays (15 ms → 4 ms for 333,000 rows).
+        # the trapezoids sum to Σ (1 - qᵢ)(2·posᵢ - qᵢ) / (2·P·N), one pass instead of building
+        # the curve's arrays.
         return float(np.dot(miss, 2.0 * pos - q) / (2.0 * pos[-1] * negatives))
     neg = np.cumsum(miss)
     last = np.r_[np.flatnonzero(np.diff(s) != 0), len(s) - 1]  # the end of each tie group

@@ -31,7 +31,8 @@ BOOTSTRAP_SEED = 20261127
 
 
 # These use scipy.special's distribution functions (the ones scipy.stats calls) rather than
-# scipy.stats itself: importing scipy.stats took 0.7 s, a fifth of a 10M-row metrics run.
+# scipy.stats itself: importing scipy.stats costs a large share of a 10M-row metrics run
+# (bench/RESULTS.md).
 
 
 def z_value(confidence: float) -> float:

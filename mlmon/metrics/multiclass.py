@@ -29,7 +29,7 @@ def multiclass_metrics(
 ) -> dict[str, Estimate]:
     """Metrics for class indices ``y`` and ``pred`` (0..K-1, positions in ``classes``) and,
     optionally, the (n, K) class probabilities ``proba``; plus ``recall[<class>]`` per class."""
-    # Imported here: scikit-learn takes ~0.4 s to import, and only multiclass windows use it.
+    # Imported here: scikit-learn is slow to import, and only multiclass windows use it.
     from sklearn.metrics import precision_recall_fscore_support
 
     k = len(classes)

@@ -240,7 +240,7 @@ def _split(frame: pl.DataFrame, keys: list[str]) -> list[tuple[tuple[object, ...
 
     Rows come in the store's order, day partition by day partition, so for daily or weekly
     windows without ``--by`` each window is one run of rows already: slicing those runs copies
-    nothing (grouping 10M rows took 0.25 s).
+    nothing, where grouping would copy every row.
     """
     if keys == [_KEY] and frame[_KEY].is_sorted():
         runs = frame.select(pl.col(_KEY).rle()).unnest(_KEY)

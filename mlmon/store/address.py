@@ -1,7 +1,7 @@
 """Label addresses: where the prediction a label belongs to is stored.
 
-Joining labels to predictions on a string id at every read cost about 2 s and a 2 GB hash
-table for 10M rows. Committed prediction files never change (the store only appends files),
+Joining labels to predictions on a string id at every read costs time and a hash table over
+every id. Committed prediction files never change (the store only appends files),
 so label ingest looks each label's id up once and stores, beside the label, the position of
 its prediction: ``_mlmon_file`` (the file, relative to the store root), ``_mlmon_row`` (the
 row within that file) and ``_mlmon_day`` (its date partition, so a read prunes label files
@@ -38,7 +38,7 @@ class FileIndex:
     def __init__(self, layout: StoreLayout, files: Sequence[Path]) -> None:
         self.files = list(files)
         self.names = [p.relative_to(layout.root).as_posix() for p in self.files]
-        import pyarrow.parquet as pq  # here: 80 ms to import, and only label reads need it
+        import pyarrow.parquet as pq  # here: slow to import, and only label reads need it
 
         counts = [pq.ParquetFile(p).metadata.num_rows for p in self.files]
         self.starts = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])

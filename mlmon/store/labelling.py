@@ -36,8 +36,9 @@ def address_labels(
 
     The run's label ids are looked up in chunks of ``ADDRESS_CHUNK`` with an ``is_in``
     filter over the predictions' id column, so memory is bounded by the chunk, not by the
-    number of labels or predictions (one anti-join of 10M labels took 1.8 GB). The staged
-    files are rewritten with the addresses before the commit, so they land whole.
+    number of labels or predictions (one anti-join of all the labels would hold them all at
+    once). The staged files are rewritten with the addresses before the commit, so they land
+    whole.
     """
     id_col = config.schema_.id
     unmatched = 0
@@ -71,7 +72,7 @@ def address_labels(
             addressed = addressed.drop(ROW, SOURCE, PREDICTED_AT)
             missing += addressed.get_column(address.FILE).null_count()
             # In the order of their predictions, so a read places them with near-sequential
-            # writes (scattering 10M labels in random order took 3x as long).
+            # writes (scattering them in random order is much slower).
             staged.rewrite(path, addressed.sort(address.FILE, address.ROW, nulls_last=True))
         return missing
 

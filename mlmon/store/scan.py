@@ -45,7 +45,7 @@ def damaged_file(files: Sequence[Path], exc: BaseException) -> DataError | None:
     Footers first (cheap: they catch truncated and foreign files), then, one file at a time,
     the data pages.
     """
-    import pyarrow.parquet as pq  # here: 80 ms to import, and only a failed read needs it
+    import pyarrow.parquet as pq  # here: slow to import, and only a failed read needs it
 
     for read_all in (False, True):
         for path in files:
@@ -266,7 +266,7 @@ def missing_feature_flag(
     layout = StoreLayout(config.store.path)
     key = missing_features_key(config).encode()
     for path in layout.files("predictions", *_days(since, until)):
-        import pyarrow.parquet as pq  # here: 80 ms to import (see mlmon.store.address)
+        import pyarrow.parquet as pq  # here: slow to import (see mlmon.store.address)
 
         with reading([path]):
             stored = pq.ParquetFile(path).metadata.metadata or {}

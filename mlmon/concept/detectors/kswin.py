@@ -112,7 +112,7 @@ def _ks_test(a: list[float], b: list[float]) -> tuple[float, float]:
     D = supₓ |F_a(x) - F_b(x)| is computed as ks_2samp computes it (the empirical CDFs at the
     pooled values, rounded to a multiple of 1/lcm(n₁, n₂)); the p-value comes from ks_2samp
     itself the first time an (n₁, n₂, D) appears, then from the table. ks_2samp's input
-    checks and exact p-value took 0.3-0.45 ms an update, and River's KSWIN spends the same;
+    checks and exact p-value dominate an update, and River's KSWIN spends the same;
     with the table KSWIN gives the same p-values bit for bit (tests/unit/test_detectors.py)
     many times faster. Samples above ks_2samp's exact limit always go to ks_2samp."""
     one, two = np.sort(a), np.sort(b)
@@ -129,7 +129,7 @@ def _ks_test(a: list[float], b: list[float]) -> tuple[float, float]:
         key = (n1, n2, h)
         if key in _P_VALUES:
             return h * 1.0 / lcm, _P_VALUES[key]
-    from scipy import stats  # 1 s to import: only when a KSWIN runs
+    from scipy import stats  # slow to import: only when a KSWIN runs
 
     with warnings.catch_warnings():
         # ks_2samp warns when it falls back from the exact to the asymptotic p-value

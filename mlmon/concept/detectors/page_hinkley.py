@@ -55,7 +55,7 @@ class PageHinkley(Detector):
         level, each value at the other adds about span·k/t, so λ is reached only after
         ~e·λ/span values (139 for the defaults and span 1), not at ``min_instances``. Found by
         running the detector on the step at every position, each run stopped at the best so
-        far (~0.1 s for the defaults; cached).
+        far (cached).
 
         >>> PageHinkley().warm_up_within(1.0)
         139
