@@ -15,6 +15,7 @@ import pytest
 from mlmon.cli.app import run
 from mlmon.cli.output import Output
 from mlmon.config import Config, load_config
+from tests.schema_check import check_json_output
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -102,6 +103,7 @@ class Project:
     def cli(self, *args: str) -> CliResult:
         out, err = io.StringIO(), io.StringIO()
         code = run(["-c", str(self.config_path), *args], Output(stdout=out, stderr=err))
+        check_json_output(args, out.getvalue())
         return CliResult(code, out.getvalue(), err.getvalue())
 
     def stored(self, table: str = "predictions") -> pl.DataFrame:

@@ -17,11 +17,13 @@ from mlmon.cli.commands import COMMANDS
 from mlmon.cli.commands.init import starter_config
 from mlmon.cli.output import Output, envelope
 from tests.conftest import GOOD_ROWS, REPO, Project
+from tests.schema_check import check_json_output
 
 
 def _run(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = run(list(args), Output(stdout=out, stderr=err))
+    check_json_output(args, out.getvalue())
     return code, out.getvalue(), err.getvalue()
 
 
