@@ -87,18 +87,18 @@ class Chaos:
         args += {"file": [str(self.log)], "stdin": ["-"], "labels": ["--labels", str(self.labels)]}[
             kind
         ]
-        stdin = open(self.log, "rb") if kind == "stdin" else subprocess.DEVNULL  # noqa: SIM115
+        stdin = open(self.log, "rb") if kind == "stdin" else None  # noqa: SIM115
         try:
             return subprocess.Popen(
                 args,
-                stdin=stdin,
+                stdin=subprocess.DEVNULL if stdin is None else stdin,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 env=self.env,
             )
         finally:
-            if stdin is not subprocess.DEVNULL:
-                stdin.close()  # type: ignore[union-attr]
+            if stdin is not None:
+                stdin.close()
 
     def complete(self, kind: str) -> dict[str, object]:
         proc = self.start(kind)

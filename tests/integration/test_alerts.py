@@ -21,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from mlmon.alerts import dispatch
 from mlmon.alerts.exposition import FAMILIES
-from mlmon.config import parse_config
+from mlmon.config import Config, parse_config
 
 T0 = dt.datetime(2026, 10, 20, 12, 0, tzinfo=dt.UTC)
 
@@ -73,7 +73,7 @@ def receiver() -> Iterator[Receiver]:
     r.close()
 
 
-def _config(tmp_path: Path, sinks: str, rules: str = "[{finding: threshold_breach}]"):  # type: ignore[no-untyped-def]
+def _config(tmp_path: Path, sinks: str, rules: str = "[{finding: threshold_breach}]") -> Config:
     text = f"""\
 model: {{name: loans, task: binary_classification, classes: [0, 1]}}
 schema: {{id: id, timestamp: ts, score: score, label: label, features: {{numerical: [x]}}}}

@@ -7,12 +7,14 @@ import datetime as dt
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 import pytest
 
-from mlmon.config import parse_config
+from mlmon.config import Config, parse_config
+from mlmon.drift.result import DriftResult
 from mlmon.drift.run import compute_drift
 from mlmon.errors import ConfigError
 from mlmon.store.ingest import ingest
@@ -38,7 +40,7 @@ CHANGE = dt.datetime(2026, 10, 8, tzinfo=dt.UTC)
 U = dt.UTC
 
 
-def _config(tmp_path: Path, concept: str = "", task: str = "binary_classification"):  # type: ignore[no-untyped-def]
+def _config(tmp_path: Path, concept: str = "", task: str = "binary_classification") -> Config:
     classes = "classes: [0, 1]" if task != "regression" else ""
     text = CONFIG.format(task=task, classes=classes, concept=concept)
     return parse_config(text, tmp_path / "mlmon.yaml")
@@ -437,8 +439,9 @@ def test_without_a_calibration_the_plain_comparison_decides_and_says_why(
     assert c["drifted"] is True and c["plain_drifted"] is True
 
 
-def _ddm(result: object) -> dict:  # type: ignore[type-arg]
-    return result.to_dict()["concept"]["detectors"][0]  # type: ignore[attr-defined, no-any-return]
+def _ddm(result: DriftResult) -> dict[str, Any]:
+    ddm: dict[str, Any] = result.to_dict()["concept"]["detectors"][0]
+    return ddm
 
 
 def test_an_explicit_past_range_leaves_the_saved_stream_untouched_and_cron_continues_it(

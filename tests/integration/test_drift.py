@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from mlmon.config import parse_config
+from mlmon.config import Config, parse_config
 from mlmon.drift.run import compute_drift
 from mlmon.errors import DataError
 from tests.conftest import MULTICLASS_CONFIG
@@ -48,7 +48,9 @@ def synthetic(n: int, seed: int, drifted: bool) -> pl.DataFrame:
     return pl.DataFrame(cols)
 
 
-def _config(tmp_path: Path, drift: str = "multivariate: {enabled: false}", **extra: object):  # type: ignore[no-untyped-def]
+def _config(
+    tmp_path: Path, drift: str = "multivariate: {enabled: false}", **extra: object
+) -> Config:
     text = CONFIG.format(numerical=NUMERICAL, categorical=CATEGORICAL, drift=drift)
     return parse_config(text, tmp_path / "mlmon.yaml")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -39,7 +40,7 @@ def lproject(make_project: Callable[..., Project]) -> Callable[..., Project]:
     return make
 
 
-def _json(project: Project, *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+def _json(project: Project, *args: str) -> tuple[int, dict[str, Any]]:
     result = project.cli("--json", *args)
     return result.code, json.loads(result.stdout)
 

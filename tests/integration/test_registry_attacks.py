@@ -14,6 +14,7 @@ import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -39,7 +40,7 @@ FEATURES = pl.DataFrame(
 TARGET = (np.arange(120) % 2 == 0).astype(int)
 
 
-def _pipeline(estimator: object) -> object:
+def _pipeline(estimator: object) -> Any:  # a fitted sklearn Pipeline (sklearn has no stubs)
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OrdinalEncoder
@@ -79,7 +80,7 @@ def test_real_models_still_load_under_the_explicit_trust_list(tmp_path: Path, na
     path = tmp_path / "model.skops"
     save_model(model, path)
     loaded = load_model(path)
-    np.testing.assert_array_equal(loaded.predict(FEATURES), model.predict(FEATURES))  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(loaded.predict(FEATURES), model.predict(FEATURES))
 
 
 def _craft(real: Path, out: Path, module: str, name: str, args: tuple[object, ...]) -> None:

@@ -14,12 +14,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 
 from mlmon.errors import DataError
 from mlmon.store import ingest
+from mlmon.store.report import IngestResult
 from mlmon.store.scan import latest_timestamp, read_window
 from tests.conftest import GOOD_ROWS, HEADER, Project
 
@@ -31,10 +33,9 @@ def _labels(project: Project, name: str, rows: list[str]) -> str:
     return str(project.csv(name, rows, header="id,label,label_ts"))
 
 
-def _examples(project: Project, result: object) -> list[str]:
+def _examples(project: Project, result: IngestResult) -> list[str]:
     """The result's reject examples with the project directory cut from the file names."""
-    examples: list[str] = result.reject_examples  # type: ignore[attr-defined]
-    return [e.replace(f"{project.root}/", "") for e in examples]
+    return [e.replace(f"{project.root}/", "") for e in result.reject_examples]
 
 
 def _row(rid: str, ts: str) -> str:
@@ -434,10 +435,10 @@ def test_a_staging_folder_that_cannot_be_removed_is_exit_4_naming_it(
     left.mkdir(parents=True)
     real_rmtree = shutil.rmtree
 
-    def refuse(path: object, *args: object, **kwargs: object) -> None:
+    def refuse(path: str | os.PathLike[str], *args: Any, **kwargs: Any) -> None:
         if str(path).startswith(str(stored.store / "_staging")):
             raise PermissionError(13, "Permission denied", str(path))
-        real_rmtree(path, *args, **kwargs)  # type: ignore[arg-type]
+        real_rmtree(path, *args, **kwargs)
 
     monkeypatch.setattr(shutil, "rmtree", refuse)
     result = stored.cli("ingest", str(stored.csv("q.csv", [_row("q1", "2026-10-01")])))

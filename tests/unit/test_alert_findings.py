@@ -4,13 +4,16 @@ runs is one alert) and events told from conditions."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from mlmon.alerts.findings import findings
 
 NOW = dt.datetime(2026, 10, 20, 12, 0, tzinfo=dt.UTC)
 
 
-def _kinds(command: str, result: dict, latest: dt.datetime | None = None) -> list[tuple]:  # type: ignore[type-arg]
+def _kinds(
+    command: str, result: dict[str, Any], latest: dt.datetime | None = None
+) -> list[tuple[str, str, bool]]:
     return [
         (f.kind, f.key, f.event)
         for f in findings(command, result, latest_data=latest, now=NOW, stale_after=7200)

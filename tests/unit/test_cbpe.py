@@ -4,7 +4,9 @@ realized values, hand-computed expected confusion matrices, and honest sampling-
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -12,6 +14,7 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
 from mlmon.metrics.cbpe import (
+    Calibration,
     CalibrationRefused,
     estimate_binary,
     estimate_multiclass,
@@ -20,13 +23,18 @@ from mlmon.metrics.cbpe import (
     fit_calibration,
     fit_multiclass_calibration,
 )
+from mlmon.metrics.estimate import Estimate
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nannyml_cbpe"
 NANNYML_TOLERANCE = 1e-4
 """Largest difference allowed from NannyML's per-chunk estimates (the fixtures store them)."""
 
 
-def _chunks(name: str):  # type: ignore[no-untyped-def]
+def _chunks(
+    name: str,
+) -> Iterator[
+    tuple[dict[str, Any], Calibration, dict[str, Any], dict[str, Estimate], pl.DataFrame]
+]:
     data = pl.read_parquet(FIXTURES / f"{name}.parquet")
     ref = data.filter(pl.col("period") == "reference")
     analysis = data.filter(pl.col("period") == "analysis")
@@ -148,7 +156,9 @@ def test_sampling_error_bands_cover_the_realized_value_at_their_level() -> None:
         assert 0.90 <= n / draws <= 0.99, (m, n / draws)
 
 
-def _multiclass(frame: pl.DataFrame, classes: list[str]):  # type: ignore[no-untyped-def]
+def _multiclass(
+    frame: pl.DataFrame, classes: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     index = {c: i for i, c in enumerate(classes)}
     return (
         frame.select([f"p_{c}" for c in classes]).to_numpy(),

@@ -7,7 +7,13 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from mlmon.config.promote import GATE_METRICS
-from mlmon.lifecycle.gate import decide, metric_functions, paired_bootstrap, weighted_auc
+from mlmon.lifecycle.gate import (
+    GateResult,
+    decide,
+    metric_functions,
+    paired_bootstrap,
+    weighted_auc,
+)
 
 
 def test_weighted_auc_equals_scikit_learn_with_sample_weights_and_ties() -> None:
@@ -39,69 +45,57 @@ def test_a_clearly_better_candidate_passes_and_a_worse_one_fails() -> None:
     rng = np.random.default_rng(3)
     worse = np.clip(good + rng.normal(0, 0.3, 3000), 0, 1)
     functions = metric_functions("binary_classification", 0.5)
-    kwargs = {
-        "metric": "roc_auc",
-        "confidence": 0.95,
-        "resamples": 300,
-        "seed": 0,
-        "non_inferiority_margin": 0.0,
-        "min_absolute_change": None,
-        "min_relative_change": None,
-        "guardrails": {"brier": 0.01},
-        "threshold": None,
-    }
-    better = decide(y, good, worse, functions, **kwargs)  # type: ignore[arg-type]
+
+    def gate(candidate: np.ndarray, production: np.ndarray) -> GateResult:
+        return decide(
+            y,
+            candidate,
+            production,
+            functions,
+            metric="roc_auc",
+            confidence=0.95,
+            resamples=300,
+            seed=0,
+            non_inferiority_margin=0.0,
+            min_absolute_change=None,
+            min_relative_change=None,
+            guardrails={"brier": 0.01},
+            threshold=None,
+        )
+
+    better = gate(good, worse)
     assert better.passed and better.primary is not None and better.primary.low > 0
     assert [r["passed"] for r in better.rules] == [True, True]
-    failed = decide(y, worse, good, functions, **kwargs)  # type: ignore[arg-type]
+    failed = gate(worse, good)
     assert not failed.passed and failed.primary is not None and failed.primary.high < 0
 
 
 def test_identical_models_pass_only_with_a_margin_and_min_change_can_fail() -> None:
     y, s = _scores(2000, 4, 0.2)
     functions = metric_functions("binary_classification", 0.5)
-    common = {
-        "metric": "roc_auc",
-        "confidence": 0.95,
-        "resamples": 200,
-        "seed": 1,
-        "guardrails": {},
-    }
-    same = decide(
-        y,
-        s,
-        s,
-        functions,
-        non_inferiority_margin=0.0,
-        min_absolute_change=None,
-        min_relative_change=None,
-        threshold=None,
-        **common,  # type: ignore[arg-type]
-    )
+
+    def gate(margin: float, min_absolute_change: float | None) -> GateResult:
+        return decide(
+            y,
+            s,
+            s,
+            functions,
+            metric="roc_auc",
+            confidence=0.95,
+            resamples=200,
+            seed=1,
+            guardrails={},
+            non_inferiority_margin=margin,
+            min_absolute_change=min_absolute_change,
+            min_relative_change=None,
+            threshold=None,
+        )
+
+    same = gate(0.0, None)
     assert not same.passed  # no evidence it is not worse, at margin 0
-    margin = decide(
-        y,
-        s,
-        s,
-        functions,
-        non_inferiority_margin=0.01,
-        min_absolute_change=None,
-        min_relative_change=None,
-        threshold=None,
-        **common,  # type: ignore[arg-type]
-    )
+    margin = gate(0.01, None)
     assert margin.passed
-    change = decide(
-        y,
-        s,
-        s,
-        functions,
-        non_inferiority_margin=0.01,
-        min_absolute_change=0.01,
-        min_relative_change=None,
-        threshold=None,
-        **common,  # type: ignore[arg-type]
-    )
+    change = gate(0.01, 0.01)
     assert not change.passed and [r["passed"] for r in change.rules] == [True, False]
 
 
