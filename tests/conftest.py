@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -137,3 +138,27 @@ def make_project(tmp_path: Path) -> Callable[..., Project]:
 @pytest.fixture
 def project(make_project: Callable[..., Project]) -> Project:
     return make_project()
+
+
+def big_log(path: Path, n: int, seed: int, prefix: str) -> pl.DataFrame:
+    """``n`` prediction rows over 40 days, written to ``path`` as CSV (a run writes many
+    partition files): the crash and chaos tests' input, seeded."""
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("2026-09-01T00:00:00", "ms")
+    offsets = np.sort(rng.integers(0, 40 * 86_400_000, n)).astype("timedelta64[ms]")
+    frame = pl.DataFrame(
+        {
+            "id": [f"{prefix}{i:08d}" for i in range(n)],
+            "ts": pl.Series(start + offsets).dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"),
+            "version": "v1",
+            "pred": rng.integers(0, 2, n),
+            "score": rng.random(n).round(6),
+            "x": rng.normal(size=n).round(6),
+            "y": rng.normal(size=n).round(6),
+            "c": rng.choice(["a", "b", "c"], n),
+            "latency_ms": rng.gamma(2.0, 10.0, n).round(3),
+            "error": None,
+        }
+    )
+    frame.write_csv(path)
+    return frame

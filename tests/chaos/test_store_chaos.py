@@ -29,36 +29,13 @@ import pytest
 
 from mlmon.config import load_config
 from mlmon.store.scan import read_window
-from tests.conftest import BINARY_CONFIG, Project
+from tests.conftest import BINARY_CONFIG, Project, big_log
 
 pytestmark = pytest.mark.chaos
 
 RUNS = int(os.environ.get("MLMON_CHAOS_RUNS", "50"))
 SEED = int(os.environ.get("MLMON_CHAOS_SEED", "14"))
 ROWS = 150_000
-
-
-def _log(path: Path, n: int) -> pl.DataFrame:
-    """n prediction rows over 40 days (a run writes many partition files)."""
-    rng = np.random.default_rng(SEED)
-    start = np.datetime64("2026-09-01T00:00:00", "ms")
-    offsets = np.sort(rng.integers(0, 40 * 86_400_000, n)).astype("timedelta64[ms]")
-    frame = pl.DataFrame(
-        {
-            "id": [f"k{i:08d}" for i in range(n)],
-            "ts": pl.Series(start + offsets).dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"),
-            "version": "v1",
-            "pred": rng.integers(0, 2, n),
-            "score": rng.random(n).round(6),
-            "x": rng.normal(size=n).round(6),
-            "y": rng.normal(size=n).round(6),
-            "c": rng.choice(["a", "b", "c"], n),
-            "latency_ms": rng.gamma(2.0, 10.0, n).round(3),
-            "error": None,
-        }
-    )
-    frame.write_csv(path)
-    return frame
 
 
 class Chaos:
@@ -69,7 +46,7 @@ class Chaos:
         text = BINARY_CONFIG.format(batch_rows=20_000, on_invalid="quarantine")
         self.project.config_path.write_text(text)
         self.log = root / "log.csv"
-        self.source = _log(self.log, ROWS).select("id", "score", "x")
+        self.source = big_log(self.log, ROWS, SEED, "k").select("id", "score", "x")
         labels = self.source.select("id").with_columns(
             pl.Series("label", np.random.default_rng(SEED).integers(0, 2, ROWS)),
             pl.lit("2026-10-20T00:00:00Z").alias("label_ts"),

@@ -9,36 +9,12 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pytest
 
-from tests.conftest import BINARY_CONFIG, Project
+from tests.conftest import BINARY_CONFIG, Project, big_log
 
 pytestmark = pytest.mark.slow
-
-
-def _big_log(path: Path, n: int, seed: int, prefix: str) -> pl.DataFrame:
-    """n rows over 40 days (so a run writes many partition files)."""
-    rng = np.random.default_rng(seed)
-    start = np.datetime64("2026-09-01T00:00:00", "ms")
-    offsets = np.sort(rng.integers(0, 40 * 86_400_000, n)).astype("timedelta64[ms]")
-    frame = pl.DataFrame(
-        {
-            "id": [f"{prefix}{i:08d}" for i in range(n)],
-            "ts": pl.Series(start + offsets).dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"),
-            "version": "v1",
-            "pred": rng.integers(0, 2, n),
-            "score": rng.random(n).round(6),
-            "x": rng.normal(size=n).round(6),
-            "y": rng.normal(size=n).round(6),
-            "c": rng.choice(["a", "b", "c"], n),
-            "latency_ms": rng.gamma(2.0, 10.0, n).round(3),
-            "error": None,
-        }
-    )
-    frame.write_csv(path)
-    return frame
 
 
 def _mlmon(project: Project, *args: str) -> subprocess.Popen[bytes]:
@@ -65,7 +41,7 @@ def big_project(tmp_path: Path) -> Project:
 def test_sigkill_mid_ingest_leaves_a_readable_store_and_rerun_completes(
     big_project: Project,
 ) -> None:
-    source = _big_log(big_project.root / "big.csv", 200_000, seed=1, prefix="k")
+    source = big_log(big_project.root / "big.csv", 200_000, seed=1, prefix="k")
     expected = source.with_columns(pl.col("score").cast(pl.Float64)).sort("id")
     # Kill at several moments: while reading/staging, and later (commit or done).
     outcomes = []
@@ -100,8 +76,8 @@ def test_sigkill_mid_ingest_leaves_a_readable_store_and_rerun_completes(
 def test_two_concurrent_ingests_of_different_files_both_land_exactly_once(
     big_project: Project,
 ) -> None:
-    _big_log(big_project.root / "a.csv", 60_000, seed=2, prefix="a")
-    _big_log(big_project.root / "b.csv", 60_000, seed=3, prefix="b")
+    big_log(big_project.root / "a.csv", 60_000, seed=2, prefix="a")
+    big_log(big_project.root / "b.csv", 60_000, seed=3, prefix="b")
     first = _mlmon(big_project, "ingest", str(big_project.root / "a.csv"))
     second = _mlmon(big_project, "ingest", str(big_project.root / "b.csv"))
     for proc in (first, second):
