@@ -29,7 +29,7 @@ from mlmon.drift.rules import decide
 from mlmon.errors import ConfigError, DataError, UsageError
 from mlmon.fsutil import atomic_write_bytes, read_regular_file, temp_path
 from mlmon.store.scan import reading
-from mlmon.timewindow import iso_utc
+from mlmon.timewindow import WINDOW_STEPS, iso_utc
 
 
 def compute_drift(
@@ -307,12 +307,7 @@ def _current_source(
     if until is None:
         raise UsageError("no --until for the current window", hint="pass --until (or latest)")
     if since is None:
-        step = {
-            "1h": dt.timedelta(hours=1),
-            "1d": dt.timedelta(days=1),
-            "1w": dt.timedelta(weeks=1),
-        }
-        since = until - step[settings.window or "1d"]
+        since = until - WINDOW_STEPS[settings.window or "1d"]
     if since >= until:
         raise UsageError(
             f"--since {iso_utc(since)} is not before --until {iso_utc(until)}",
