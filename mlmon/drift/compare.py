@@ -121,7 +121,7 @@ def _missing_signal(ref: ColumnProfile, cur: ColumnProfile, s: Settings) -> list
 def _numerical(
     column: str, ref: NumericalProfile, cur: NumericalProfile, s: Settings
 ) -> Comparison:
-    method = "auto" if s.method == "auto" else s.method
+    method = s.method
     base = _base(column, "numerical", method, ref, cur)
     signals = _missing_signal(ref, cur, s)
     base.signals = signals
