@@ -118,6 +118,20 @@ def _before(anchor: dt.datetime, seconds: float, what: str) -> dt.datetime:
         ) from None
 
 
+def parse_iso_utc(value: object) -> dt.datetime:
+    """An instant as :func:`iso_utc` writes it (ISO-8601 with a zone, ``Z`` included) back as
+    an aware datetime; ``ValueError`` for anything else, a naive time included (a stored
+    instant without its zone is damaged, not UTC).
+
+    >>> parse_iso_utc("2026-10-01T00:00:00Z").isoformat()
+    '2026-10-01T00:00:00+00:00'
+    """
+    parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone")
+    return parsed
+
+
 def iso_utc(value: dt.datetime | None) -> str | None:
     """An instant as ISO-8601 UTC with a ``Z`` (None stays None), as the JSON output writes it.
 

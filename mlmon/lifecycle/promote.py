@@ -21,6 +21,7 @@ from mlmon.lifecycle import model as lm
 from mlmon.lifecycle.gate import GateResult, decide, metric_functions
 from mlmon.registry import open_registry
 from mlmon.registry.artifact import load_model
+from mlmon.timewindow import parse_iso_utc
 
 
 @dataclass
@@ -152,9 +153,7 @@ def _evaluation_rows(config: Config, meta: dict[str, Any], until: dt.datetime) -
             hint="register candidates with mlmon retrain",
         )
     try:
-        since = dt.datetime.fromisoformat(str(start).replace("Z", "+00:00"))
-        if since.tzinfo is None:
-            raise ValueError("no time zone")
+        since = parse_iso_utc(start)
     except ValueError:
         raise RegistryError(
             "the candidate's metadata.json has no valid training window to compare after",

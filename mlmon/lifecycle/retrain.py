@@ -36,7 +36,7 @@ from mlmon.lifecycle import model as lm
 from mlmon.metrics.estimate import Estimate
 from mlmon.registry import Registry, open_registry
 from mlmon.registry.artifact import load_model, save_model
-from mlmon.timewindow import iso_utc
+from mlmon.timewindow import iso_utc, parse_iso_utc
 
 ARTIFACT = "model.skops"
 PROFILE = "reference_profile.json"
@@ -243,9 +243,7 @@ def _schedule(registry: Registry, max_age: float) -> Trigger:
         return Trigger("schedule", True, "no production version yet")
     stamp = registry.metadata(production).get("created_at")
     try:
-        created = dt.datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
-        if created.tzinfo is None:
-            raise ValueError("no time zone")
+        created = parse_iso_utc(stamp)
     except ValueError:
         raise RegistryError(
             f"version {production} of {registry.model!r}: metadata.json has no valid "
