@@ -34,8 +34,8 @@ of ``--cbpe-repeat``:
 - **floor**: one polars pass, ``group_by`` on the day (``ts.dt.truncate("1d")``) computing
   the count, the sum of the score and the sum of the prediction per day;
 - **mlmon CBPE**: the day key, the frame cut into its 30 daily runs of rows by slicing (as
-  ``mlmon.metrics.windows._split`` does), then per window
-  ``mlmon.metrics.calibrations.estimate_window``, which ``mlmon metrics`` calls (it sorts the
+  ``mlmon.performance.windows._split`` does), then per window
+  ``mlmon.performance.calibrations.estimate_window``, which ``mlmon metrics`` calls (it sorts the
   scores, calibrates the sorted scores and estimates). Once one window after another, and
   once on two threads (``mlmon metrics`` maps its windows over two threads).
 
@@ -66,8 +66,8 @@ from river.drift import binary
 
 from mlmon.concept.detectors import DETECTORS
 from mlmon.concept.stream import trace
-from mlmon.metrics.calibrations import estimate_window
-from mlmon.metrics.cbpe import Calibration, fit_calibration
+from mlmon.performance.calibrations import estimate_window
+from mlmon.performance.cbpe import Calibration, fit_calibration
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -231,7 +231,7 @@ def floor_pass(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def split_days(frame: pl.DataFrame) -> list[pl.DataFrame]:
-    """The daily runs of rows, by slicing: ``mlmon.metrics.windows._split``'s fast path."""
+    """The daily runs of rows, by slicing: ``mlmon.performance.windows._split``'s fast path."""
     keyed = frame.with_columns(pl.col("ts").dt.truncate("1d").alias("__w"))
     assert keyed["__w"].is_sorted()
     runs = keyed.select(pl.col("__w").rle()).unnest("__w")

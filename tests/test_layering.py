@@ -47,9 +47,9 @@ LAYERS: dict[str, int] = {
     "mlmon.ops": OPS,
     "mlmon.alerts": DOMAIN,
     "mlmon.concept": DOMAIN,
-    "mlmon.drift": DOMAIN,
+    "mlmon.datadrift": DOMAIN,
     "mlmon.lifecycle": DOMAIN,
-    "mlmon.metrics": DOMAIN,
+    "mlmon.performance": DOMAIN,
     "mlmon.registry": DOMAIN,
     "mlmon.store": DOMAIN,
     "mlmon.timewindow": DOMAIN,
@@ -73,7 +73,7 @@ CONFIG_READS: dict[str, str] = {
 itself import only leaves (test_what_the_config_reads_imports_only_leaves)."""
 
 KNOWN_CYCLE_IMPORTS: dict[tuple[str, str], str] = {
-    ("mlmon.drift.run", "mlmon.concept.run"): (
+    ("mlmon.datadrift.run", "mlmon.concept.run"): (
         "compute_drift runs the concept-drift detectors too (a function-level import), while "
         "concept reads its rows through drift.sources and a statistic from drift.stats: "
         "drift <-> concept. Issue 15 item 1 (mlmon/ops/drift.py runs both) and item 3 "
@@ -294,9 +294,9 @@ def test_known_exceptions_still_exist() -> None:
 @pytest.mark.parametrize(
     ("module", "target", "rule"),
     [
-        ("mlmon.metrics.windows", "mlmon.cli.app", "domain must not import entry"),
+        ("mlmon.performance.windows", "mlmon.cli.app", "domain must not import entry"),
         ("mlmon.store.ingest", "mlmon.ops", "domain must not import ops"),
-        ("mlmon.config.model", "mlmon.metrics.binary", "config must not import domain"),
+        ("mlmon.config.model", "mlmon.performance.binary", "config must not import domain"),
         ("mlmon.errors", "mlmon.config", "leaf must not import config"),
         ("mlmon._speedups.jit", "mlmon.concept.detectors", "leaf must not import domain"),
     ],
@@ -307,7 +307,7 @@ def test_an_outward_import_is_reported_with_its_place(module: str, target: str, 
 
 
 def test_a_cycle_through_a_function_level_import_is_found() -> None:
-    source = "def load():\n    from mlmon.metrics import windows\n"
+    source = "def load():\n    from mlmon.performance import windows\n"
     imports = all_imports() + list(imports_in("mlmon.store.scan", source))
     found = cycles(package_graph(imports))
-    assert any({"mlmon.metrics", "mlmon.store"} <= set(c) for c in found)
+    assert any({"mlmon.performance", "mlmon.store"} <= set(c) for c in found)

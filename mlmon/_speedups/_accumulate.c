@@ -1,4 +1,4 @@
-/* The loop of mlmon.drift.accumulator (its pure numpy reference, with the same results:
+/* The loop of mlmon.datadrift.accumulator (its pure numpy reference, with the same results:
  * mlmon._speedups.accumulate.reference): one pass over a chunk of a numerical column that counts
  * nulls/NaNs and infinities, sums for the mean and M2, tracks min and max, takes every k-th
  * finite value into a sample and counts values in right-closed bins (through a lookup table
@@ -159,13 +159,13 @@ static PyObject *accumulate(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"accumulate", accumulate, METH_VARARGS,
      "accumulate(values, edges, table, low, scale, counts, sums, tallies, sample, step)\n"
-     "Add a chunk of a numerical column to the running state (see mlmon.drift.accumulator)."},
+     "Add a chunk of a numerical column to the running state (see mlmon.datadrift.accumulator)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_accumulate",
-    "The compiled loop of mlmon.drift.accumulator (reference: mlmon._speedups.accumulate).", -1, methods,
+    "The compiled loop of mlmon.datadrift.accumulator (reference: mlmon._speedups.accumulate).", -1, methods,
 };
 
 PyMODINIT_FUNC PyInit__accumulate(void) { return PyModule_Create(&module); }

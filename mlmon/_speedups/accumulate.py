@@ -2,7 +2,7 @@
 else :func:`reference`, the same computation in numpy. Pure.
 
 :func:`accumulate` adds a chunk of a numerical column to the running state of
-:class:`mlmon.drift.accumulator.NumericAccumulator` (the layout of its buffers is in
+:class:`mlmon.datadrift.accumulator.NumericAccumulator` (the layout of its buffers is in
 ``_accumulate.c``). The C loop does it in one pass over the values, with the GIL released;
 the reference does it in whole-array numpy operations, slower and with temporaries of the
 chunk's size, but with the same results to the last bit:

@@ -19,7 +19,7 @@ from mlmon.errors import DataError
 
 if TYPE_CHECKING:
     from mlmon.config.drift import DriftSection
-    from mlmon.drift.sources import Source
+    from mlmon.datadrift.sources import Source
 
 
 def compare(
@@ -77,8 +77,8 @@ def _expected_errors(
         return None, "the current data is a file: CBPE calibrates on the store's reference"
     if not config.metrics.estimate.enabled:
         return None, "no CBPE calibration: metrics.estimate.enabled is false"
-    from mlmon.metrics.calibrations import error_probabilities
-    from mlmon.metrics.windows import reference_calibration, window_frame
+    from mlmon.performance.calibrations import error_probabilities
+    from mlmon.performance.windows import reference_calibration, window_frame
     from mlmon.store.layout import StoreLayout
 
     cache = StoreLayout(config.store.path).root / "_cache" / "calibrations"

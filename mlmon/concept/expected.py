@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from mlmon.concept.stream import increased
-from mlmon.metrics.estimate import finite_or_none
+from mlmon.performance.estimate import finite_or_none
 
 
 @dataclass(frozen=True)

@@ -50,13 +50,13 @@ from mlmon.concept.stream import (
 from mlmon.config import Config
 from mlmon.errors import DataError
 from mlmon.fsutil import atomic_write_bytes
-from mlmon.metrics.outcome import outcome
+from mlmon.performance.outcome import outcome
 from mlmon.store.validate import parse_timestamps
 from mlmon.timewindow import iso_utc
 
 if TYPE_CHECKING:
     from mlmon.config.drift import DriftSection
-    from mlmon.drift.sources import Source
+    from mlmon.datadrift.sources import Source
 
 _TS, _ERR = "__ts", "__err"
 
@@ -143,7 +143,7 @@ def labelled_errors(config: Config, source: Source) -> tuple[np.ndarray, np.ndar
     s = config.schema_
     o = outcome(config)
     if source.store:
-        from mlmon.drift.sources import ROW_PREDICTION, ROW_TIME, labelled_rows
+        from mlmon.datadrift.sources import ROW_PREDICTION, ROW_TIME, labelled_rows
 
         frame = labelled_rows(config, source).select(
             pl.col(ROW_TIME).alias(_TS), pl.col(ROW_PREDICTION).alias("__pred"), o.y.alias("__y")

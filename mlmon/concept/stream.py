@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from mlmon.concept.detectors.base import Detector
-from mlmon.metrics.estimate import finite_or_none
-from mlmon.metrics.intervals import wilson
+from mlmon.performance.estimate import finite_or_none
+from mlmon.performance.intervals import wilson
 from mlmon.timewindow import iso_utc
 
 
@@ -227,7 +227,7 @@ def compare_error_rates(
     Newcombe's hybrid score interval (Newcombe 1998, *Statistics in Medicine* 17, method 10:
     from the two Wilson intervals [l, u], q - p - √((q - l_q)² + (u_p - p)²) to
     q - p + √((u_q - q)² + (p - l_p)²)) and the chi-squared / Fisher test of
-    :func:`mlmon.drift.stats.two_proportions`. A finding when the test rejects at ``alpha``
+    :func:`mlmon.datadrift.stats.two_proportions`. A finding when the test rejects at ``alpha``
     and the rate grew by at least ``threshold`` (absolute).
 
     >>> c = compare_error_rates(100, 1000, 150, 1000, alpha=0.05, threshold=0.02,
@@ -235,7 +235,7 @@ def compare_error_rates(
     >>> round(c.difference, 3), round(c.low, 4), round(c.high, 4), c.finding
     (0.05, 0.021, 0.079, True)
     """
-    from mlmon.drift.stats import two_proportions
+    from mlmon.datadrift.stats import two_proportions
 
     if n_ref == 0 or n_cur == 0:
         return _undefined("error_rate", threshold, n_ref, n_cur, "no labelled rows on one side")

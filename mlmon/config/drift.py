@@ -67,7 +67,7 @@ class MultivariateSection(Section):
     auc_threshold: float = Field(default=0.6, gt=0.5, lt=1)
     """The effect half of the rule: the smallest cross-validated ROC AUC that is drift. 0.6 is
     a mean shift of about 0.36 σ under the binormal model, AUC = Φ(d / √2); see
-    :mod:`mlmon.drift.multivariate` for why."""
+    :mod:`mlmon.datadrift.multivariate` for why."""
     folds: int = Field(default=5, ge=2, le=20)
 
 

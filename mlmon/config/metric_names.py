@@ -1,7 +1,7 @@
 """Which metrics exist for which task, and which way is better. Pure, no heavy imports.
 
 The config's vocabulary for ``metrics.thresholds`` and ``retrain.triggers.performance``,
-so it lives here, where the config can check names without importing ``mlmon.metrics``.
+so it lives here, where the config can check names without importing ``mlmon.performance``.
 
 Each metric's direction is declared once, here: ``HIGHER`` (a drop is worse), ``LOWER`` (a
 rise is worse) or ``None`` (a rate or count with no better side, so ``max_drop`` does not

@@ -21,7 +21,7 @@ import polars as pl
 
 from mlmon.config import Config
 from mlmon.errors import ConfigError, DataError
-from mlmon.metrics.estimate import Estimate
+from mlmon.performance.estimate import Estimate
 
 PRIMARY = {
     "binary_classification": "roc_auc",
@@ -144,9 +144,9 @@ def fit(config: Config, train: Dataset) -> Any:
 
 def evaluate(config: Config, model: Any, data: Dataset, confidence: float) -> dict[str, Estimate]:
     """The task's quality metrics of ``model`` on ``data`` (as ``mlmon metrics`` defines them)."""
-    from mlmon.metrics.binary import binary_metrics
-    from mlmon.metrics.multiclass import multiclass_metrics
-    from mlmon.metrics.regression import regression_metrics
+    from mlmon.performance.binary import binary_metrics
+    from mlmon.performance.multiclass import multiclass_metrics
+    from mlmon.performance.regression import regression_metrics
 
     task = config.model.task
     if task == "regression":

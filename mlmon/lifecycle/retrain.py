@@ -33,7 +33,7 @@ from mlmon._version import __version__
 from mlmon.config import Config
 from mlmon.errors import DataError, MlmonError, RegistryError
 from mlmon.lifecycle import model as lm
-from mlmon.metrics.estimate import Estimate
+from mlmon.performance.estimate import Estimate
 from mlmon.registry import Registry, open_registry
 from mlmon.registry.artifact import load_model, save_model
 from mlmon.timewindow import iso_utc, parse_iso_utc
@@ -269,7 +269,7 @@ def _schedule(registry: Registry, max_age: float) -> Trigger:
 
 
 def _performance(config: Config, until: dt.datetime) -> Trigger:
-    from mlmon.metrics.windows import compute_metrics
+    from mlmon.performance.windows import compute_metrics
 
     p = config.retrain.triggers.performance
     assert p is not None
@@ -297,7 +297,7 @@ def _performance(config: Config, until: dt.datetime) -> Trigger:
 
 
 def _drift(config: Config, until: dt.datetime) -> Trigger:
-    from mlmon.drift.run import compute_drift
+    from mlmon.datadrift.run import compute_drift
 
     d = config.retrain.triggers.drift
     assert d is not None
@@ -329,7 +329,7 @@ def _drift(config: Config, until: dt.datetime) -> Trigger:
 
 
 def _training_profile(config: Config, train: lm.Dataset) -> Any:
-    from mlmon.drift.profile import profile
+    from mlmon.datadrift.profile import profile
 
     f = config.schema_.features
     d = config.drift

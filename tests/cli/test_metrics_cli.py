@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from mlmon.cli.output import envelope
-from mlmon.metrics.windows import compute_metrics
+from mlmon.performance.windows import compute_metrics
 from tests.conftest import BINARY_CONFIG, Project
 from tests.integration.test_metrics import METRICS, _store
 

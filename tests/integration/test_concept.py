@@ -14,8 +14,8 @@ import polars as pl
 import pytest
 
 from mlmon.config import Config, parse_config
-from mlmon.drift.result import DriftResult
-from mlmon.drift.run import compute_drift
+from mlmon.datadrift.result import DriftResult
+from mlmon.datadrift.run import compute_drift
 from mlmon.errors import ConfigError
 from mlmon.store.ingest import ingest
 

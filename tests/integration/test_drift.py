@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from mlmon.config import Config, parse_config
-from mlmon.drift.run import compute_drift
+from mlmon.datadrift.run import compute_drift
 from mlmon.errors import DataError
 from tests.conftest import MULTICLASS_CONFIG
 

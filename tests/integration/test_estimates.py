@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from mlmon.config import parse_config
-from mlmon.metrics.windows import MetricsResult, compute_metrics
+from mlmon.performance.windows import MetricsResult, compute_metrics
 from mlmon.store.ingest import ingest
 
 CONFIG = """\
@@ -176,8 +176,8 @@ def test_multiclass_estimates_come_from_the_class_probabilities(tmp_path: Path) 
 def test_the_calibration_is_cached_by_its_reference_and_refitted_when_it_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mlmon.metrics import calibrations
-    from mlmon.metrics.cbpe import fit_calibration
+    from mlmon.performance import calibrations
+    from mlmon.performance.cbpe import fit_calibration
 
     _store(tmp_path)
     config = parse_config(CONFIG.format(use="false"), tmp_path / "mlmon.yaml")

@@ -12,7 +12,7 @@ import pytest
 from sklearn import metrics as skm
 
 from mlmon.errors import DataError
-from mlmon.metrics.windows import MetricsResult, compute_metrics
+from mlmon.performance.windows import MetricsResult, compute_metrics
 from mlmon.store import ingest
 from tests.conftest import BINARY_CONFIG, MULTICLASS_CONFIG, Project
 

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 from hypothesis.extra import numpy as hnp
 
-from mlmon.drift.accumulator import NumericAccumulator, lookup_table
-from mlmon.drift.profile import NumericalProfile, quantile_edges
+from mlmon.datadrift.accumulator import NumericAccumulator, lookup_table
+from mlmon.datadrift.profile import NumericalProfile, quantile_edges
 
 
 def numpy_counts(values: np.ndarray, edges: list[float]) -> list[int]:

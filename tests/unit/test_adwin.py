@@ -489,7 +489,7 @@ def test_importing_mlmon_and_short_adwin_streams_do_not_import_numba() -> None:
     code = (
         "import sys\n"
         "import numpy as np\n"
-        "import mlmon.cli, mlmon.concept.run, mlmon.drift\n"
+        "import mlmon.cli, mlmon.concept.run, mlmon.datadrift\n"
         "from mlmon.concept.detectors.adwin import ADWIN, COMPILED_FROM\n"
         "from mlmon.concept.stream import trace\n"
         "trace(ADWIN(), np.zeros(COMPILED_FROM - 1))\n"

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from mlmon.metrics.binary import NAMES, binary_metrics, expected_calibration_error
-from mlmon.metrics.estimate import Estimate
+from mlmon.performance.binary import NAMES, binary_metrics, expected_calibration_error
+from mlmon.performance.estimate import Estimate
 
 
 def _values(estimates: dict[str, Estimate]) -> dict[str, float]:

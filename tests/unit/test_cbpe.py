@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
-from mlmon.metrics.cbpe import (
+from mlmon.performance.cbpe import (
     Calibration,
     CalibrationRefused,
     estimate_binary,
@@ -23,7 +23,7 @@ from mlmon.metrics.cbpe import (
     fit_calibration,
     fit_multiclass_calibration,
 )
-from mlmon.metrics.estimate import Estimate
+from mlmon.performance.estimate import Estimate
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nannyml_cbpe"
 NANNYML_TOLERANCE = 1e-4

@@ -11,15 +11,15 @@ import pytest
 from scipy import stats
 from scipy.spatial import distance
 
-from mlmon.drift import stats as st
-from mlmon.drift.profile import (
+from mlmon.datadrift import stats as st
+from mlmon.datadrift.profile import (
     CategoricalProfile,
     NumericalProfile,
     Profile,
     profile,
     quantile_edges,
 )
-from mlmon.drift.rules import adjust
+from mlmon.datadrift.rules import adjust
 
 P = np.array([50.0, 30.0, 20.0])
 Q = np.array([30.0, 30.0, 40.0])
@@ -258,7 +258,7 @@ def test_profile_json_round_trip_is_exact_and_reads_format_1() -> None:
 
 def test_the_multivariate_auc_threshold_is_a_binormal_shift_of_about_a_third_sigma() -> None:
     from mlmon.config.drift import MultivariateSection
-    from mlmon.drift.multivariate import auc_of_shift, shift_of_auc
+    from mlmon.datadrift.multivariate import auc_of_shift, shift_of_auc
 
     threshold = MultivariateSection().auc_threshold
     assert threshold == 0.6
@@ -282,7 +282,7 @@ def test_the_multivariate_auc_threshold_is_a_binormal_shift_of_about_a_third_sig
 def test_the_multivariate_verdict_needs_significance_and_effect_like_a_column(
     auc: float, low: float, significance: bool, effect: bool, expected: tuple[bool, ...]
 ) -> None:
-    from mlmon.drift.multivariate import verdict
+    from mlmon.datadrift.multivariate import verdict
 
     assert verdict(auc, low, 0.6, significance=significance, effect=effect) == expected
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from mlmon.metrics.intervals import (
+from mlmon.performance.intervals import (
     delong_auc,
     mean_t,
     placements,
@@ -20,7 +20,7 @@ from mlmon.metrics.intervals import (
     wilson,
     z_value,
 )
-from mlmon.metrics.operational import _binomial_isf, _binomial_ppf, latency_quantile
+from mlmon.performance.operational import _binomial_isf, _binomial_ppf, latency_quantile
 
 scores = st.lists(st.integers(0, 6).map(lambda k: k / 6), min_size=1, max_size=40)
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from mlmon.metrics.estimate import Estimate
-from mlmon.metrics.multiclass import NAMES, multiclass_metrics
+from mlmon.performance.estimate import Estimate
+from mlmon.performance.multiclass import NAMES, multiclass_metrics
 
 
 def _values(estimates: dict[str, Estimate]) -> dict[str, float]:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from mlmon.metrics.estimate import Estimate
-from mlmon.metrics.regression import NAMES, regression_metrics
+from mlmon.performance.estimate import Estimate
+from mlmon.performance.regression import NAMES, regression_metrics
 
 
 def _values(estimates: dict[str, Estimate]) -> dict[str, float]:

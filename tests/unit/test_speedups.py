@@ -21,8 +21,8 @@ from mlmon._speedups import accumulate as speedups_accumulate
 from mlmon.concept.detectors import adwin
 from mlmon.concept.detectors.adwin import ADWIN
 from mlmon.concept.detectors.base import Detector
-from mlmon.drift import accumulator
-from mlmon.drift.accumulator import NumericAccumulator
+from mlmon.datadrift import accumulator
+from mlmon.datadrift.accumulator import NumericAccumulator
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "sample_logs" / "predictions"
@@ -191,7 +191,7 @@ def test_without_the_c_extension_the_reference_is_chosen_and_named() -> None:
         "import sys\n"
         "sys.modules['mlmon._speedups._accumulate'] = None  # as if never built\n"
         "from mlmon._speedups import accumulate, unavailable\n"
-        "from mlmon.drift import accumulator\n"
+        "from mlmon.datadrift import accumulator\n"
         "print(accumulate.COMPILED, accumulator.accumulate is accumulate.reference)\n"
         "print(unavailable()[0])\n"
     )
@@ -320,8 +320,9 @@ def test_importing_the_library_starts_no_thread_and_sets_no_variable() -> None:
     imported: loaded first, so that only what mlmon itself does is counted."""
     preload = "import numpy, polars, pyarrow, scipy.stats, sklearn.ensemble, numba"
     imports = (
-        "import mlmon, mlmon.cli, mlmon.drift.run, mlmon.concept.run, mlmon.drift.accumulator\n"
-        "import mlmon._speedups.adwin_kernel, mlmon.metrics, mlmon.store.ingest"
+        "import mlmon, mlmon.cli, mlmon.datadrift.run, mlmon.concept.run\n"
+        "import mlmon.datadrift.accumulator\n"
+        "import mlmon._speedups.adwin_kernel, mlmon.performance, mlmon.store.ingest"
     )
     same_env, threads_before, threads_after, python_before, python_after, changed = host_change(
         preload, imports

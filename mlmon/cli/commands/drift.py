@@ -17,7 +17,7 @@ from mlmon.store.layout import StoreLayout
 from mlmon.timewindow import resolve_window
 
 if TYPE_CHECKING:
-    from mlmon.drift.result import DriftResult
+    from mlmon.datadrift.result import DriftResult
 
 METHODS = tuple(dict.fromkeys(NUMERICAL_METHODS + CATEGORICAL_METHODS))
 _BARS = "▁▂▃▄▅▆▇█"
@@ -124,7 +124,7 @@ def drift_command(
     Concept drift (the relation between inputs and labels changing) is judged on the labelled
     rows: change detectors on the error stream, and the error against what CBPE expects.
     """
-    from mlmon.drift.run import compute_drift  # scipy and scikit-learn: imported when used
+    from mlmon.datadrift.run import compute_drift  # scipy and scikit-learn: imported when used
     from mlmon.store.scan import latest_timestamp
 
     state = state_of(ctx)

@@ -14,8 +14,8 @@ from mlmon.errors import ExitCode
 from mlmon.timewindow import resolve_window
 
 if TYPE_CHECKING:  # the library is imported when the command runs, so other commands start fast
-    from mlmon.metrics.estimate import Estimate
-    from mlmon.metrics.windows import MetricsResult
+    from mlmon.performance.estimate import Estimate
+    from mlmon.performance.windows import MetricsResult
 
 WINDOWS = ("1h", "1d", "1w", "all")
 _KEY_METRICS = {
@@ -75,7 +75,7 @@ def metrics_command(
     ] = False,
 ) -> None:
     """Realized model quality and operational metrics per window, checked against thresholds."""
-    from mlmon.metrics.windows import compute_metrics
+    from mlmon.performance.windows import compute_metrics
     from mlmon.store.layout import StoreLayout
     from mlmon.store.scan import latest_timestamp
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mlmon.drift import sources
-from mlmon.drift.compare import Comparison
+from mlmon.datadrift import sources
+from mlmon.datadrift.compare import Comparison
 
 PREDICTION_LABELS = {
     sources.CLASS: "predicted class",

@@ -7,7 +7,7 @@ two are exchangeable and grows with any change in the joint distribution, includ
 single column shows (a correlation that flipped). Rabanser, Günnemann & Lipton (2019), "Failing
 Loudly".
 
-The verdict is the columns' two-part rule (:mod:`mlmon.drift.rules`), each half switched by the
+The verdict is the columns' two-part rule (:mod:`mlmon.datadrift.rules`), each half switched by the
 same ``drift.significance`` / ``drift.effect``:
 
 - **significant**: DeLong's (1 - ``drift.alpha``) interval of the AUC lies above 0.5 (better
@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from mlmon.metrics.intervals import delong_auc
+from mlmon.performance.intervals import delong_auc
 
 SEED = 20261127
 _MAX_CODES = 250  # HistGradientBoosting bins a categorical feature's codes in at most 255 bins

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from mlmon.config.model import ThresholdSection
-from mlmon.metrics.estimate import Estimate
+from mlmon.performance.estimate import Estimate
 
 
 @dataclass(frozen=True)

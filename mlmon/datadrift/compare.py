@@ -23,9 +23,10 @@ chisquare      chisquare              jensenshannon
 a distance     ks / chisquare         that distance
 ============== ====================== ==========================
 
-The Jensen-Shannon effect is bias-corrected (:func:`mlmon.drift.stats.jensen_shannon_corrected`):
-a sparse column's plug-in distance is mostly sampling noise (0.25-0.31 for 3,000 categories
-with nothing changed); the plug-in value is kept in the signal's ``raw``.
+The Jensen-Shannon effect is bias-corrected
+(:func:`mlmon.datadrift.stats.jensen_shannon_corrected`): a sparse column's plug-in distance
+is mostly sampling noise (0.25-0.31 for 3,000 categories with nothing changed); the plug-in
+value is kept in the signal's ``raw``.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlmon.drift import stats as st
-from mlmon.drift.profile import CategoricalProfile, ColumnProfile, NumericalProfile
+from mlmon.datadrift import stats as st
+from mlmon.datadrift.profile import CategoricalProfile, ColumnProfile, NumericalProfile
 
 OTHER = "(other)"
 """The pooled bin of a categorical column: categories beyond the reference's kept ones."""

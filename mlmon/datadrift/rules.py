@@ -21,7 +21,7 @@ from typing import Literal
 
 import numpy as np
 
-from mlmon.drift.compare import Comparison, Signal
+from mlmon.datadrift.compare import Comparison, Signal
 
 Correction = Literal["bh", "bonferroni", "none"]
 
@@ -41,7 +41,7 @@ def adjust(p_values: list[float], correction: Correction) -> list[float]:
         return [float(v) for v in np.minimum(1.0, p * len(p))]
     # Benjamini-Hochberg: p₍ᵢ₎ · m / i in ascending order, then the running minimum from the
     # largest down, capped at 1 (what false_discovery_control does; numpy here because
-    # importing scipy.stats is slow, see mlmon.drift.stats).
+    # importing scipy.stats is slow, see mlmon.datadrift.stats).
     order = np.argsort(p, kind="stable")
     scaled = p[order] * len(p) / np.arange(1, len(p) + 1)
     scaled = np.minimum.accumulate(scaled[::-1])[::-1]

@@ -2,7 +2,7 @@
 
 Each statistic returns a :class:`Stat` (value, and a p-value for tests). Whether a higher
 value means drift, and the value that means "no change", is declared once in
-:data:`STATISTICS`; the rule in :mod:`mlmon.drift.rules` applies thresholds.
+:data:`STATISTICS`; the rule in :mod:`mlmon.datadrift.rules` applies thresholds.
 
 Binned statistics (PSI, Jensen-Shannon, Hellinger, L∞, total variation, chi-squared) are
 *defined* on the reference's bins: numerical columns use quantile bins computed from the
@@ -40,7 +40,7 @@ import numpy as np
 # scipy.stats counterpart.
 # scipy.stats is imported inside the functions that still use it (exact small-sample tests,
 # Anderson-Darling, Cramér-von Mises, Fisher's exact test). scipy.special too is imported where
-# it is used, so that mlmon.drift.run can import it while the data is profiled.
+# it is used, so that mlmon.datadrift.run can import it while the data is profiled.
 
 Kind = Literal["numerical", "categorical"]
 

@@ -11,8 +11,8 @@ import numpy as np
 from scipy import special
 
 from mlmon.config.metric_names import OPERATIONAL
-from mlmon.metrics.estimate import Estimate
-from mlmon.metrics.intervals import wilson
+from mlmon.performance.estimate import Estimate
+from mlmon.performance.intervals import wilson
 
 NAMES = OPERATIONAL
 _QUANTILES = {"latency_p50": 0.50, "latency_p95": 0.95, "latency_p99": 0.99}

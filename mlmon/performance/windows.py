@@ -19,15 +19,15 @@ import polars as pl
 from mlmon.config import Config
 from mlmon.config.metric_names import directions, quality_names
 from mlmon.errors import ConfigError, DataError, UsageError
-from mlmon.metrics import calibrations
-from mlmon.metrics.binary import binary_metrics
-from mlmon.metrics.cbpe import Calibration, MulticlassCalibration
-from mlmon.metrics.estimate import Estimate
-from mlmon.metrics.multiclass import multiclass_metrics
-from mlmon.metrics.operational import operational_metrics
-from mlmon.metrics.outcome import PRED, PROBA, SCORE, Y, outcome
-from mlmon.metrics.regression import regression_metrics
-from mlmon.metrics.thresholds import Breach, evaluate
+from mlmon.performance import calibrations
+from mlmon.performance.binary import binary_metrics
+from mlmon.performance.cbpe import Calibration, MulticlassCalibration
+from mlmon.performance.estimate import Estimate
+from mlmon.performance.multiclass import multiclass_metrics
+from mlmon.performance.operational import operational_metrics
+from mlmon.performance.outcome import PRED, PROBA, SCORE, Y, outcome
+from mlmon.performance.regression import regression_metrics
+from mlmon.performance.thresholds import Breach, evaluate
 from mlmon.store.scan import missing_feature_flag, read_window
 from mlmon.timewindow import WINDOW_STEPS, iso_utc
 
@@ -136,7 +136,7 @@ def compute_metrics(
 ) -> MetricsResult:
     """Metrics per window of ``[since, until)``; raises DataError when it holds no rows.
     ``cache_dir``: where CBPE's fitted calibrations are cached (see
-    :mod:`mlmon.metrics.calibrations`); None fits every time."""
+    :mod:`mlmon.performance.calibrations`); None fits every time."""
     task = config.model.task
     settings = config.metrics
     window = window or settings.window
@@ -360,7 +360,7 @@ def reference_calibration(
 ) -> tuple[Calibration | MulticlassCalibration | None, dict[str, Any] | None]:
     """CBPE's calibration as ``mlmon metrics`` fits it — on ``metrics.estimate.reference``
     (default ``metrics.baseline``), taken from (and saved to) the cache in ``cache_dir`` —
-    and what :func:`~mlmon.metrics.calibrations.fit_on_reference` reports about it. For
+    and what :func:`~mlmon.performance.calibrations.fit_on_reference` reports about it. For
     other commands (concept drift) that need the expected error of rows."""
     e, b = config.metrics.estimate, config.metrics.baseline
     window = (e.reference.since, e.reference.until) if e.reference else None
@@ -374,5 +374,5 @@ def reference_calibration(
 def window_frame(config: Config, since: dt.datetime | None, until: dt.datetime) -> pl.DataFrame:
     """The metrics frame of ``[since, until)`` as one window: one row per prediction with
     the target, prediction, score and class-probability columns of
-    :mod:`mlmon.metrics.outcome` (null target where no label has arrived)."""
+    :mod:`mlmon.performance.outcome` (null target where no label has arrived)."""
     return _load(config, since, until, "all", None)

@@ -20,12 +20,12 @@ import polars as pl
 from mlmon.config import Config
 from mlmon.config.base import short
 from mlmon.config.drift import CATEGORICAL_METHODS, NUMERICAL_METHODS, DriftSection
-from mlmon.drift import sources
-from mlmon.drift.compare import Comparison, Settings, compare
-from mlmon.drift.profile import PROFILE_FORMAT, Profile, profile
-from mlmon.drift.result import DriftResult, renamed
-from mlmon.drift.roles import Roles, resolve
-from mlmon.drift.rules import decide
+from mlmon.datadrift import sources
+from mlmon.datadrift.compare import Comparison, Settings, compare
+from mlmon.datadrift.profile import PROFILE_FORMAT, Profile, profile
+from mlmon.datadrift.result import DriftResult, renamed
+from mlmon.datadrift.roles import Roles, resolve
+from mlmon.datadrift.rules import decide
 from mlmon.errors import ConfigError, DataError, UsageError
 from mlmon.fsutil import atomic_write_bytes, read_regular_file, temp_path
 from mlmon.store.scan import reading
@@ -86,7 +86,8 @@ def _preload(modules: list[str]) -> threading.Thread:
 
     scipy.special and scikit-learn's estimators take about as long to import as profiling a
     million rows (bench/RESULTS.md).
-    (scipy.stats, slower still, is left to the few statistics that need it: see mlmon.drift.stats.)
+    (scipy.stats, slower still, is left to the few statistics that need it: see
+    mlmon.datadrift.stats.)
     Polars releases the GIL while it scans, so the imports overlap the scan instead of adding
     to it. The caller joins the thread before it uses the modules. An import that fails here
     fails again, with its real error, where it is used.
@@ -568,10 +569,10 @@ def _multivariate(
     features: list[str],
     settings: DriftSection,
 ) -> dict[str, Any]:
-    from mlmon.drift.multivariate import domain_classifier
+    from mlmon.datadrift.multivariate import domain_classifier
 
     if ref_rows is None or cur_rows is None:
-        from mlmon.drift.multivariate import MultivariateResult
+        from mlmon.datadrift.multivariate import MultivariateResult
 
         return MultivariateResult(
             None,

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from mlmon.config import Config
-from mlmon.drift.profile import Profile
+from mlmon.datadrift.profile import Profile
 from mlmon.errors import DataError
 from mlmon.store.layout import StoreLayout
 from mlmon.store.scan import scan_predictions
@@ -150,7 +150,7 @@ def labelled_rows(config: Config, source: Source) -> pl.DataFrame:
     concept drift both read them."""
     assert source.store, "files carry their labels in their own columns"
     if source.rows is None:
-        from mlmon.metrics.outcome import outcome
+        from mlmon.performance.outcome import outcome
         from mlmon.store.scan import read_window
 
         select = [

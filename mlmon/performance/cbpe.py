@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from mlmon.metrics.estimate import Estimate
-from mlmon.metrics.intervals import z_value
+from mlmon.performance.estimate import Estimate
+from mlmon.performance.intervals import z_value
 
 ESTIMATED = ("accuracy", "precision", "recall", "f1", "roc_auc")
 """The metrics CBPE estimates (binary; multiclass: macro averages of the last four)."""

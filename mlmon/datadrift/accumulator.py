@@ -33,7 +33,7 @@ import math
 import numpy as np
 
 from mlmon._speedups.accumulate import accumulate
-from mlmon.drift.profile import NumericalProfile
+from mlmon.datadrift.profile import NumericalProfile
 
 CELLS_PER_EDGE = 32
 

@@ -26,7 +26,7 @@ import polars as pl
 
 from mlmon.config import Config
 from mlmon.fsutil import atomic_write_bytes, read_regular_file
-from mlmon.metrics.cbpe import (
+from mlmon.performance.cbpe import (
     Calibration,
     CalibrationRefused,
     MulticlassCalibration,
@@ -34,8 +34,8 @@ from mlmon.metrics.cbpe import (
     fit_calibration,
     fit_multiclass_calibration,
 )
-from mlmon.metrics.estimate import Estimate
-from mlmon.metrics.outcome import PRED, PROBA, SCORE, Y
+from mlmon.performance.estimate import Estimate
+from mlmon.performance.outcome import PRED, PROBA, SCORE, Y
 from mlmon.store.layout import StoreLayout
 from mlmon.timewindow import iso_utc
 

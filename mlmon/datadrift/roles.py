@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from mlmon.config import Config
-from mlmon.drift import sources
+from mlmon.datadrift import sources
 from mlmon.errors import UsageError
 
 SNIFF_ROWS = 1_000

@@ -12,8 +12,8 @@ from collections.abc import Callable
 import numpy as np
 
 from mlmon.config.metric_names import BINARY
-from mlmon.metrics.estimate import Estimate
-from mlmon.metrics.intervals import (
+from mlmon.performance.estimate import Estimate
+from mlmon.performance.intervals import (
     bootstrap_confusion,
     delong_auc_sorted,
     logit_interval,

@@ -24,7 +24,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import special
 
-from mlmon.metrics.estimate import Estimate
+from mlmon.performance.estimate import Estimate
 
 BOOTSTRAP_SEED = 20261127
 """Fixed, so the same window always gets the same interval."""

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from mlmon.config.metric_names import MULTICLASS
-from mlmon.metrics.estimate import Estimate
-from mlmon.metrics.intervals import bootstrap_confusion, mean_t, placements, wilson, z_value
+from mlmon.performance.estimate import Estimate
+from mlmon.performance.intervals import bootstrap_confusion, mean_t, placements, wilson, z_value
 
 NAMES = MULTICLASS
 _EPS = float(np.finfo(np.float64).eps)

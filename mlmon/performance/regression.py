@@ -13,8 +13,8 @@ import math
 import numpy as np
 
 from mlmon.config.metric_names import REGRESSION
-from mlmon.metrics.estimate import Estimate
-from mlmon.metrics.intervals import delta_ratio_interval, mean_t
+from mlmon.performance.estimate import Estimate
+from mlmon.performance.intervals import delta_ratio_interval, mean_t
 
 NAMES = REGRESSION
 

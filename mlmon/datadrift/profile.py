@@ -14,7 +14,7 @@ moments combine by Chan, Golub & LeVeque's parallel formula; samples are merged 
 with the same seed), which is what lets profiling run per partition later.
 
 How the data is read: the categorical columns in one polars pass (null and value counts), and
-beside it the numerical columns streamed in chunks through :mod:`mlmon.drift.accumulator`,
+beside it the numerical columns streamed in chunks through :mod:`mlmon.datadrift.accumulator`,
 which computes every numerical field in one compiled loop; each column is decoded once. A
 reference is read twice for its numerical columns: its bin edges come from the sample the
 first pass takes.
@@ -197,7 +197,7 @@ def profile(
 ) -> Profile:
     """Profile ``lf``'s columns. Categorical columns take one polars pass; numerical columns
     (and the rows sampled for the multivariate check) stream through
-    :mod:`mlmon.drift.accumulator` in chunks. With ``reference`` (a reference profile) they
+    :mod:`mlmon.datadrift.accumulator` in chunks. With ``reference`` (a reference profile) they
     are binned on the reference's edges in that pass; without it the data *is* a reference:
     the edges are the sample's quantiles, and a second pass over the numerical columns counts
     the bins."""
@@ -316,7 +316,7 @@ def _numerical_pass(
     ``edges`` where given; two threads share the columns of each chunk (the compiled loop
     releases the GIL). ``sampled`` takes its rows from the same chunks (its categorical
     columns are read here too)."""
-    from mlmon.drift.accumulator import NumericAccumulator
+    from mlmon.datadrift.accumulator import NumericAccumulator
 
     accumulators = {c: NumericAccumulator(e, sample_rows, step) for c, e in edges.items()}
     exprs = [pl.col(c).cast(pl.Float64, strict=False) for c in accumulators]
