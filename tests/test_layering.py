@@ -9,8 +9,8 @@ The layers, outermost first::
               concept, lifecycle, alerts,
               timewindow
     config    mlmon.config                        the typed config and its vocabulary
-    leaf      errors, fsutil, _speedups,          import nothing above themselves
-              _version, schema
+    leaf      errors, fsutil, outcome,            import nothing above themselves
+              _speedups, _version, schema
 
 A module imports its own layer or a lower one; the config imports only itself, the leaves and
 the pure declarations listed in CONFIG_READS; the leaves import only leaves. Between the
@@ -56,6 +56,7 @@ LAYERS: dict[str, int] = {
     "mlmon.config": CONFIG,
     "mlmon.errors": LEAF,
     "mlmon.fsutil": LEAF,
+    "mlmon.outcome": LEAF,
     "mlmon._speedups": LEAF,
     "mlmon._version": LEAF,
     "mlmon.schema": LEAF,

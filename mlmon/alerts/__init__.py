@@ -31,6 +31,7 @@ from mlmon.alerts.state import AlertState
 from mlmon.config import Config
 from mlmon.errors import LockTimeoutError, MlmonError
 from mlmon.fsutil import STATE_LOCK_HINT, STATE_LOCK_TIMEOUT, exclusive_lock
+from mlmon.store.layout import StoreLayout
 from mlmon.timewindow import iso_utc
 
 
@@ -194,7 +195,7 @@ def _deliver(sink: Any, delivery: Delivery, where: str) -> None:
 
 
 def _state_path(config: Config) -> Path:
-    base = config.alerts.state or config.store.path / "_state" / "alerts"
+    base = config.alerts.state or StoreLayout(config.store.path).alert_state_dir()
     return Path(base) / f"{config.model.name}.json"
 
 

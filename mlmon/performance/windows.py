@@ -12,13 +12,14 @@ import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import polars as pl
 
 from mlmon.config import Config
 from mlmon.config.metric_names import directions, quality_names
 from mlmon.errors import ConfigError, DataError, UsageError
+from mlmon.outcome import StatusExit
 from mlmon.performance import calibrations
 from mlmon.performance.binary import binary_metrics
 from mlmon.performance.cbpe import Calibration, MulticlassCalibration
@@ -78,9 +79,11 @@ class WindowReport:
         }
 
 
-@dataclass
-class MetricsResult:
+@dataclass(frozen=True)
+class MetricsResult(StatusExit):
     """The result of ``mlmon metrics``; :meth:`to_dict` is the JSON contract."""
+
+    command: ClassVar[str] = "metrics"
 
     since: dt.datetime | None
     until: dt.datetime

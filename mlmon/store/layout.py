@@ -9,7 +9,15 @@
   _staging/<run>/                                  (an ingest in progress; never read)
   _ingested.jsonl                                  (one line per input file committed)
   .lock                                            (flock held by the one writer)
+  _cache/profiles/<key>.json                       (drift: reference profiles, by content)
+  _cache/calibrations/<key>.json                   (CBPE calibrations, by content)
+  _state/concept/<model>/                          (concept detectors' saved stream, locked)
+  _state/alerts/<model>.json                       (alert state: cooldowns, first seen;
+                                                    alerts.state moves it elsewhere)
 ```
+
+Caches are optimisations keyed by the content they were computed from: deleting ``_cache``
+is always safe. State carries a stream across runs: deleting ``_state`` restarts it.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ from mlmon.fsutil import TMP_PREFIX
 
 Table = Literal["predictions", "labels"]
 Side = Literal["quarantine", "label_updates"]
+Cache = Literal["profiles", "calibrations"]
+"""The caches kept under ``_cache``: one directory of ``<key>.json`` entries each."""
 """Files an ingest run writes beside the tables: one of each kind per run, at most."""
 PARTITION_KEY = "date"
 
@@ -57,6 +67,17 @@ class StoreLayout:
     @property
     def staging_dir(self) -> Path:
         return self.root / "_staging"
+
+    def cache_dir(self, kind: Cache) -> Path:
+        return self.root / "_cache" / kind
+
+    def concept_state_dir(self, model: str) -> Path:
+        """Where the concept-drift detectors keep ``model``'s stream between runs."""
+        return self.root / "_state" / "concept" / model
+
+    def alert_state_dir(self) -> Path:
+        """The default home of the alert state (``alerts.state`` overrides it)."""
+        return self.root / "_state" / "alerts"
 
     @property
     def manifest(self) -> Path:

@@ -134,7 +134,7 @@ def test_running_out_of_memory_in_any_command_is_exit_4_with_a_hint(
     def exhausted(*args: object, **kwargs: object) -> None:
         raise MemoryError
 
-    monkeypatch.setattr("mlmon.performance.windows.compute_metrics", exhausted)
+    monkeypatch.setattr("mlmon.ops.metrics.compute_metrics", exhausted)
     result = project.cli("metrics", "--since", "2026-10-01", "--until", "2026-10-02")
     assert result.code == 4
     assert result.stderr.startswith("error: out of memory in mlmon metrics\nhint: narrow the")

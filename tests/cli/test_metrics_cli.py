@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable
 
 import pytest
 
+import mlmon
 from mlmon.cli.output import envelope
-from mlmon.performance.windows import compute_metrics
 from tests.conftest import BINARY_CONFIG, Project
 from tests.integration.test_metrics import METRICS, _store
 
@@ -106,16 +105,10 @@ def test_json_is_the_envelope_around_the_operation_result(mproject: Project) -> 
     result = mproject.cli("--json", "metrics", *WINDOW)
     doc = json.loads(result.stdout)
     assert (doc["command"], doc["status"], result.code) == ("metrics", "finding", 1)
-    config = mproject.config()
-    b = config.metrics.baseline
-    assert b is not None
-    expected = compute_metrics(
-        config,
-        dt.datetime(2026, 10, 1, tzinfo=dt.UTC),
-        dt.datetime(2026, 10, 4, tzinfo=dt.UTC),
-        baseline_window=(b.since, b.until),
-    ).to_dict()
-    assert doc["result"] == envelope("metrics", "finding", expected)["result"]
+    # the Python API, with no more than the CLI's arguments: the baseline is the operation's
+    operation = mlmon.metrics(mproject.config(), since="2026-10-01", until="2026-10-04")
+    assert (operation.status, operation.exit_code) == ("finding", 1)
+    assert doc["result"] == envelope("metrics", "finding", operation.to_dict())["result"]
     window = doc["result"]["windows"][0]
     assert set(window) >= {"start", "end", "n", "labelled", "label_coverage", "metrics", "breaches"}
     assert set(window["metrics"]["roc_auc"]) == {

@@ -6,18 +6,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mlmon.cli.alerting import notify
+from mlmon.cli.finish import finish
 from mlmon.cli.options import Format
 from mlmon.cli.output import Output
 from mlmon.cli.state import check_choice, state_of
-from mlmon.errors import ExitCode
-from mlmon.timewindow import resolve_window
+from mlmon.timewindow import WINDOW_STEPS
 
 if TYPE_CHECKING:  # the library is imported when the command runs, so other commands start fast
     from mlmon.performance.estimate import Estimate
     from mlmon.performance.windows import MetricsResult
 
-WINDOWS = ("1h", "1d", "1w", "all")
+WINDOWS = (*WINDOW_STEPS, "all")
 _KEY_METRICS = {
     "binary_classification": ("accuracy", "roc_auc", "f1", "log_loss"),
     "regression": ("mae", "rmse", "r2", "mean_error"),
@@ -75,9 +74,7 @@ def metrics_command(
     ] = False,
 ) -> None:
     """Realized model quality and operational metrics per window, checked against thresholds."""
-    from mlmon.performance.windows import compute_metrics
-    from mlmon.store.layout import StoreLayout
-    from mlmon.store.scan import latest_timestamp
+    from mlmon.ops import metrics
 
     state = state_of(ctx)
     check_choice(window, WINDOWS, "--window")
@@ -86,34 +83,25 @@ def metrics_command(
     if confidence is not None and not 0 < confidence < 1:
         raise typer.BadParameter(f"{confidence} is not between 0 and 1", param_hint="--confidence")
     config = state.config()
-    start, end = resolve_window(
-        since, until, default_span=None, latest=lambda: latest_timestamp(config)
-    )
-    b = config.metrics.baseline
-    baseline = (b.since, b.until) if b is not None else None
-    result = compute_metrics(
+    result = metrics.run(
         config,
-        start,
-        end,
+        since=since,
+        until=until,
         window=window,
         by=by,
         confidence=confidence,
         fail_on=fail_on,
-        baseline_window=baseline,
-        cache_dir=StoreLayout(config.store.path).root / "_cache" / "calibrations",
     )
-    render(state.out, result, config.model.task, fmt)
-    notify(state, config, "metrics", result.to_dict())
-    if result.status == "finding" and not exit_zero:
-        raise typer.Exit(ExitCode.FINDING)
-    if result.status == "insufficient_data":
-        raise typer.Exit(ExitCode.INSUFFICIENT_DATA)
+    finish(
+        state,
+        config,
+        result,
+        lambda out: render(out, result, config.model.task, fmt),
+        exit_zero=exit_zero,
+    )
 
 
 def render(out: Output, result: MetricsResult, task: str, fmt: str) -> None:
-    if out.json_mode:
-        out.json("metrics", result.status, result.to_dict())
-        return
     keys = _KEY_METRICS[task]
     trend_metric = keys[1]
     estimates = any(w.estimated is not None for w in result.windows)
