@@ -65,15 +65,14 @@ def ingest(
     table: Table = "labels" if labels else "predictions"
     columns = label_columns(config) if labels else prediction_columns(config)
     started = dt.datetime.now(dt.UTC)
-    result = IngestResult(table=table, store=str(layout.root), dry_run=dry_run, files=[])
     try:
         with scratch_dir() as scratch:
             sources = [resolve_source(p, fmt, scratch) for p in paths]
             plans = [(s, _check_columns(s, columns, labels)) for s in sources]
-            run = _Run(config, table, columns, result, started, progress)
+            run = _Run(config, table, columns, dry_run, started, progress)
             if dry_run:
                 run.execute(plans, scratch)
-                return result
+                return run.result()
             with contextlib.ExitStack() as held:
                 try:
                     layout.root.mkdir(parents=True, exist_ok=True)
@@ -86,6 +85,7 @@ def ingest(
                 except OSError as exc:
                     raise _unwritable(layout, exc) from exc
                 run.execute(plans, layout.staging_dir)
+            return run.result()
     except MemoryError:
         # polars raises it too where an allocation fails; the run is all or nothing
         raise DataError(
@@ -95,7 +95,6 @@ def ingest(
             "fits in memory, or give the process more memory; then re-run (a run is all or "
             "nothing, and rows already stored are skipped)",
         ) from None
-    return result
 
 
 def _unwritable(layout: StoreLayout, exc: OSError) -> DataError:
@@ -139,19 +138,77 @@ Plan = tuple[Source, tuple[list[str], list[str]]]
 
 
 @dataclass
+class _FileTally:
+    """What happened to one input file so far (frozen into a :class:`FileReport`)."""
+
+    path: str
+    format: str
+    sha256: str = ""
+    rows_read: int = 0
+    rows_written: int = 0
+    duplicates_skipped: int = 0
+    rows_rejected: int = 0
+    labels_updated: int = 0
+    labels_ignored: int = 0
+    already_ingested_at: str | None = None
+    label_time_from: str | None = None
+    missing_optional_columns: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    nonfinite_values: dict[str, int] = field(default_factory=dict)
+
+    def report(self) -> FileReport:
+        return FileReport(
+            self.path,
+            self.format,
+            self.sha256,
+            rows_read=self.rows_read,
+            rows_written=self.rows_written,
+            duplicates_skipped=self.duplicates_skipped,
+            rows_rejected=self.rows_rejected,
+            labels_updated=self.labels_updated,
+            labels_ignored=self.labels_ignored,
+            already_ingested_at=self.already_ingested_at,
+            label_time_from=self.label_time_from,
+            missing_optional_columns=tuple(self.missing_optional_columns),
+            ignored_columns=tuple(self.ignored_columns),
+            nonfinite_values=dict(self.nonfinite_values),
+        )
+
+
+@dataclass
 class _Run:
-    """One ingest run: what it writes to, and the result it fills in."""
+    """One ingest run: what it writes to, and what it counts (:meth:`result` at the end)."""
 
     config: Config
     table: Table
     columns: list[Column]
-    result: IngestResult
+    dry_run: bool
     started: dt.datetime
     progress: Progress | None
     last_stamp: dt.datetime | None = None
     """The staging time of the previous label batch (see :meth:`_stamp`)."""
     sources: dict[str, Source] = field(default_factory=dict)
     """The run's sources by name (as in its file reports)."""
+    files: list[_FileTally] = field(default_factory=list)
+    quarantine_path: str | None = None
+    label_updates_path: str | None = None
+    partitions: list[str] = field(default_factory=list)
+    unmatched_labels: int | None = None
+    reject_examples: list[str] = field(default_factory=list)
+
+    def result(self) -> IngestResult:
+        """What the run did, frozen."""
+        return IngestResult(
+            table=self.table,
+            store=str(self.layout.root),
+            dry_run=self.dry_run,
+            files=tuple(f.report() for f in self.files),
+            quarantine_path=self.quarantine_path,
+            label_updates_path=self.label_updates_path,
+            partitions=tuple(self.partitions),
+            unmatched_labels=self.unmatched_labels,
+            reject_examples=tuple(self.reject_examples),
+        )
 
     def __post_init__(self) -> None:
         self.layout = StoreLayout(self.config.store.path)
@@ -167,10 +224,10 @@ class _Run:
         committed = False
         try:
             self._stage_all(plans, staged)
-            if self.result.dry_run:
+            if self.dry_run:
                 if staged.rows_quarantined:
                     target = staged.side_target("quarantine", self.started)
-                    self.result.quarantine_path = str(target)
+                    self.quarantine_path = str(target)
                 return
             try:
                 staged.check_targets(self.started)
@@ -187,9 +244,9 @@ class _Run:
                 ) from exc
             committed = True
             if "quarantine" in sides:
-                self.result.quarantine_path = str(sides["quarantine"])
+                self.quarantine_path = str(sides["quarantine"])
             if "label_updates" in sides:
-                self.result.label_updates_path = str(sides["label_updates"])
+                self.label_updates_path = str(sides["label_updates"])
             self._record()
         finally:
             if not committed:
@@ -197,14 +254,15 @@ class _Run:
 
     def _record(self) -> None:
         """Append each committed file to the manifest; the rows are in already."""
-        for report in self.result.files:
-            if report.already_ingested_at is None:
-                line = manifest_line(self.table, report, self.started)
+        written = sum(f.rows_written for f in self.files)
+        for tally in self.files:
+            if tally.already_ingested_at is None:
+                line = manifest_line(self.table, tally.report(), self.started)
                 try:
                     append_line_durably(self.layout.manifest, json.dumps(line))
                 except OSError as exc:
                     raise DataError(
-                        f"{self.result.rows_written:,} rows WERE committed to the store "
+                        f"{written:,} rows WERE committed to the store "
                         f"{self.layout.root}, but its manifest {self.layout.manifest} could not "
                         f"be updated ({exc.strerror or exc}); re-running the same ingest is "
                         "safe: its rows are skipped as duplicates",
@@ -218,28 +276,27 @@ class _Run:
         with ThreadPoolExecutor(max_workers=1) as hasher:
             digests: list[Future[str]] = [hasher.submit(sha256_file, s.path) for s, _ in plans]
             for (source, (missing, ignored)), digest in zip(plans, digests, strict=True):
-                report = FileReport(
+                report = _FileTally(
                     source.name,
                     source.format,
-                    "",
                     missing_optional_columns=missing,
                     ignored_columns=ignored,
                 )
-                self.result.files.append(report)
+                self.files.append(report)
                 self.sources[report.path] = source
                 report.sha256 = digest.result()
                 if (self.table, report.sha256) in seen:
                     report.already_ingested_at = seen[(self.table, report.sha256)]
                     continue
                 days |= self._stage_source(source, report, staged)
-        self.result.partitions = sorted(d.isoformat() for d in days)
+        self.partitions = sorted(d.isoformat() for d in days)
         if self.table == "labels":
-            self.result.unmatched_labels = address_labels(
+            self.unmatched_labels = address_labels(
                 self.config, staged, lambda bad: self._early_labels(bad, staged)
             )
 
     def _stage_source(
-        self, source: Source, report: FileReport, staged: StagedWrite
+        self, source: Source, report: _FileTally, staged: StagedWrite
     ) -> set[dt.date]:
         days: set[dt.date] = set()
         labels = self.table == "labels"
@@ -285,7 +342,7 @@ class _Run:
             # A label keeps its row and source until its prediction's time is known
             # (_address_labels checks that it does not precede it, then drops them).
             fresh = (
-                checked.fresh.with_columns(pl.lit(len(self.result.files) - 1).alias(SOURCE))
+                checked.fresh.with_columns(pl.lit(len(self.files) - 1).alias(SOURCE))
                 if labels
                 else checked.fresh.drop(ROW)
             )
@@ -312,7 +369,7 @@ class _Run:
         source index and the label columns), counted against their files."""
         for (index,), rows in bad.sort(SOURCE, ROW).partition_by(SOURCE, as_dict=True).items():
             assert isinstance(index, int)
-            report = self.result.files[index]
+            report = self.files[index]
             report.rows_written -= rows.height
             # a rejected label replaces nothing: its audit record goes too
             report.labels_updated -= staged.drop_side_rows(
@@ -344,14 +401,14 @@ class _Run:
     def _set_aside(
         self,
         source: Source,
-        report: FileReport,
+        report: _FileTally,
         bad: pl.DataFrame,
         staged: StagedWrite,
         last_row: int,
     ) -> None:
         """Quarantine invalid rows, or refuse the run under ``on_invalid: reject``."""
         report.rows_rejected += bad.height
-        examples = self.result.reject_examples
+        examples = self.reject_examples
         for row, reason in bad.select(ROW, REASON).head(_EXAMPLES).iter_rows():
             if len(examples) < _EXAMPLES:
                 examples.append(f"{source.name} row {row}: {reason}")

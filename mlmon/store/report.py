@@ -1,15 +1,21 @@
 """What an ``ingest`` run did, per input file and in total: the JSON contract of
-``mlmon ingest`` (:meth:`IngestResult.to_dict`)."""
+``mlmon ingest`` (:meth:`IngestResult.to_dict`).
+
+Both classes are frozen: :mod:`mlmon.store.ingest` counts into mutable tallies while it runs
+and builds these once at the end.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
+from mlmon.outcome import StatusExit
 from mlmon.store.layout import Table
 
 
-@dataclass
+@dataclass(frozen=True)
 class FileReport:
     """What happened to one input file."""
 
@@ -24,24 +30,44 @@ class FileReport:
     labels_ignored: int = 0
     already_ingested_at: str | None = None
     label_time_from: str | None = None
-    missing_optional_columns: list[str] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
-    nonfinite_values: dict[str, int] = field(default_factory=dict)
+    missing_optional_columns: tuple[str, ...] = ()
+    ignored_columns: tuple[str, ...] = ()
+    nonfinite_values: Mapping[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "format": self.format,
+            "sha256": self.sha256,
+            "rows_read": self.rows_read,
+            "rows_written": self.rows_written,
+            "duplicates_skipped": self.duplicates_skipped,
+            "rows_rejected": self.rows_rejected,
+            "labels_updated": self.labels_updated,
+            "labels_ignored": self.labels_ignored,
+            "already_ingested_at": self.already_ingested_at,
+            "label_time_from": self.label_time_from,
+            "missing_optional_columns": list(self.missing_optional_columns),
+            "ignored_columns": list(self.ignored_columns),
+            "nonfinite_values": dict(self.nonfinite_values),
+        }
 
 
-@dataclass
-class IngestResult:
+@dataclass(frozen=True)
+class IngestResult(StatusExit):
     """The result of one ``ingest`` run; :meth:`to_dict` is the JSON contract."""
+
+    command: ClassVar[str] = "ingest"
 
     table: Table
     store: str
     dry_run: bool
-    files: list[FileReport]
+    files: tuple[FileReport, ...]
     quarantine_path: str | None = None
     label_updates_path: str | None = None
-    partitions: list[str] = field(default_factory=list)
+    partitions: tuple[str, ...] = ()
     unmatched_labels: int | None = None
-    reject_examples: list[str] = field(default_factory=list)
+    reject_examples: tuple[str, ...] = ()
 
     @property
     def rows_read(self) -> int:
@@ -72,6 +98,11 @@ class IngestResult:
         """``finding`` when rows were quarantined, else ``ok``."""
         return "finding" if self.rows_rejected else "ok"
 
+    @property
+    def alerts(self) -> bool:
+        """Ingest sends nothing to the alert sinks (its finding is in its exit code)."""
+        return False
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "table": self.table,
@@ -85,8 +116,8 @@ class IngestResult:
             "labels_updated": self.labels_updated,
             "labels_ignored": self.labels_ignored,
             "label_updates_path": self.label_updates_path,
-            "partitions": self.partitions,
+            "partitions": list(self.partitions),
             "unmatched_labels": self.unmatched_labels,
-            "reject_examples": self.reject_examples,
-            "files": [asdict(f) for f in self.files],
+            "reject_examples": list(self.reject_examples),
+            "files": [f.to_dict() for f in self.files],
         }

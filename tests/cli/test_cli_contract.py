@@ -117,7 +117,7 @@ def test_internal_errors_are_exit_70_without_traceback(
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr("mlmon.cli.commands.ingest.ingest", boom)
+    monkeypatch.setattr("mlmon.ops.ingest.ingest", boom)
     result = project.cli("ingest", "x.csv")
     assert result.code == 70
     assert result.stderr == (
@@ -144,7 +144,7 @@ def test_keyboard_interrupt_is_exit_130(project: Project, monkeypatch: pytest.Mo
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("mlmon.cli.commands.ingest.ingest", interrupted)
+    monkeypatch.setattr("mlmon.ops.ingest.ingest", interrupted)
     assert project.cli("ingest", "x.csv").code == 130
 
 

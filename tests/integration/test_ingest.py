@@ -21,7 +21,7 @@ UTC = dt.UTC
 def test_csv_rows_land_in_daily_partitions_typed(project: Project) -> None:
     result = ingest(project.config(), [str(project.csv("a.csv", GOOD_ROWS))])
     assert (result.rows_read, result.rows_written, result.rows_rejected) == (5, 5, 0)
-    assert result.partitions == ["2026-10-01", "2026-10-02", "2026-10-03"]
+    assert result.partitions == ("2026-10-01", "2026-10-02", "2026-10-03")
     days = sorted(p.name for p in (project.store / "predictions").iterdir())
     assert days == ["date=2026-10-01", "date=2026-10-02", "date=2026-10-03"]
     stored = project.stored().sort("id")
@@ -166,7 +166,7 @@ def test_missing_optional_columns_are_stored_as_null_and_reported(project: Proje
     header = "id,ts,pred,score,x,y,c"
     rows = ["q1,2026-10-01T00:00:00Z,1,0.9,1,1,a"]
     result = ingest(project.config(), [str(project.csv("a.csv", rows, header=header))])
-    assert result.files[0].missing_optional_columns == ["version", "latency_ms", "error"]
+    assert result.files[0].missing_optional_columns == ("version", "latency_ms", "error")
     assert project.stored()["latency_ms"].to_list() == [None]
 
 
@@ -227,7 +227,7 @@ def test_regression_logs_and_labels(make_project: Callable[..., Project]) -> Non
     assert ingest(project.config(), [str(preds)]).rows_written == 2
     result = ingest(project.config(), [str(labels)], labels=True)
     assert (result.rows_written, result.rows_rejected) == (1, 1)
-    assert result.reject_examples == [f"{labels} row 2: y: cannot read 'oops' as a number"]
+    assert result.reject_examples == (f"{labels} row 2: y: cannot read 'oops' as a number",)
     joined = read_window(project.config(), select=["id", "yhat"]).sort("id")
     assert joined["y"].to_list() == [11.25, None]
 
@@ -259,10 +259,10 @@ def test_a_resent_prediction_with_other_values_is_quarantined_with_what_changed(
     result = ingest(project.config(), [str(project.csv("b.csv", changed))])
     assert (result.rows_written, result.duplicates_skipped, result.rows_rejected) == (0, 1, 1)
     assert result.status == "finding"
-    assert result.reject_examples == [
+    assert result.reject_examples == (
         f"{project.root / 'b.csv'} row 1: id: id 'r1' is already stored with other values "
-        "(score); a re-sent prediction must equal the stored one"
-    ]
+        "(score); a re-sent prediction must equal the stored one",
+    )
     assert result.quarantine_path is not None
     quarantined = pl.read_parquet(result.quarantine_path)
     assert quarantined["score"].to_list() == ["0.3"]
@@ -362,7 +362,7 @@ def test_a_label_file_without_label_times_reports_the_ingest_time_not_null(
     labels = project.csv("l.csv", ["r1,1"], header="id,label")
     result = ingest(project.config(), [str(labels)], labels=True)
     report = result.files[0]
-    assert report.missing_optional_columns == []
+    assert report.missing_optional_columns == ()
     assert report.label_time_from == "ingest_time"
     stamped = read_window(project.config(), select=["id"]).sort("id")["label_ts"][0]
     assert stamped is not None and stamped.date() >= dt.date(2026, 11, 1)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from mlmon.cli.finish import finish
 from mlmon.cli.output import Output
 from mlmon.cli.progress import row_progress
 from mlmon.cli.state import check_choice, state_of
-from mlmon.errors import ExitCode
-from mlmon.store import IngestResult, ingest
-from mlmon.store.readers import FORMATS, Format
+
+if TYPE_CHECKING:  # the library is imported when the command runs, so other commands start fast
+    from mlmon.store.report import IngestResult
 
 
 def ingest_command(
@@ -44,23 +46,20 @@ def ingest_command(
     ] = False,
 ) -> None:
     """Validate prediction logs (or --labels) and append them to the log store."""
+    from mlmon.ops import ingest
+    from mlmon.store.readers import FORMATS
+
     state = state_of(ctx)
     check_choice(fmt, FORMATS, "--format")
-    checked_format = cast(Format | None, fmt)
     config = state.config()
     with row_progress(state.out, "ingesting") as progress:
-        result = ingest(
-            config, paths, labels=labels, fmt=checked_format, dry_run=dry_run, progress=progress
+        result = ingest.run(
+            config, paths, labels=labels, fmt=fmt, dry_run=dry_run, progress=progress
         )
-    render(state.out, result)
-    if result.status == "finding" and not exit_zero:
-        raise typer.Exit(ExitCode.FINDING)
+    finish(state, config, result, lambda out: render(out, result), exit_zero=exit_zero)
 
 
 def render(out: Output, result: IngestResult) -> None:
-    if out.json_mode:
-        out.json("ingest", result.status, result.to_dict())
-        return
     verb = "would write" if result.dry_run else "wrote"
     rows = []
     for f in result.files:
@@ -141,7 +140,7 @@ def render(out: Output, result: IngestResult) -> None:
             )
 
 
-def _listed(names: list[str], limit: int = 20) -> str:
+def _listed(names: Sequence[str], limit: int = 20) -> str:
     """At most ``limit`` names, then how many more (a wide file has thousands).
 
     >>> _listed(["a", "b", "c"], limit=2)
