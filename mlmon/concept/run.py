@@ -51,7 +51,7 @@ from mlmon.config import Config
 from mlmon.errors import DataError
 from mlmon.fsutil import atomic_write_bytes
 from mlmon.performance.outcome import outcome
-from mlmon.store.validate import parse_timestamps
+from mlmon.store.timestamps import parse_timestamps
 from mlmon.timewindow import iso_utc
 
 if TYPE_CHECKING:

@@ -150,7 +150,7 @@ def _inferred(
 
 def _timestamps(frame: pl.LazyFrame, schema: pl.Schema) -> list[str]:
     """Columns of a date/time type, or of text that reads as ISO-8601 timestamps."""
-    from mlmon.store.validate import parse_timestamps
+    from mlmon.store.timestamps import parse_timestamps
 
     temporal = [c for c, t in schema.items() if t.is_temporal()]
     text = [c for c, t in schema.items() if t == pl.String]

@@ -16,6 +16,7 @@ import polars as pl
 from mlmon.config import Config
 from mlmon.errors import DataError
 from mlmon.store.columns import TIMESTAMP, Column
+from mlmon.store.timestamps import parse_with_layout, reparse_missed, timestamp_layout
 
 ROW = "__mlmon_row"  # 1-based row number in the source file
 REASON = "__mlmon_reason"
@@ -23,11 +24,6 @@ _FAILED = "__mlmon_failed__"
 # A column is "wrong" (a file error) when at least this many values are present and not one of
 # them can be read; a single unreadable value is just a bad row.
 _WRONG_COLUMN_MIN = 2
-
-# Timestamp layouts tried in order (chrono syntax; %.f also matches "no fraction",
-# %#z matches Z, +02:00 and +0200). Zoned layouts are converted to UTC, naive ones are UTC.
-_ZONED = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z")
-_NAIVE = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
 
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 """No stored time is earlier: a log time before 1970 is a default value or a corrupt one."""
@@ -46,48 +42,6 @@ class BatchResult:
     """Rows identical to an earlier row with the same id in this batch (skipped)."""
     nonfinite: dict[str, int] = field(default_factory=dict)
     """NaN/inf values per numerical feature among the rows read."""
-
-
-def parse_timestamps(expr: pl.Expr) -> pl.Expr:
-    """ISO-8601 text to UTC timestamps; null where no layout matches.
-
-    >>> s = pl.Series(["2026-10-01T14:00:00+02:00", "2026-10-01 12:00:00", "31/10/2026"])
-    >>> pl.select(parse_timestamps(pl.lit(s))).to_series().dt.hour().to_list()
-    [12, 12, None]
-    """
-    return pl.coalesce([_layout(expr, layout) for layout in (*_ZONED, *_NAIVE)])
-
-
-def _layout(expr: pl.Expr, layout: str) -> pl.Expr:
-    if "%#z" in layout:
-        return expr.str.to_datetime(layout, strict=False, time_unit="us", time_zone="UTC")
-    return expr.str.to_datetime(layout, strict=False, time_unit="us").dt.replace_time_zone("UTC")
-
-
-def timestamp_layout(text: pl.Series) -> str:
-    """The layout that reads the most of (a sample of) a text column of timestamps.
-
-    >>> timestamp_layout(pl.Series(["2026-10-01 12:00:00", "2026-10-01 13:00:00.5"]))
-    '%Y-%m-%d %H:%M:%S%.f'
-    """
-    sample = text.drop_nulls().head(256).str.strip_chars()
-    layouts = (*_ZONED, *_NAIVE)
-    hits = pl.select(
-        _layout(pl.lit(sample), layout).is_not_null().sum().alias(str(i))
-        for i, layout in enumerate(layouts)
-    ).row(0)
-    return layouts[max(range(len(layouts)), key=lambda i: hits[i])]
-
-
-def _reparse_missed(values: pl.DataFrame, raw: pl.DataFrame, name: str) -> pl.DataFrame:
-    """Values the column's main layout could not read get every other layout."""
-    missed = raw.get_column(name).is_not_null() & values.get_column(name).is_null()
-    if not missed.any():
-        return values
-    where = missed.arg_true()
-    text = raw.get_column(name).gather(where).str.strip_chars()
-    retry = pl.select(parse_timestamps(pl.lit(text))).to_series()
-    return values.with_columns(values.get_column(name).scatter(where, retry))
 
 
 def _coerce(col: Column, source: pl.DataType, config: Config, where: str) -> tuple[pl.Expr, str]:
@@ -153,7 +107,7 @@ def validate_batch(
             # one layout for the whole column (fast), the others only where it fails (rare)
             layout = timestamp_layout(raw.get_column(col.name))
             value, what = (
-                _layout(pl.col(col.name).str.strip_chars(), layout),
+                parse_with_layout(pl.col(col.name).str.strip_chars(), layout),
                 "an ISO-8601 timestamp",
             )
             text_timestamps.append(col.name)
@@ -163,7 +117,7 @@ def validate_batch(
         whats[col.name] = what
     values = raw.select(pl.col(ROW), *typed)
     for name in text_timestamps:
-        values = _reparse_missed(values, raw, name)
+        values = reparse_missed(values, raw, name)
     both = pl.concat([values, raw.drop(ROW).rename(_raw)], how="horizontal")
 
     _refuse_wrong_columns(both, columns, config, where)

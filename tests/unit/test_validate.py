@@ -11,7 +11,8 @@ import pytest
 from mlmon.config import Config, parse_config
 from mlmon.errors import DataError
 from mlmon.store.columns import label_columns, prediction_columns
-from mlmon.store.validate import REASON, ROW, parse_timestamps, validate_batch
+from mlmon.store.timestamps import parse_timestamps
+from mlmon.store.validate import REASON, ROW, validate_batch
 from tests.conftest import BINARY_CONFIG, MULTICLASS_CONFIG
 
 UTC = dt.UTC
