@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mlmon.cli.alerting import notify
+from mlmon.cli.finish import finish
 from mlmon.cli.options import Reason
+from mlmon.cli.output import Output
 from mlmon.cli.state import state_of
-from mlmon.registry import open_registry
+
+if TYPE_CHECKING:  # the library is imported when the command runs, so other commands start fast
+    from mlmon.ops.registry import ArtifactPath, History, RegistryList, VersionMetadata
+    from mlmon.ops.rollback import RollbackResult
 
 registry_app = typer.Typer(
     help="Inspect model versions, aliases and the event log.", no_args_is_help=True
@@ -20,38 +24,25 @@ registry_app = typer.Typer(
 @registry_app.command("list")
 def list_versions(ctx: typer.Context) -> None:
     """Every registered version with its aliases, oldest first."""
+    from mlmon.ops import registry
+
     state = state_of(ctx)
-    registry = open_registry(state.config())
-    aliases = registry.aliases()
-    by_version: dict[str, list[str]] = {}
-    for alias, version in aliases.items():
-        by_version.setdefault(version, []).append(alias)
-    rows = []
-    versions = []
-    for v in registry.versions():
-        meta = registry.metadata(v)
-        versions.append({"version": v, "aliases": by_version.get(v, []), "metadata": meta})
-        rows.append(
-            [
-                v,
-                ", ".join(by_version.get(v, [])) or "-",
-                str(meta.get("created_at", "-")),
-                _trigger(meta.get("trigger")),
-                str(meta["artifact"]["sha256"])[:12],
-            ]
-        )
-    if state.out.json_mode:
-        state.out.json(
-            "registry", "ok", {"model": registry.model, "aliases": aliases, "versions": versions}
-        )
-        return
-    state.out.table(
-        f"model {registry.model} in {registry.base}",
+    config = state.config()
+    result = registry.versions(config)
+    finish(state, config, result, lambda out: render_list(out, result))
+
+
+def render_list(out: Output, result: RegistryList) -> None:
+    out.table(
+        f"model {result.model} in {result.base}",
         ["version", "aliases", "created_at", "trigger", "sha256"],
-        rows,
+        [
+            [v.version, ", ".join(v.aliases) or "-", v.created_at, v.trigger, v.sha256[:12]]
+            for v in result.versions
+        ],
     )
-    if not rows:
-        state.out.note("no versions registered yet")
+    if not result.versions:
+        out.note("no versions registered yet")
 
 
 @registry_app.command("show")
@@ -60,25 +51,30 @@ def show(
     ref: Annotated[str, typer.Argument(help="A version number or an alias (production, ...).")],
 ) -> None:
     """A version's metadata (its lineage)."""
+    from mlmon.ops import registry
+
     state = state_of(ctx)
-    registry = open_registry(state.config())
-    version = registry.resolve(ref)
-    meta = registry.metadata(version)
-    if state.out.json_mode:
-        state.out.json("registry", "ok", meta)
-        return
-    state.out.stdout.write(json.dumps(meta, indent=2, default=str) + "\n")
+    config = state.config()
+    result = registry.show(config, ref)
+    finish(state, config, result, lambda out: render_metadata(out, result))
+
+
+def render_metadata(out: Output, result: VersionMetadata) -> None:
+    out.stdout.write(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
 
 
 @registry_app.command("history")
 def history(ctx: typer.Context) -> None:
     """The event log: registrations, promotions, failed gates, rollbacks."""
+    from mlmon.ops import registry
+
     state = state_of(ctx)
-    registry = open_registry(state.config())
-    events = registry.events()
-    if state.out.json_mode:
-        state.out.json("registry", "ok", {"events": [e.to_dict() for e in events]})
-        return
+    config = state.config()
+    result = registry.history(config)
+    finish(state, config, result, lambda out: render_history(out, result))
+
+
+def render_history(out: Output, result: History) -> None:
     rows = [
         [
             e.time,
@@ -91,10 +87,10 @@ def history(ctx: typer.Context) -> None:
             e.reason or "-",
             f"{e.user}@{e.host}",
         ]
-        for e in events
+        for e in result.events
     ]
-    state.out.table(
-        f"history of model {registry.model}",
+    out.table(
+        f"history of model {result.model}",
         ["time", "event", "version", "alias", "move", "reason", "by"],
         rows,
     )
@@ -106,13 +102,16 @@ def path(
     ref: Annotated[str, typer.Argument(help="An alias (production, ...) or a version number.")],
 ) -> None:
     """The artifact file of a version or alias, after checking its SHA-256 (for serving)."""
+    from mlmon.ops import registry
+
     state = state_of(ctx)
-    registry = open_registry(state.config())
-    artifact = registry.artifact_path(ref).resolve()  # absolute: a server may run elsewhere
-    if state.out.json_mode:
-        state.out.json("registry", "ok", {"ref": ref, "path": str(artifact)})
-        return
-    state.out.stdout.write(f"{artifact}\n")
+    config = state.config()
+    result = registry.artifact(config, ref)
+    finish(state, config, result, lambda out: render_path(out, result))
+
+
+def render_path(out: Output, result: ArtifactPath) -> None:
+    out.stdout.write(f"{result.path}\n")
 
 
 def rollback_command(
@@ -131,40 +130,24 @@ def rollback_command(
     ] = False,
 ) -> None:
     """Point production back at the previous production version (or --to VERSION)."""
+    from mlmon.ops import rollback
+
     state = state_of(ctx)
     config = state.config()
-    registry = open_registry(config)
-    before, after, withdrawn = registry.rollback(to, reason, dry_run=dry_run)
-    changed = before != after and not dry_run
-    result = {
-        "from_version": before,
-        "to_version": after,
-        "changed": changed,
-        "dry_run": dry_run,
-        "candidate_withdrawn": withdrawn,
-    }
-    if state.out.json_mode:
-        state.out.json("rollback", "ok", result)
-    elif before == after:
-        state.out.result_line(f"production is already version {after}; nothing to do")
-    elif dry_run:
-        state.out.result_line(f"would roll production back: {before} → {after} (dry run)")
+    result = rollback.run(config, to=to, reason=reason, dry_run=dry_run)
+    finish(state, config, result, lambda out: render_rollback(out, result))
+
+
+def render_rollback(out: Output, result: RollbackResult) -> None:
+    before, after, withdrawn = result.from_version, result.to_version, result.candidate_withdrawn
+    if before == after:
+        out.result_line(f"production is already version {after}; nothing to do")
+    elif result.dry_run:
+        out.result_line(f"would roll production back: {before} → {after} (dry run)")
     else:
-        state.out.result_line(f"rolled production back: {before} → {after}")
+        out.result_line(f"rolled production back: {before} → {after}")
     if withdrawn is not None and before != after:
-        state.out.result_line(
-            f"{'would withdraw' if dry_run else 'withdrew'} version {withdrawn} as candidate: "
-            "it is not promoted again without --force --reason"
+        out.result_line(
+            f"{'would withdraw' if result.dry_run else 'withdrew'} version {withdrawn} as "
+            "candidate: it is not promoted again without --force --reason"
         )
-    if changed:
-        notify(state, config, "rollback", result)
-
-
-def _trigger(trigger: object) -> str:
-    """What caused a version: the triggers that fired, or the reason it was forced."""
-    if not isinstance(trigger, dict):
-        return "-"
-    if trigger.get("forced"):
-        return f"forced: {trigger['forced']}"
-    fired = [t.get("trigger", "?") for t in trigger.get("fired") or [] if isinstance(t, dict)]
-    return ", ".join(fired) or "-"
