@@ -2,8 +2,8 @@
 
 from mlmon.config.base import parse_duration
 from mlmon.config.loader import config_path, load_config, parse_config
-from mlmon.config.model import (
-    Config,
+from mlmon.config.model import Config
+from mlmon.config.sections import (
     FeaturesSection,
     ModelSection,
     SchemaSection,

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mlmon.config.model import ThresholdSection
+from mlmon.config.sections import ThresholdSection
 from mlmon.performance.estimate import Estimate
 
 
@@ -47,7 +47,7 @@ def evaluate(
     """Every breach of ``thresholds`` by ``metrics`` (undefined metrics breach nothing).
     ``higher_is_better`` gives the direction of the metrics ``max_drop`` applies to.
 
-    >>> from mlmon.config.model import ThresholdSection
+    >>> from mlmon.config.sections import ThresholdSection
     >>> t = {"roc_auc": ThresholdSection(min=0.75, require_significance=True)}
     >>> evaluate(t, {"roc_auc": Estimate(0.74, 0.70, 0.78, "delong")}, None, {})
     []
