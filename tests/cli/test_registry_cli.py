@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 from mlmon.registry import Registry
@@ -111,3 +112,20 @@ def test_a_hostile_alias_exits_5_naming_the_file_not_its_content(project: Projec
     )
     doc = json.loads(project.cli("--json", "registry", "list").stdout)
     assert doc["status"] == "error" and doc["error"]["type"] == "registry"
+
+
+def test_the_alert_sinks_hear_of_a_rollback_only_when_production_moved(project: Project) -> None:
+    with socket.socket() as s:  # a port nobody listens on: every delivery fails (exit 6)
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    alerts = (
+        "alerts:\n  rules: [{finding: rollback}]\n"
+        f'  sinks: [{{type: webhook, url: "http://127.0.0.1:{port}/h", retries: 0}}]\n'
+    )
+    project.config_path.write_text(project.config_path.read_text() + alerts)
+    _versions(project, 2, ["1", "2"])
+    assert project.cli("rollback", "--dry-run").code == 0  # no alert: nothing moved
+    moved = project.cli("rollback")
+    assert moved.code == 6 and moved.stdout.startswith("rolled production back: 2 → 1\n")
+    assert "cannot reach it" in moved.stderr
+    assert project.cli("rollback", "--to", "1").code == 0  # already there: no alert
