@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_CONFIG := configs/example.yaml
 
-.PHONY: demo test test-chaos lint bench-ingest bench-metrics bench-drift bench-concept sample-logs clean
+.PHONY: demo test test-chaos lint docs bench-ingest bench-metrics bench-drift bench-concept sample-logs clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "mlmon needs Python 3.11+"'
@@ -33,6 +33,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy --strict mlmon tests
+
+# Rewrite docs/cli.md, the command-line reference, from `mlmon --help` (tests/docs/test_docs.py
+# fails when it is stale).
+docs: $(STAMP)
+	$(BIN)/python -m mlmon.cli.docgen docs/cli.md
 
 # The whole chain on the bundled sample logs. Ingesting the malformed file quarantines rows and
 # the drifted days breach the metric thresholds and the shifted inputs drift: findings (exit 1)
