@@ -8,10 +8,12 @@ The Python API (DESIGN.md §8) is the command line without the parsing, printing
     result = mlmon.drift(config, until="latest")
     result.status, result.exit_code, result.to_dict()   # the JSON ``result`` of mlmon drift
 
-One function per command, each :func:`run` of its module in :mod:`mlmon.ops`. They are
-imported on first use (this module imports nothing heavy), and importing mlmon changes
-nothing in the host process (no environment variables, threads or signal handlers): the
-command line's entry point, :func:`mlmon.cli.main`, makes those settings.
+One function per command, each :func:`run` of its module in :mod:`mlmon.ops` (the
+registry's subcommands are ``registry_list``, ``registry_show``, ``registry_history`` and
+``registry_path``). They are imported on first use: this module imports nothing heavy.
+Importing mlmon changes nothing in the host process (no environment variables, threads or
+signal handlers): the command line's entry point, :func:`mlmon.cli.main`, makes those
+settings.
 """
 
 from __future__ import annotations
@@ -23,15 +25,37 @@ from mlmon._version import __version__
 
 if TYPE_CHECKING:
     from mlmon.config import load_config
+    from mlmon.ops.init import run as init
     from mlmon.ops.metrics import run as metrics
+    from mlmon.ops.registry import artifact as registry_path
+    from mlmon.ops.registry import history as registry_history
+    from mlmon.ops.registry import show as registry_show
+    from mlmon.ops.registry import versions as registry_list
+    from mlmon.ops.rollback import run as rollback
 
 _API: dict[str, tuple[str, str]] = {
     "load_config": ("mlmon.config", "load_config"),
+    "init": ("mlmon.ops.init", "run"),
     "metrics": ("mlmon.ops.metrics", "run"),
+    "rollback": ("mlmon.ops.rollback", "run"),
+    "registry_list": ("mlmon.ops.registry", "versions"),
+    "registry_show": ("mlmon.ops.registry", "show"),
+    "registry_history": ("mlmon.ops.registry", "history"),
+    "registry_path": ("mlmon.ops.registry", "artifact"),
 }
 """Each public name and where it lives: ``(module, attribute)``."""
 
-__all__ = ["__version__", "load_config", "metrics"]
+__all__ = [
+    "__version__",
+    "init",
+    "load_config",
+    "metrics",
+    "registry_history",
+    "registry_list",
+    "registry_path",
+    "registry_show",
+    "rollback",
+]
 """Literal, for linters and type checkers; tests/unit/test_api.py checks it against _API."""
 
 
