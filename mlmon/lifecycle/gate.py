@@ -18,7 +18,7 @@ With no production model, the candidate's metric must reach ``threshold`` (when 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -115,7 +115,7 @@ class _SortedScores:
         return float(np.sum(pos * (below + 0.5 * neg)) / (total_pos * total_neg))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Comparison:
     """One metric of both models on the same rows, the improvement and its interval."""
 
@@ -137,15 +137,19 @@ class Comparison:
         }
 
 
-@dataclass
+@dataclass(frozen=True)
 class GateResult:
+    """The gate's decision: each rule with whether it held, and the figures it was made on
+    (``primary`` compares the two models; without a production model only
+    ``candidate_value`` is known)."""
+
     metric: str
     rows: int
     passed: bool
-    rules: list[dict[str, Any]]
+    rules: tuple[dict[str, Any], ...]
     primary: Comparison | None = None
     candidate_value: float | None = None
-    guardrails: list[Comparison] = field(default_factory=list)
+    guardrails: tuple[Comparison, ...] = ()
     confidence: float = 0.95
 
     def to_dict(self) -> dict[str, Any]:
@@ -156,7 +160,7 @@ class GateResult:
             **base,
             "rows": self.rows,
             "confidence": self.confidence,
-            "rules": self.rules,
+            "rules": list(self.rules),
             "rule": "; ".join(r["rule"] for r in self.rules),
             "guardrails": [g.to_dict() for g in self.guardrails],
             "passed": self.passed,
@@ -233,7 +237,7 @@ def decide(
             metric,
             len(y),
             ok,
-            [{"rule": text, "passed": ok}],
+            ({"rule": text, "passed": ok},),
             candidate_value=value,
             confidence=confidence,
         )
@@ -299,7 +303,13 @@ def decide(
         )
     passed = all(r["passed"] for r in rules)
     return GateResult(
-        metric, len(y), passed, rules, primary, guardrails=checked, confidence=confidence
+        metric,
+        len(y),
+        passed,
+        tuple(rules),
+        primary,
+        guardrails=tuple(checked),
+        confidence=confidence,
     )
 
 

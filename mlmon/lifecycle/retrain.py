@@ -1,4 +1,6 @@
-"""``mlmon retrain``: decide from triggers, train on recent labelled logs, register a candidate.
+"""``mlmon retrain``, the pure part: trigger decisions, training and evaluation on given rows,
+the candidate's lineage, and the result. :mod:`mlmon.ops.retrain` reads the store and the
+registry, calls these, and registers the candidate.
 
 Triggers (``retrain.triggers``), each reported with whether it fired and why:
 
@@ -18,53 +20,101 @@ data (``reference_profile.json``).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import platform
 import sys
-import tempfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
 
 from mlmon._version import __version__
 from mlmon.config import Config
-from mlmon.errors import DataError, MlmonError, RegistryError
+from mlmon.config.retrain import DriftTrigger, PerformanceTrigger
+from mlmon.errors import DataError, RegistryError
 from mlmon.lifecycle import model as lm
+from mlmon.outcome import StatusExit
 from mlmon.performance.estimate import Estimate
-from mlmon.registry import Registry, open_registry
-from mlmon.registry.artifact import load_model, save_model
 from mlmon.timewindow import iso_utc, parse_iso_utc
+
+if TYPE_CHECKING:
+    from mlmon.datadrift.profile import Profile
+    from mlmon.datadrift.result import DriftResult
+    from mlmon.performance.windows import WindowReport
 
 ARTIFACT = "model.skops"
 PROFILE = "reference_profile.json"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Trigger:
+    """One trigger's verdict: whether it fired, why, and the figures it read."""
+
     name: str
     fired: bool
     reason: str
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"trigger": self.name, "fired": self.fired, "reason": self.reason, **self.details}
 
 
-@dataclass
-class RetrainResult:
+@dataclass(frozen=True)
+class TrainingWindow:
+    """What a candidate was trained on (its ``training`` lineage in ``metadata.json``)."""
+
+    since: str
+    until: str
+    rows: int
+    train_rows: int
+    holdout_rows: int
+    holdout_since: str | None
+    """The first holdout row's time: promote compares the models on the rows from here."""
+    digest: str
+    base_data: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "since": self.since,
+            "until": self.until,
+            "rows": self.rows,
+            "train_rows": self.train_rows,
+            "holdout_rows": self.holdout_rows,
+            "holdout_since": self.holdout_since,
+            "digest": self.digest,
+            "base_data": self.base_data,
+        }
+
+
+@dataclass(frozen=True)
+class HoldoutMetrics:
+    """The candidate's and the production model's metrics on the same holdout rows."""
+
+    candidate: Mapping[str, Estimate]
+    production: Mapping[str, Estimate] | None
+    """None without a production version."""
+
+    def to_dict(self) -> dict[str, dict[str, Any] | None]:
+        return {
+            "candidate": _plain(self.candidate),
+            "production": None if self.production is None else _plain(self.production),
+        }
+
+
+@dataclass(frozen=True)
+class RetrainResult(StatusExit):
     """The result of ``mlmon retrain``; :meth:`to_dict` is the JSON contract."""
 
-    triggers: list[Trigger]
+    command: ClassVar[str] = "retrain"
+
+    triggers: tuple[Trigger, ...]
     forced: str | None
     dry_run: bool
     check: bool
     version: str | None = None
-    training: dict[str, Any] | None = None
-    holdout_metrics: dict[str, dict[str, Any] | None] | None = None
-    """``candidate`` and ``production`` metrics on the holdout; None when nothing was trained."""
+    training: TrainingWindow | None = None
+    holdout_metrics: HoldoutMetrics | None = None
+    """None when nothing was trained."""
     already: str | None = None
     """A version already trained on the same rows with the same config (nothing new done)."""
 
@@ -76,6 +126,11 @@ class RetrainResult:
     def status(self) -> str:
         return "finding" if self.check and self.triggered else "ok"
 
+    @property
+    def alerts(self) -> bool:
+        """A dry run or ``--check`` tells the sinks nothing."""
+        return not (self.dry_run or self.check)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "triggered": self.triggered,
@@ -84,174 +139,33 @@ class RetrainResult:
             "triggers": [t.to_dict() for t in self.triggers],
             "version": self.version,
             "already_trained": self.already,
-            "training": self.training,
-            "holdout_metrics": self.holdout_metrics,
+            "training": None if self.training is None else self.training.to_dict(),
+            "holdout_metrics": (
+                None if self.holdout_metrics is None else self.holdout_metrics.to_dict()
+            ),
         }
 
 
-def retrain(
-    config: Config,
-    until: dt.datetime,
-    *,
-    dry_run: bool = False,
-    check: bool = False,
-    force: str | None = None,
-) -> RetrainResult:
-    """Evaluate the triggers; unless ``dry_run``/``check``, retrain when one fires (or when
-    ``force`` gives a reason) and register the candidate."""
-    registry = open_registry(config)
-    result = RetrainResult(evaluate_triggers(config, registry, until), force, dry_run, check)
-    if dry_run or check or not result.triggered:
-        return result
-    since = until - dt.timedelta(seconds=config.retrain.window)
-    data = training_data(config, since, until)
-    digest, config_digest = data.digest(), _config_digest(config)
-    if force is None:
-        for existing in reversed(registry.versions()):
-            meta = registry.metadata(existing)
-            training = meta.get("training")
-            if (
-                isinstance(training, dict)
-                and training.get("digest") == digest
-                and meta.get("config_digest") == config_digest
-            ):
-                result.already = existing  # a repeated run: the model would be the same
-                return result
-    train, holdout = data.split(config.retrain.holdout)
-    fitted = lm.fit(config, train)
-    confidence = config.metrics.confidence
-    candidate_metrics = lm.evaluate(config, fitted, holdout, confidence)
-    production = registry.aliases().get("production")
-    production_metrics = None
-    if production is not None:
-        previous = load_model(registry.artifact_path(production), config.retrain.trusted_types)
-        production_metrics = lm.evaluate(config, previous, holdout, confidence)
-    result.holdout_metrics = {
-        "candidate": _plain(candidate_metrics),
-        "production": None if production_metrics is None else _plain(production_metrics),
-    }
-    result.training = {
-        "since": iso_utc(since),
-        "until": iso_utc(until),
-        "rows": data.rows,
-        "train_rows": train.rows,
-        "holdout_rows": holdout.rows,
-        "holdout_since": _first(holdout.timestamps),
-        "digest": digest,
-        "base_data": str(config.retrain.base_data) if config.retrain.base_data else None,
-    }
-    fired = [t.to_dict() for t in result.triggers if t.fired]
-    metadata = {
-        "created_at": iso_utc(dt.datetime.now(dt.UTC)),
-        "task": config.model.task,
-        "classes": list(config.model.classes) if config.model.classes else None,
-        "features": {
-            "numerical": list(config.schema_.features.numerical),
-            "categorical": list(config.schema_.features.categorical),
-        },
-        "estimator": {
-            "class": config.retrain.estimator.class_ or lm.DEFAULTS[config.model.task],
-            "params": config.retrain.estimator.params,
-            "function": config.retrain.estimator.function,
-            "seed": config.retrain.seed,
-        },
-        "training": result.training,
-        "holdout_metrics": result.holdout_metrics["candidate"],
-        "production_holdout_metrics": result.holdout_metrics["production"],
-        "parent_version": production,
-        "trigger": {"fired": fired, "forced": force},
-        "config_digest": config_digest,
-        "versions": _library_versions(),
-    }
-    with tempfile.TemporaryDirectory() as tmp:
-        artifact = Path(tmp) / ARTIFACT
-        save_model(fitted, artifact)
-        profile_path = Path(tmp) / PROFILE
-        profile_path.write_text(json.dumps(_training_profile(config, train).to_dict()))
-        result.version = registry.register(
-            artifact,
-            metadata,
-            extra_files={PROFILE: profile_path},
-            alias="candidate",
-            reason=force or "; ".join(t.reason for t in result.triggers if t.fired),
-        )
-    return result
+# -- triggers ---------------------------------------------------------------------------------
 
 
-def evaluate_triggers(config: Config, registry: Registry, until: dt.datetime) -> list[Trigger]:
-    """Every configured trigger, fired or not, with its reason."""
-    triggers = config.retrain.triggers
-    out = []
-    if triggers.schedule is not None:
-        out.append(_schedule(registry, triggers.schedule.max_age))
-    if triggers.performance is not None:
-        out.append(_performance(config, until))
-    if triggers.drift is not None:
-        out.append(_drift(config, until))
-    return out
-
-
-def training_data(
-    config: Config, since: dt.datetime, until: dt.datetime, with_base: bool = True
-) -> lm.Dataset:
-    """Labelled rows of the window (plus ``retrain.base_data`` unless ``with_base`` is
-    false), oldest first."""
-    from mlmon.store.scan import read_window
-
-    s = config.schema_
-    features = [*s.features.numerical, *s.features.categorical]
-    frame = read_window(config, since, until, select=[s.timestamp, *features])
-    frame = frame.filter(pl.col(s.label).is_not_null()).sort(s.timestamp, maintain_order=True)
-    parts = [frame.select(*features, s.label)]
-    base = config.retrain.base_data is not None and with_base
-    if base:
-        parts.insert(0, _base_data(config, features))
-    labelled = pl.concat(parts, how="vertical_relaxed")
-    if labelled.height < 2:
-        raise DataError(
-            f"only {labelled.height:,} labelled row(s) between {iso_utc(since)} and "
-            f"{iso_utc(until)}",
-            hint="widen retrain.window, ingest labels, or add retrain.base_data",
-        )
-    return lm.Dataset(
-        labelled.select(features),
-        lm.target(config, labelled[s.label]),
-        None if base else frame[s.timestamp],
-    )
-
-
-def _base_data(config: Config, features: list[str]) -> pl.DataFrame:
-    path = config.retrain.base_data
-    assert path is not None
-    try:
-        frame = pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_csv(path)
-        return frame.select(
-            *(pl.col(c).cast(pl.Float64) for c in config.schema_.features.numerical),
-            *(pl.col(c).cast(pl.String) for c in config.schema_.features.categorical),
-            pl.col(config.schema_.label),
-        )
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise DataError(
-            f"retrain.base_data {path}: cannot read the features and label ({exc})",
-            hint="give a Parquet or CSV file with the feature and label columns",
-        ) from exc
-
-
-def _schedule(registry: Registry, max_age: float) -> Trigger:
-    production = registry.aliases().get("production")
+def schedule_trigger(
+    model: str, production: str | None, created_at: object, max_age: float, now: dt.datetime
+) -> Trigger:
+    """Fires when there is no ``production`` version or it was created (``created_at``, from
+    its metadata) more than ``max_age`` seconds before ``now``."""
     if production is None:
         return Trigger("schedule", True, "no production version yet")
-    stamp = registry.metadata(production).get("created_at")
     try:
-        created = parse_iso_utc(stamp)
+        created = parse_iso_utc(created_at)
     except ValueError:
         raise RegistryError(
-            f"version {production} of {registry.model!r}: metadata.json has no valid "
+            f"version {production} of {model!r}: metadata.json has no valid "
             "created_at, so the schedule trigger cannot tell its age",
             hint="the version is damaged; promote another one",
         ) from None
     # a model's age is wall-clock time, whatever window of old logs --until names
-    age = (dt.datetime.now(dt.UTC) - created).total_seconds()
+    age = (now - created).total_seconds()
     days = age / 86400
     if age > max_age:
         return Trigger(
@@ -268,16 +182,13 @@ def _schedule(registry: Registry, max_age: float) -> Trigger:
     )
 
 
-def _performance(config: Config, until: dt.datetime) -> Trigger:
-    from mlmon.performance.windows import compute_metrics
-
-    p = config.retrain.triggers.performance
-    assert p is not None
-    since = until - dt.timedelta(seconds=p.window)
-    try:
-        window = compute_metrics(config, since, until, window="all").windows[0]
-    except DataError as exc:
-        return Trigger("performance", False, f"not evaluated: {exc.message}")
+def performance_trigger(
+    p: PerformanceTrigger, since: dt.datetime, window: WindowReport | str
+) -> Trigger:
+    """Fires when ``p.metric`` of the labelled ``window`` since ``since`` is out of bounds;
+    ``window`` is a text when it could not be computed (why)."""
+    if isinstance(window, str):
+        return Trigger("performance", False, f"not evaluated: {window}")
     value = window.metrics.get(p.metric)
     if window.status == "insufficient_data" or value is None or value.value is None:
         return Trigger(
@@ -296,27 +207,11 @@ def _performance(config: Config, until: dt.datetime) -> Trigger:
     )
 
 
-def _drift(config: Config, until: dt.datetime) -> Trigger:
-    from mlmon.datadrift.run import compute_drift
-
-    d = config.retrain.triggers.drift
-    assert d is not None
-    try:
-        # the trigger reads the dataset verdict and named columns, not the multivariate check
-        # (skip its classifier rather than train it for nothing) nor concept drift (whose
-        # detectors' stream belongs to `mlmon drift`)
-        off = config.drift.multivariate.model_copy(update={"enabled": False})
-        no_concept = config.drift.concept.model_copy(update={"enabled": False})
-        univariate = config.model_copy(
-            update={
-                "drift": config.drift.model_copy(
-                    update={"multivariate": off, "concept": no_concept}
-                )
-            }
-        )
-        result = compute_drift(univariate, until=until)
-    except MlmonError as exc:
-        return Trigger("drift", False, f"not evaluated: {exc.message}")
+def drift_trigger(d: DriftTrigger, result: DriftResult | str) -> Trigger:
+    """Fires when the dataset drifted (``d.dataset``) or one of ``d.features`` did;
+    ``result`` is a text when drift could not be computed (why)."""
+    if isinstance(result, str):
+        return Trigger("drift", False, f"not evaluated: {result}")
     dataset = result.dataset
     named = [c.column for c in result.columns if c.column in d.features and c.status == "drifted"]
     fired = (d.dataset and dataset["drifted"]) or bool(named)
@@ -328,7 +223,137 @@ def _drift(config: Config, until: dt.datetime) -> Trigger:
     return Trigger("drift", fired, reason, {"drifted_columns": dataset["drifted_columns"]})
 
 
-def _training_profile(config: Config, train: lm.Dataset) -> Any:
+# -- training ---------------------------------------------------------------------------------
+
+
+def labelled_dataset(
+    config: Config,
+    frame: pl.DataFrame,
+    base: pl.DataFrame | None,
+    since: dt.datetime,
+    until: dt.datetime,
+) -> lm.Dataset:
+    """The training rows: ``base`` (``retrain.base_data``, if any) then the labelled rows of
+    ``frame`` (the window's timestamp, feature and label columns), oldest first. Timestamps
+    are kept only without ``base`` (whose rows have none)."""
+    s = config.schema_
+    features = [*s.features.numerical, *s.features.categorical]
+    frame = frame.filter(pl.col(s.label).is_not_null()).sort(s.timestamp, maintain_order=True)
+    parts = [frame.select(*features, s.label)]
+    if base is not None:
+        parts.insert(0, base)
+    labelled = pl.concat(parts, how="vertical_relaxed")
+    if labelled.height < 2:
+        raise DataError(
+            f"only {labelled.height:,} labelled row(s) between {iso_utc(since)} and "
+            f"{iso_utc(until)}",
+            hint="widen retrain.window, ingest labels, or add retrain.base_data",
+        )
+    return lm.Dataset(
+        labelled.select(features),
+        lm.target(config, labelled[s.label]),
+        None if base is not None else frame[s.timestamp],
+    )
+
+
+def already_trained(
+    versions: Iterable[tuple[str, Mapping[str, Any]]], digest: str, config_digest: str | None
+) -> str | None:
+    """The first of ``versions`` (name, metadata) trained on rows with ``digest`` under a
+    config with ``config_digest``: retraining would make the same model."""
+    for version, meta in versions:
+        training = meta.get("training")
+        if (
+            isinstance(training, dict)
+            and training.get("digest") == digest
+            and meta.get("config_digest") == config_digest
+        ):
+            return version
+    return None
+
+
+@dataclass(frozen=True)
+class Trained:
+    """A fitted candidate, the rows it was trained on, and both models' holdout metrics."""
+
+    model: Any
+    train: lm.Dataset
+    training: TrainingWindow
+    holdout_metrics: HoldoutMetrics
+
+
+def train(
+    config: Config,
+    data: lm.Dataset,
+    production_model: Any | None,
+    since: dt.datetime,
+    until: dt.datetime,
+    digest: str,
+) -> Trained:
+    """Fit a candidate on all but the latest ``retrain.holdout`` share of ``data`` (the rows
+    of ``[since, until)``, whose :meth:`~mlmon.lifecycle.model.Dataset.digest` is ``digest``)
+    and evaluate it, and ``production_model`` if any, on that share."""
+    train_rows, holdout = data.split(config.retrain.holdout)
+    fitted = lm.fit(config, train_rows)
+    confidence = config.metrics.confidence
+    candidate = lm.evaluate(config, fitted, holdout, confidence)
+    production = (
+        None
+        if production_model is None
+        else lm.evaluate(config, production_model, holdout, confidence)
+    )
+    base = config.retrain.base_data
+    training = TrainingWindow(
+        since=_iso(since),
+        until=_iso(until),
+        rows=data.rows,
+        train_rows=train_rows.rows,
+        holdout_rows=holdout.rows,
+        holdout_since=_first(holdout.timestamps),
+        digest=digest,
+        base_data=str(base) if base else None,
+    )
+    return Trained(fitted, train_rows, training, HoldoutMetrics(candidate, production))
+
+
+def version_metadata(
+    config: Config,
+    trained: Trained,
+    *,
+    parent: str | None,
+    triggers: Iterable[Trigger],
+    forced: str | None,
+    config_digest: str | None,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The candidate's ``metadata.json``: its lineage (DESIGN.md §6)."""
+    holdout = trained.holdout_metrics.to_dict()
+    return {
+        "created_at": _iso(now),
+        "task": config.model.task,
+        "classes": list(config.model.classes) if config.model.classes else None,
+        "features": {
+            "numerical": list(config.schema_.features.numerical),
+            "categorical": list(config.schema_.features.categorical),
+        },
+        "estimator": {
+            "class": config.retrain.estimator.class_ or lm.DEFAULTS[config.model.task],
+            "params": config.retrain.estimator.params,
+            "function": config.retrain.estimator.function,
+            "seed": config.retrain.seed,
+        },
+        "training": trained.training.to_dict(),
+        "holdout_metrics": holdout["candidate"],
+        "production_holdout_metrics": holdout["production"],
+        "parent_version": parent,
+        "trigger": {"fired": [t.to_dict() for t in triggers if t.fired], "forced": forced},
+        "config_digest": config_digest,
+        "versions": _library_versions(),
+    }
+
+
+def training_profile(config: Config, train: lm.Dataset) -> Profile:
+    """The drift reference profile of the training rows (``reference_profile.json``)."""
     from mlmon.datadrift.profile import profile
 
     f = config.schema_.features
@@ -343,23 +368,23 @@ def _training_profile(config: Config, train: lm.Dataset) -> Any:
     )
 
 
+def _iso(t: dt.datetime) -> str:
+    text = iso_utc(t)
+    assert text is not None  # only None is written as None
+    return text
+
+
 def _first(timestamps: pl.Series | None) -> str | None:
     """The earliest timestamp, ISO-formatted (None without timestamps)."""
     if timestamps is None:
         return None
     first = timestamps.min()
     assert isinstance(first, dt.datetime)
-    return iso_utc(first)
+    return _iso(first)
 
 
-def _plain(metrics: dict[str, Estimate]) -> dict[str, Any]:
+def _plain(metrics: Mapping[str, Estimate]) -> dict[str, Any]:
     return {k: v.to_dict() for k, v in metrics.items()}
-
-
-def _config_digest(config: Config) -> str | None:
-    if config.source is None or not config.source.is_file():
-        return None
-    return hashlib.sha256(config.source.read_bytes()).hexdigest()
 
 
 def _library_versions() -> dict[str, str]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mlmon.cli.alerting import notify
+from mlmon.cli.finish import finish
 from mlmon.cli.options import Reason, require_reason, until_option
+from mlmon.cli.output import Output
 from mlmon.cli.state import state_of
-from mlmon.errors import ExitCode
-from mlmon.timewindow import resolve_window
+
+if TYPE_CHECKING:  # the library is imported when the command runs, so other commands start fast
+    from mlmon.lifecycle.promote import PromoteResult
 
 
 def promote_command(
@@ -29,45 +31,41 @@ def promote_command(
     reason: Reason = None,
 ) -> None:
     """Gate a candidate against production on the same labelled rows; promote it if it passes."""
-    from mlmon.lifecycle.promote import promote
-    from mlmon.store.scan import latest_timestamp
+    from mlmon.ops import promote
 
     state = state_of(ctx)
     forced = require_reason(force, reason)
     config = state.config()
-    _, end = resolve_window(None, until, default_span=None, latest=lambda: latest_timestamp(config))
-    result = promote(config, version, end, dry_run=dry_run, force=forced, reason=reason)
-    out = state.out
-    if out.json_mode:
-        out.json("promote", result.status, result.to_dict())
-    elif result.gate is None:
+    result = promote.run(config, version, until=until, dry_run=dry_run, force=forced, reason=reason)
+    finish(state, config, result, lambda out: render(out, result))
+
+
+def render(out: Output, result: PromoteResult) -> None:
+    gate = result.gate
+    if gate is None:
         out.result_line(result.note or "nothing to do")
+        return
+    c = gate.primary
+    if c is None:
+        out.result_line(
+            f"gate: {gate.metric} of candidate {result.candidate} = {gate.candidate_value:.4f}"
+        )
     else:
-        g = result.gate.to_dict()
-        if g["production"] is None:
-            out.result_line(
-                f"gate: {g['metric']} of candidate {result.candidate} = {g['candidate']:.4f}"
-            )
-        else:
-            out.result_line(
-                f"gate: {g['metric']} candidate {result.candidate} {g['candidate']:.4f} vs "
-                f"production {result.production_before} {g['production']:.4f} "
-                f"on {g['rows']:,} rows: "
-                f"improvement {g['difference']:+.4f} ({g['confidence']:.0%} interval "
-                f"{g['ci_low']:+.4f} to {g['ci_high']:+.4f})"
-            )
-        for rule in g["rules"]:
-            out.result_line(f"  {'pass' if rule['passed'] else 'FAIL'}  {rule['rule']}")
-        if dry_run:
-            verdict = "would promote" if g["passed"] else "would not promote"
-            out.result_line(f"{verdict} version {result.candidate} (dry run: nothing changed)")
-        elif result.promoted:
-            how = "forced past the gate" if result.forced and not g["passed"] else "promoted"
-            before = result.production_before or "(none)"
-            out.result_line(f"{how}: production {before} → {result.production_after}")
-        else:
-            out.result_line(f"gate failed: production stays at {result.production_before}")
-    if not dry_run:
-        notify(state, config, "promote", result.to_dict())
-    if result.status == "finding":
-        raise typer.Exit(ExitCode.FINDING)
+        out.result_line(
+            f"gate: {c.metric} candidate {result.candidate} {c.candidate:.4f} vs "
+            f"production {result.production_before} {c.production:.4f} "
+            f"on {gate.rows:,} rows: "
+            f"improvement {c.improvement:+.4f} ({gate.confidence:.0%} interval "
+            f"{c.low:+.4f} to {c.high:+.4f})"
+        )
+    for rule in gate.rules:
+        out.result_line(f"  {'pass' if rule['passed'] else 'FAIL'}  {rule['rule']}")
+    if result.dry_run:
+        verdict = "would promote" if gate.passed else "would not promote"
+        out.result_line(f"{verdict} version {result.candidate} (dry run: nothing changed)")
+    elif result.promoted:
+        how = "forced past the gate" if result.forced and not gate.passed else "promoted"
+        before = result.production_before or "(none)"
+        out.result_line(f"{how}: production {before} → {result.production_after}")
+    else:
+        out.result_line(f"gate failed: production stays at {result.production_before}")

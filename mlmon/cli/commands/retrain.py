@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mlmon.cli.alerting import notify
+from mlmon.cli.finish import finish
 from mlmon.cli.options import Reason, require_reason, until_option
+from mlmon.cli.output import Output
 from mlmon.cli.state import state_of
-from mlmon.errors import ExitCode
-from mlmon.timewindow import resolve_window
+
+if TYPE_CHECKING:  # the library is imported when the command runs, so other commands start fast
+    from mlmon.lifecycle.retrain import RetrainResult
 
 
 def retrain_command(
@@ -28,49 +30,43 @@ def retrain_command(
     reason: Reason = None,
 ) -> None:
     """Decide from the triggers whether to retrain; if so, train and register a candidate."""
-    from mlmon.lifecycle.retrain import retrain
-    from mlmon.store.scan import latest_timestamp
+    from mlmon.lifecycle.model import PRIMARY
+    from mlmon.ops import retrain
 
     state = state_of(ctx)
     forced = require_reason(force, reason)
     config = state.config()
-    _, end = resolve_window(None, until, default_span=None, latest=lambda: latest_timestamp(config))
-    result = retrain(config, end, dry_run=dry_run, check=check, force=forced)
-    out = state.out
-    if out.json_mode:
-        out.json("retrain", result.status, result.to_dict())
-    else:
-        rows = [[t.name, "FIRED" if t.fired else "no", t.reason] for t in result.triggers]
-        out.table("retrain triggers", ["trigger", "fired", "why"], rows)
-        if result.forced:
-            out.result_line(f"forced: {result.forced}")
-        if result.version is not None and result.training and result.holdout_metrics:
-            cand = result.holdout_metrics["candidate"] or {}
-            prod = result.holdout_metrics["production"]
-            from mlmon.lifecycle.model import PRIMARY
+    result = retrain.run(config, until=until, dry_run=dry_run, check=check, force=forced)
+    finish(state, config, result, lambda out: render(out, result, PRIMARY[config.model.task]))
 
-            key = PRIMARY[config.model.task]
-            training = result.training
-            line = (
-                f"registered version {result.version} as candidate: trained on "
-                f"{training['train_rows']:,} rows, {key} on {training['holdout_rows']:,} "
-                f"holdout rows {cand[key]['value']:.4f}"
-            )
-            if prod is not None:
-                line += f" (production: {prod[key]['value']:.4f})"
-            out.result_line(line)
-        elif result.already is not None:
-            out.result_line(
-                f"version {result.already} was already trained on the same rows with the same "
-                "config; nothing to do"
-            )
-        elif result.triggered:
-            out.result_line(
-                "retraining is due" + (" (dry run: nothing changed)" if dry_run or check else "")
-            )
-        else:
-            out.result_line("no trigger fired; nothing to do")
-    if not (dry_run or check):
-        notify(state, config, "retrain", result.to_dict())
-    if result.status == "finding":
-        raise typer.Exit(ExitCode.FINDING)
+
+def render(out: Output, result: RetrainResult, key: str) -> None:
+    """The triggers, then what was done; ``key`` is the task's primary metric."""
+    rows = [[t.name, "FIRED" if t.fired else "no", t.reason] for t in result.triggers]
+    out.table("retrain triggers", ["trigger", "fired", "why"], rows)
+    if result.forced:
+        out.result_line(f"forced: {result.forced}")
+    if result.version is not None and result.training and result.holdout_metrics:
+        cand = result.holdout_metrics.candidate
+        prod = result.holdout_metrics.production
+        training = result.training
+        line = (
+            f"registered version {result.version} as candidate: trained on "
+            f"{training.train_rows:,} rows, {key} on {training.holdout_rows:,} "
+            f"holdout rows {cand[key].value:.4f}"
+        )
+        if prod is not None:
+            line += f" (production: {prod[key].value:.4f})"
+        out.result_line(line)
+    elif result.already is not None:
+        out.result_line(
+            f"version {result.already} was already trained on the same rows with the same "
+            "config; nothing to do"
+        )
+    elif result.triggered:
+        out.result_line(
+            "retraining is due"
+            + (" (dry run: nothing changed)" if result.dry_run or result.check else "")
+        )
+    else:
+        out.result_line("no trigger fired; nothing to do")
