@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import doctest
 import math
 import re
 import types
@@ -23,7 +24,7 @@ from pydantic_core import PydanticUndefined
 
 from mlmon import schema
 from mlmon.cli import docgen
-from mlmon.config import Config, parse_duration
+from mlmon.config import Config, load_config, parse_duration
 from tests.conftest import REPO
 
 DOCS = REPO / "docs"
@@ -235,7 +236,55 @@ def test_json_reference_names_every_error_type_and_status() -> None:
             assert f"`{value}`" in statuses, f"docs/json.md: status {value!r} is not explained"
 
 
-def test_docs_links_point_at_files() -> None:
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's anchors of the page's headings (lower case, punctuation dropped, spaces as -)."""
+    headings = re.findall(r"^#+ (.+)$", re.sub(r"```.*?```", "", markdown, flags=re.S), re.M)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+def test_docs_links_point_at_files_and_headings() -> None:
     for page in [*sorted(DOCS.glob("*.md")), REPO / "README.md"]:
-        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", _read(page)):
-            assert (page.parent / target).exists(), f"{page.name}: broken link {target}"
+        text = _read(page)
+        for target, anchor in re.findall(r"\]\(([^)#:]*)(?:#([^)]*))?\)", text):
+            linked = (page.parent / target) if target else page
+            assert linked.exists(), f"{page.name}: broken link {target}"
+            if anchor and linked.suffix == ".md":
+                assert anchor in _anchors(_read(linked)), f"{page.name}: no #{anchor} in {target}"
+
+
+def test_the_readme_minimal_config_loads(tmp_path: Path) -> None:
+    readme = _read(REPO / "README.md")
+    block = readme.split("A minimal config", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "mlmon.yaml").write_text(block)
+    config = load_config(tmp_path / "mlmon.yaml")
+    assert config.store.path == tmp_path / "store"
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in DOCS.glob("*.md")))
+def test_docs_pages_pass_as_doctests(page: str) -> None:
+    """pyproject's ``--doctest-glob='*.md'`` runs a page's ``>>>`` lines when pytest is pointed
+    at it (``pytest docs``): a page must pass, or hold none."""
+    text = _read(DOCS / page)
+    test = doctest.DocTestParser().get_doctest(text, {}, page, str(DOCS / page), 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    assert runner.run(test, out=lambda _: None).failed == 0
+
+
+def _property_names(node: Any, found: set[str]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "properties":
+                found |= set(value)
+            _property_names(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _property_names(value, found)
+
+
+@pytest.mark.parametrize("name", [*schema.COMMANDS, schema.ERROR])
+def test_every_key_of_a_schema_at_any_depth_is_named_in_json_md(name: str) -> None:
+    text = _read(DOCS / "json.md")
+    keys: set[str] = set()
+    _property_names(schema.load(name), keys)
+    missing = sorted(k for k in keys if not re.search(rf"(?<![\w-]){k}(?![\w-])", text))
+    assert not missing, f"{name}.schema.json: {missing} not in docs/json.md"
