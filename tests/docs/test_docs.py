@@ -243,7 +243,7 @@ def _anchors(markdown: str) -> set[str]:
 
 
 def test_docs_links_point_at_files_and_headings() -> None:
-    for page in [*sorted(DOCS.glob("*.md")), REPO / "README.md"]:
+    for page in [*sorted(DOCS.rglob("*.md")), REPO / "README.md"]:
         text = _read(page)
         for target, anchor in re.findall(r"\]\(([^)#:]*)(?:#([^)]*))?\)", text):
             linked = (page.parent / target) if target else page
