@@ -69,18 +69,16 @@ CONFIG_READS: dict[str, str] = {
         "algorithm (one algorithm per module); the config checks drift.concept.detectors "
         "against those declarations, so that a bad parameter is a config error (exit 3)"
     ),
+    "mlmon.datadrift.methods": (
+        "each drift statistic declares its name, column kinds, direction and default threshold "
+        "once (no numpy or scipy); the config offers those names as drift methods (issue 15 "
+        "item 4), so that an unknown method is a config error (exit 3)"
+    ),
 }
 """Pure declarations the config may read although they sit in a domain package. Each must
 itself import only leaves (test_what_the_config_reads_imports_only_leaves)."""
 
-KNOWN_CYCLE_IMPORTS: dict[tuple[str, str], str] = {
-    ("mlmon.datadrift.run", "mlmon.concept.run"): (
-        "compute_drift runs the concept-drift detectors too (a function-level import), while "
-        "concept reads its rows through drift.sources and a statistic from drift.stats: "
-        "drift <-> concept. Issue 15 item 1 (mlmon/ops/drift.py runs both) and item 3 "
-        "(reading the store and registry moves out of drift/) remove it"
-    ),
-}
+KNOWN_CYCLE_IMPORTS: dict[tuple[str, str], str] = {}
 """The imports (importer, imported module) that close a cycle today, each with the issue item
 that removes it; the cycle test leaves out these imports only. test_known_exceptions_still_exist
 fails once one is gone, so the list only shrinks."""

@@ -19,7 +19,7 @@ from mlmon.errors import DataError
 
 if TYPE_CHECKING:
     from mlmon.config.drift import DriftSection
-    from mlmon.datadrift.sources import Source
+    from mlmon.store.datasets import Source
 
 
 def compare(
@@ -81,7 +81,7 @@ def _expected_errors(
     from mlmon.performance.windows import reference_calibration, window_frame
     from mlmon.store.layout import StoreLayout
 
-    cache = StoreLayout(config.store.path).root / "_cache" / "calibrations"
+    cache = StoreLayout(config.store.path).cache_dir("calibrations")
     try:
         calibration, estimation = reference_calibration(config, cache)
     except DataError as exc:

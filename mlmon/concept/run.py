@@ -56,7 +56,7 @@ from mlmon.timewindow import iso_utc
 
 if TYPE_CHECKING:
     from mlmon.config.drift import DriftSection
-    from mlmon.datadrift.sources import Source
+    from mlmon.store.datasets import Source
 
 _TS, _ERR = "__ts", "__err"
 
@@ -69,10 +69,13 @@ def concept_drift(
     *,
     present: bool = False,
     reset: bool = False,
+    version: Callable[[], str],
 ) -> dict[str, Any] | None:
     """The ``concept`` section (None when disabled). ``present``: the window ends at the
     present (``--until`` now or ``latest``), so it may continue the saved stream;
-    ``reset``: discard the saved stream first."""
+    ``reset``: discard the saved stream first; ``version``: the model version whose stream
+    a store window continues (asked only when it may: the operation reads it from the
+    registry)."""
     c = settings.concept
     reset_report = None
     if reset:
@@ -86,7 +89,7 @@ def concept_drift(
     ref_errors = labelled_errors(config, reference)[0] if reference is not None else None
     comparison = compare(config, ref_errors, current, errors, settings)
     detectors = c.detector_params(config.model.task)
-    directory = state.state_dir(config) if current.store and c.persist else None
+    directory = state.state_dir(config, version()) if current.store and c.persist else None
     origin = (
         state.stream_origin(directory, detectors) if directory is not None and present else None
     )

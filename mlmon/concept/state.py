@@ -44,6 +44,7 @@ from mlmon.config import Config
 from mlmon.config.base import short, short_repr
 from mlmon.errors import DataError
 from mlmon.fsutil import STATE_LOCK_HINT, STATE_LOCK_TIMEOUT, exclusive_lock, read_regular_file
+from mlmon.store.layout import StoreLayout
 from mlmon.timewindow import iso_utc
 
 RESET_HINT = "run mlmon drift --reset-concept-state to start the stream afresh"
@@ -53,20 +54,15 @@ STATE_FORMAT = 2
 
 
 def state_root(config: Config) -> Path:
-    """``<store>/_state/concept/<model>``: every version's stream of the model."""
-    return config.store.path / "_state" / "concept" / config.model.name
+    """``<store>/_state/concept/<model>``: every version's stream of the model
+    (:meth:`StoreLayout.concept_state_dir`)."""
+    return StoreLayout(config.store.path).concept_state_dir(config.model.name)
 
 
-def state_dir(config: Config) -> Path:
-    """The directory of the production version's stream. The version comes through the
-    registry, which checks it is a version number (a damaged or hostile alias is exit 5, never
-    a path outside the store)."""
-    from mlmon.registry import open_registry
-
-    try:
-        version = open_registry(config).aliases().get("production", "unversioned")
-    except OSError:
-        version = "unversioned"
+def state_dir(config: Config, version: str) -> Path:
+    """The directory of ``version``'s stream (the production version, or ``unversioned``,
+    which the operation reads from the registry: the registry checks it is a version number,
+    so a damaged or hostile alias is exit 5, never a path outside the store)."""
     return state_root(config) / version
 
 

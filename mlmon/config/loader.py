@@ -24,7 +24,9 @@ DEFAULT_CONFIG = Path("mlmon.yaml")
 CONFIG_ENV = "MLMON_CONFIG"
 _ENV_REF = re.compile(r"\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_HINT = "see the config reference in README.md, or run `mlmon init` for a commented starter file"
+_HINT = (
+    "see the config reference in docs/config.md, or run `mlmon init` for a commented starter file"
+)
 
 MAX_CONFIG_BYTES = 1024 * 1024
 """A config file larger than this is refused unread: a real one is a few KiB."""

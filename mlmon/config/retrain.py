@@ -67,7 +67,8 @@ class RetrainSection(Section):
     estimator: EstimatorSection = EstimatorSection()
     triggers: TriggersSection = TriggersSection()
     trusted_types: tuple[str, ...] = ()
-    """Extra types a model artifact may contain, beyond scikit-learn's (see the README)."""
+    """Extra types a model artifact may contain, beyond scikit-learn's (docs/storage.md,
+    "What is trusted")."""
     trusted_modules: tuple[str, ...] = ()
     """Modules besides scikit-learn whose estimator classes or functions ``estimator`` may
     name (``xgboost``, ``lightgbm``, a module of your own); their submodules too."""

@@ -4,10 +4,11 @@ is the JSON contract (DESIGN.md §3), and how one column's comparison appears in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from mlmon.datadrift import sources
 from mlmon.datadrift.compare import Comparison
+from mlmon.outcome import StatusExit
 
 PREDICTION_LABELS = {
     sources.CLASS: "predicted class",
@@ -17,12 +18,50 @@ PREDICTION_LABELS = {
 }
 
 
-@dataclass
-class DriftResult:
+@dataclass(frozen=True)
+class ReferenceSide:
+    """What the result says of the reference."""
+
+    source: str
+    rows: int
+    profile_cached: bool
+    """The profile came from the cache (or the registry) rather than from the data."""
+    profile_cache_warning: str | None
+    """Why the cache was rebuilt or could not be written (a warning for the user), else None."""
+    profile_key: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "rows": self.rows,
+            "profile_cached": self.profile_cached,
+            "profile_cache_warning": self.profile_cache_warning,
+            "profile_key": self.profile_key,
+        }
+
+
+@dataclass(frozen=True)
+class CurrentSide:
+    """What the result says of the current data (``since``/``until``: ISO, or None for a
+    file)."""
+
+    source: str
+    rows: int
+    since: str | None
+    until: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "rows": self.rows, "since": self.since, "until": self.until}
+
+
+@dataclass(frozen=True)
+class DriftResult(StatusExit):
     """The result of ``mlmon drift``; :meth:`to_dict` is the JSON contract."""
 
-    reference: dict[str, Any]
-    current: dict[str, Any]
+    command: ClassVar[str] = "drift"
+
+    reference: ReferenceSide
+    current: CurrentSide
     columns: list[Comparison]
     prediction: list[Comparison]
     settings: dict[str, Any]
@@ -33,6 +72,12 @@ class DriftResult:
     multivariate: dict[str, Any] | None = None
     label: Comparison | None = None
     concept: dict[str, Any] | None = None
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The profile cache's trouble, if any (the result stands without the cache)."""
+        warning = self.reference.profile_cache_warning
+        return () if warning is None else (warning,)
 
     @property
     def dataset(self) -> dict[str, Any]:
@@ -63,8 +108,8 @@ class DriftResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "reference": self.reference,
-            "current": self.current,
+            "reference": self.reference.to_dict(),
+            "current": self.current.to_dict(),
             "roles_inferred": self.roles_inferred,
             "settings": self.settings,
             "dataset": self.dataset,
@@ -80,6 +125,7 @@ class DriftResult:
 
 
 def renamed(c: Comparison) -> Comparison:
+    """``c`` under the name the result shows for a derived prediction column."""
     c.column = PREDICTION_LABELS.get(c.column, c.column)
     return c
 

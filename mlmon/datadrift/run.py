@@ -1,5 +1,7 @@
-"""``mlmon drift``: the operation. Profiles the reference (cached) and the current data,
-compares every column, applies the corrected decision rule, and gives the verdicts."""
+"""Data drift: profiles the reference (cached) and the current data, compares every column,
+applies the corrected decision rule, and gives the verdicts. The operation
+(:mod:`mlmon.ops.drift`) adds concept drift and owns the caches and state; the retrain
+trigger calls :func:`compute_drift` directly."""
 
 from __future__ import annotations
 
@@ -8,9 +10,8 @@ import hashlib
 import importlib
 import io
 import json
-import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,13 +24,18 @@ from mlmon.config.drift import CATEGORICAL_METHODS, NUMERICAL_METHODS, DriftSect
 from mlmon.datadrift import sources
 from mlmon.datadrift.compare import Comparison, Settings, compare
 from mlmon.datadrift.profile import PROFILE_FORMAT, Profile, profile
-from mlmon.datadrift.result import DriftResult, renamed
+from mlmon.datadrift.result import CurrentSide, DriftResult, ReferenceSide, renamed
 from mlmon.datadrift.roles import Roles, resolve
 from mlmon.datadrift.rules import decide
 from mlmon.errors import ConfigError, DataError, UsageError
-from mlmon.fsutil import atomic_write_bytes, read_regular_file, temp_path
+from mlmon.store.cache import EntryCache
+from mlmon.store.datasets import Source, file_source, store_window
 from mlmon.store.scan import reading
 from mlmon.timewindow import WINDOW_STEPS, iso_utc
+
+Concept = Callable[[Source, Source], dict[str, Any] | None]
+"""The concept section of a run, from its reference and current sides (the operation's; the
+data-drift comparison alone has none)."""
 
 
 def compute_drift(
@@ -42,18 +48,16 @@ def compute_drift(
     current_path: Path | None = None,
     method: str | None = None,
     fail_on: str = "dataset",
-    cache_dir: Path | None = None,
-    until_is_present: bool = False,
-    reset_concept_state: bool = False,
+    cache: EntryCache | None = None,
     columns: Sequence[str] | None = None,
     exclude: Sequence[str] = (),
+    concept: Concept | None = None,
 ) -> DriftResult:
     """Drift of the current data against the reference (see the module docstring). Only the
     feature ``columns`` are compared when given, never those in ``exclude``; a name that is
     not a feature (or, without a config, not a column of the reference) is a UsageError.
-    ``until_is_present``: the window ends at the present (the CLI's default ``--until``, or
-    ``latest``), so concept drift may continue its saved detector stream
-    (:mod:`mlmon.concept.state`); ``reset_concept_state``: discard that stream first."""
+    ``cache``: where the reference's profile is kept between runs (None: profile it again);
+    ``concept``: gives the result's concept section from the two sides (None: no section)."""
     settings = config.drift if config is not None else DriftSection()
     modules = ["scipy.special"]
     if settings.multivariate.enabled:
@@ -71,11 +75,10 @@ def compute_drift(
             current_path=current_path,
             method=method,
             fail_on=fail_on,
-            cache_dir=cache_dir,
-            until_is_present=until_is_present,
-            reset_concept_state=reset_concept_state,
+            cache=cache,
             columns=list(columns) if columns is not None else None,
             exclude=list(exclude),
+            concept=concept,
         )
     finally:
         loader.join()
@@ -117,11 +120,10 @@ def _compute_drift(
     current_path: Path | None,
     method: str | None,
     fail_on: str,
-    cache_dir: Path | None,
-    until_is_present: bool = False,
-    reset_concept_state: bool = False,
-    columns: list[str] | None = None,
-    exclude: list[str] | None = None,
+    cache: EntryCache | None,
+    columns: list[str] | None,
+    exclude: list[str],
+    concept: Concept | None,
 ) -> DriftResult:
     version = reference_version or (settings.reference_version if reference_path is None else None)
     registered = None
@@ -136,7 +138,7 @@ def _compute_drift(
         current.frame,
         min_rows=settings.min_rows,
         columns=columns,
-        exclude=exclude or [],
+        exclude=exclude,
     )
     compared = roles.numerical + roles.categorical
     numerical = roles.numerical + [c for c, k in roles.prediction.items() if k == "numerical"]
@@ -162,7 +164,7 @@ def _compute_drift(
             numerical,
             categorical,
             settings,
-            cache_dir,
+            cache,
             row_sample,
         )
     problems = {
@@ -183,40 +185,29 @@ def _compute_drift(
         significance=settings.significance,
         effect=settings.effect,
     )
-    concept = None
-    if config is not None:
-        from mlmon.concept.run import concept_drift
-
-        concept = concept_drift(
-            config,
-            reference,
-            current,
-            settings,
-            present=until_is_present,
-            reset=reset_concept_state,
-        )
+    concept_section = concept(reference, current) if concept is not None else None
     multivariate = None
     if settings.multivariate.enabled:
         multivariate = _multivariate(
             ref_profile.row_sample, cur_profile.row_sample, roles, joint, settings
         )
     return DriftResult(
-        concept=concept,
+        concept=concept_section,
         multivariate=multivariate,
         label=label,
-        reference={
-            "source": reference.description,
-            "rows": ref_profile.rows,
-            "profile_cached": cached,
-            "profile_cache_warning": cache_warning,
-            "profile_key": reference.key(),
-        },
-        current={
-            "source": current.description,
-            "rows": cur_profile.rows,
-            "since": iso_utc(current.since),
-            "until": iso_utc(current.until),
-        },
+        reference=ReferenceSide(
+            source=reference.description,
+            rows=ref_profile.rows,
+            profile_cached=cached,
+            profile_cache_warning=cache_warning,
+            profile_key=reference.key(),
+        ),
+        current=CurrentSide(
+            source=current.description,
+            rows=cur_profile.rows,
+            since=iso_utc(current.since),
+            until=iso_utc(current.until),
+        ),
         columns=[comparisons[c] for c in compared],
         prediction=[renamed(comparisons[c]) for c in roles.prediction],
         settings={
@@ -229,7 +220,7 @@ def _compute_drift(
             "js_base": settings.js_base,
             "method": method,
             "columns": columns,
-            "exclude": exclude or [],
+            "exclude": exclude,
         },
         fail_on=fail_on,
         roles_inferred=roles.to_dict(),
@@ -240,15 +231,15 @@ def _compute_drift(
 
 
 def _profiles(
-    reference: sources.Source,
-    current: sources.Source,
+    reference: Source,
+    current: Source,
     ref_present: _Present,
     cur_frame: _Present,
     registered: Profile | None,
     numerical: list[str],
     categorical: list[str],
     settings: DriftSection,
-    cache_dir: Path | None,
+    cache: EntryCache | None,
     row_sample: tuple[list[str], int] | None,
 ) -> tuple[Profile, bool, str | None, Profile]:
     """The reference's profile (cached, registered or built) and the current data's, on the
@@ -263,7 +254,7 @@ def _profiles(
         }
     else:
         ref_profile, cached, cache_warning = _reference_profile(
-            reference, ref_present, numerical, categorical, settings, cache_dir, row_sample
+            reference, ref_present, numerical, categorical, settings, cache, row_sample
         )
     if ref_profile.rows == 0:
         raise DataError(
@@ -279,11 +270,9 @@ def _profiles(
     return ref_profile, cached, cache_warning, cur_profile
 
 
-def _reference_source(
-    config: Config | None, settings: DriftSection, path: Path | None
-) -> sources.Source:
+def _reference_source(config: Config | None, settings: DriftSection, path: Path | None) -> Source:
     if path is not None:
-        return sources.file_source(path)
+        return file_source(path)
     if config is None or settings.reference is None:
         where = f"{config.source}: " if config is not None and config.source else ""
         raise ConfigError(
@@ -291,7 +280,7 @@ def _reference_source(
             hint="set drift.reference: {since, until} (a window of the store) or pass "
             "--reference FILE",
         )
-    return sources.store_window(config, settings.reference.since, settings.reference.until)
+    return store_window(config, settings.reference.since, settings.reference.until)
 
 
 def _current_source(
@@ -300,9 +289,9 @@ def _current_source(
     since: dt.datetime | None,
     until: dt.datetime | None,
     path: Path | None,
-) -> sources.Source:
+) -> Source:
     if path is not None:
-        return sources.file_source(path)
+        return file_source(path)
     if config is None:
         raise UsageError("no current data", hint="pass --current FILE (or a config with a store)")
     if until is None:
@@ -314,7 +303,7 @@ def _current_source(
             f"--since {iso_utc(since)} is not before --until {iso_utc(until)}",
             hint="swap them, or give a duration such as --since 7d",
         )
-    return sources.store_window(config, since, until)
+    return store_window(config, since, until)
 
 
 @dataclass
@@ -373,89 +362,73 @@ def _present(frame: pl.LazyFrame, roles: Roles, wanted: list[str]) -> _Present:
 
 
 def _reference_profile(
-    source: sources.Source,
+    source: Source,
     present: _Present,
     numerical: list[str],
     categorical: list[str],
     settings: DriftSection,
-    cache_dir: Path | None,
+    cache: EntryCache | None,
     row_sample: tuple[list[str], int] | None,
 ) -> tuple[Profile, bool, str | None]:
     """The reference's profile (and row sample), from the cache when it holds them: the
-    profile as ``<key>.json``, the rows as ``<key>.rows.parquet``, both written atomically
-    under unique temporary names (concurrent runs each publish a whole entry; the last
-    rename wins, and every entry of a key is the same).
+    profile as the entry, the rows as its ``.rows.parquet`` companion
+    (:class:`~mlmon.store.cache.EntryCache`: concurrent runs each publish a whole entry).
 
     The cache is disposable: an entry that is missing (a run lost the race to a writer, or
     removed it) is a miss, one that is damaged in any way is rebuilt, and one that cannot be
     written is skipped. The third value says so (a warning for the user), else None."""
     key = _profile_key(source, numerical, categorical, settings, row_sample)
-    if cache_dir is None:
+    if cache is None:
         return present.profile(numerical, categorical, settings, row_sample), False, None
-    path = cache_dir / f"{key}.json"
-    rows_path = cache_dir / f"{key}.rows.parquet"
     problem = None
     try:
-        cached = _read_cached(path, rows_path, row_sample is not None)
+        cached = _read_cached(cache, key, row_sample is not None)
         if cached is not None:
             return cached, True, None
     except (Exception, pl.exceptions.PanicException) as exc:  # any damage: rebuild it
         reason = short(f"{type(exc).__name__}: {exc}")
-        problem = f"rebuilt the damaged profile cache entry {path} ({reason})"
+        problem = f"rebuilt the damaged profile cache entry {cache.path(key)} ({reason})"
     built = present.profile(numerical, categorical, settings, row_sample)
     try:
-        _write_cached(built, path, rows_path)
+        _write_cached(cache, key, built)
     except (OSError, pl.exceptions.PolarsError) as exc:
         reason = getattr(exc, "strerror", None) or short(str(exc))
         warning = (
-            f"cannot cache the reference profile in {cache_dir} ({reason}); the reference "
+            f"cannot cache the reference profile in {cache.directory} ({reason}); the reference "
             "is profiled again on every run"
         )
         return built, False, warning
     return built, False, problem
 
 
-def _read_cached(path: Path, rows_path: Path, with_rows: bool) -> Profile | None:
+_ROWS = ".rows.parquet"
+
+
+def _read_cached(cache: EntryCache, key: str, with_rows: bool) -> Profile | None:
     """The cached profile; None for a miss; raises for a damaged entry."""
-    try:
-        document = json.loads(read_regular_file(path))
-    except (FileNotFoundError, NotADirectoryError):
+    data = cache.read(key)
+    if data is None:
         return None
-    if not isinstance(document, dict) or not isinstance(document.get("profile"), dict):
-        raise ValueError("not a cache entry of this version of mlmon")
-    digest = hashlib.sha256(_canonical(document["profile"])).hexdigest()
-    if document.get("sha256") != digest:
-        raise ValueError("its checksum does not match its content")
-    cached = Profile.from_dict(document["profile"])
+    cached = Profile.from_dict(data)
     if with_rows:
-        try:
-            cached.row_sample = pl.read_parquet(io.BytesIO(read_regular_file(rows_path)))
-        except FileNotFoundError:
+        rows = cache.read_companion(key, _ROWS)
+        if rows is None:
             return None  # the profile without its rows: a miss
+        cached.row_sample = pl.read_parquet(io.BytesIO(rows))
     return cached
 
 
-def _write_cached(built: Profile, path: Path, rows_path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _write_cached(cache: EntryCache, key: str, built: Profile) -> None:
+    companions = {}
     if built.row_sample is not None:
-        partial = temp_path(rows_path.parent, ".parquet")  # unique: runs race here
-        try:
-            built.row_sample.write_parquet(partial)
-            os.replace(partial, rows_path)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
-    profile = built.to_dict()
-    document = {"sha256": hashlib.sha256(_canonical(profile)).hexdigest(), "profile": profile}
-    atomic_write_bytes(path, json.dumps(document).encode())  # last: marks the entry whole
-
-
-def _canonical(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+        buffer = io.BytesIO()
+        built.row_sample.write_parquet(buffer)
+        companions[_ROWS] = buffer.getvalue()
+    cache.write(key, built.to_dict(), companions)
 
 
 def _profile_key(
-    source: sources.Source,
+    source: Source,
     numerical: list[str],
     categorical: list[str],
     s: DriftSection,
@@ -528,7 +501,7 @@ def _missing_column(column: str, kind: str, method: str, reason: str) -> Compari
 
 
 def _label_drift(
-    config: Config, reference: sources.Source, current: sources.Source, s: DriftSection
+    config: Config, reference: Source, current: Source, s: DriftSection
 ) -> Comparison | None:
     """Prior shift: the labels' distribution, where both sides have labels. Rows without a
     label are left out (coverage grows as labels arrive; that is not drift)."""

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from mlmon.cli.output import envelope
-from mlmon.datadrift.run import compute_drift
+from mlmon.ops.drift import compute_drift
 from tests.conftest import BINARY_CONFIG, Project
 from tests.integration.test_metrics import _store
 

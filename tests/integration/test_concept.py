@@ -15,8 +15,8 @@ import pytest
 
 from mlmon.config import Config, parse_config
 from mlmon.datadrift.result import DriftResult
-from mlmon.datadrift.run import compute_drift
 from mlmon.errors import ConfigError
+from mlmon.ops.drift import compute_drift
 from mlmon.store.ingest import ingest
 
 CONFIG = """\

@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 
 from mlmon.config import Config, parse_config
-from mlmon.datadrift.run import compute_drift
 from mlmon.errors import DataError
+from mlmon.ops.drift import compute_drift
 from tests.conftest import MULTICLASS_CONFIG
 
 NUMERICAL = [f"n{i}" for i in range(12)]

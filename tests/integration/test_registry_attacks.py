@@ -354,7 +354,7 @@ def test_metadata_pointing_outside_its_version_directory_is_refused(project: Pro
 def test_drift_with_an_escaping_production_alias_writes_nothing_outside_the_store(
     tmp_path: Path,
 ) -> None:
-    from mlmon.datadrift.run import compute_drift
+    from mlmon.ops.drift import compute_drift
     from tests.integration.test_concept import _config, _day
     from tests.integration.test_concept import _store as concept_store
 

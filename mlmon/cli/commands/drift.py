@@ -7,16 +7,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mlmon.cli.alerting import notify
+from mlmon.cli.finish import finish
 from mlmon.cli.options import Format
 from mlmon.cli.output import Output
 from mlmon.cli.state import check_choice, state_of
 from mlmon.config.drift import CATEGORICAL_METHODS, NUMERICAL_METHODS
-from mlmon.errors import ExitCode
-from mlmon.store.layout import StoreLayout
-from mlmon.timewindow import resolve_window
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the library is imported when the command runs, so other commands start fast
     from mlmon.datadrift.result import DriftResult
 
 METHODS = tuple(dict.fromkeys(NUMERICAL_METHODS + CATEGORICAL_METHODS))
@@ -124,46 +121,28 @@ def drift_command(
     Concept drift (the relation between inputs and labels changing) is judged on the labelled
     rows: change detectors on the error stream, and the error against what CBPE expects.
     """
-    from mlmon.datadrift.run import compute_drift  # scipy and scikit-learn: imported when used
-    from mlmon.store.scan import latest_timestamp
+    from mlmon.ops import drift  # scipy and scikit-learn: imported when used
 
     state = state_of(ctx)
     check_choice(method, METHODS, "--method")
     check_choice(fail_on, ("dataset", "column"), "--fail-on")
     check_choice(fmt, ("table", "markdown"), "--format")
     config = state.config_if_any() if current is not None else state.config()
-    start = end = None
-    cache_dir = None
-    if config is not None:
-        cache_dir = (
-            None if no_cache else StoreLayout(config.store.path).root / "_cache" / "profiles"
-        )
-        if current is None:
-            start, end = resolve_window(
-                since, until, default_span=None, latest=lambda: latest_timestamp(config)
-            )
-    result = compute_drift(
+    result = drift.run(
         config,
-        since=start,
-        until=end,
-        reference_path=reference,
+        since=since,
+        until=until,
+        reference=reference,
         reference_version=reference_version,
-        current_path=current,
+        current=current,
         method=method,
         fail_on=fail_on,
-        cache_dir=cache_dir,
-        # only a run ending at the present may continue the concept detectors' saved stream
-        until_is_present=until is None or until.strip().lower() in ("", "latest"),
+        no_cache=no_cache,
         reset_concept_state=reset_concept_state,
         columns=None if columns is None else _names(columns),
         exclude=[name for text in exclude or [] for name in _names(text)],
     )
-    render(state.out, result, fmt)
-    notify(state, config, "drift", result.to_dict())
-    if result.status == "finding" and not exit_zero:
-        raise typer.Exit(ExitCode.FINDING)
-    if result.status == "insufficient_data":
-        raise typer.Exit(ExitCode.INSUFFICIENT_DATA)
+    finish(state, config, result, lambda out: render(out, result, fmt), exit_zero=exit_zero)
 
 
 def _names(text: str) -> list[str]:
@@ -172,11 +151,7 @@ def _names(text: str) -> list[str]:
 
 
 def render(out: Output, result: DriftResult, fmt: str) -> None:
-    if warning := result.reference.get("profile_cache_warning"):
-        out.warning(warning)
-    if out.json_mode:
-        out.json("drift", result.status, result.to_dict())
-        return
+    """The table of columns and the verdicts (``--json`` prints the result instead)."""
     data = result.to_dict()
     if result.roles_inferred:
         numerical = [c["column"] for c in data["columns"] if c["kind"] == "numerical"]
@@ -207,10 +182,10 @@ def render(out: Output, result: DriftResult, fmt: str) -> None:
     rows += [_row(c) for c in data["prediction"]["columns"]]
     if data["label"] is not None:
         rows.append(_row({**data["label"], "column": f"{data['label']['column']} (truth)"}))
-    ref, cur = data["reference"], data["current"]
+    ref, cur = result.reference, result.current
     title = (
-        f"drift of {cur['source']} ({cur['rows']:,} rows) against {ref['source']} "
-        f"({ref['rows']:,} rows{', cached profile' if ref['profile_cached'] else ''})"
+        f"drift of {cur.source} ({cur.rows:,} rows) against {ref.source} "
+        f"({ref.rows:,} rows{', cached profile' if ref.profile_cached else ''})"
     )
     out.table(title, headers, rows, right=(4, 5, 6), markdown=fmt == "markdown")
     d = data["dataset"]
