@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from mlmon.config.base import Section, TimeRange
+from mlmon.datadrift.methods import methods
 
-NUMERICAL_METHODS = (
-    "auto",
-    "ks",
-    "wasserstein",
-    "psi",
-    "jensenshannon",
-    "hellinger",
-    "anderson",
-    "cramervonmises",
-)
-CATEGORICAL_METHODS = ("auto", "chisquare", "psi", "jensenshannon", "hellinger", "linf", "tvd")
+NUMERICAL_METHODS = methods("numerical")
+"""The methods a numerical column accepts, from the statistics' declarations."""
+CATEGORICAL_METHODS = methods("categorical")
+"""The methods a categorical column accepts, from the statistics' declarations."""
 
-NumericalMethod = Literal[
-    "auto", "ks", "wasserstein", "psi", "jensenshannon", "hellinger", "anderson", "cramervonmises"
-]
-CategoricalMethod = Literal["auto", "chisquare", "psi", "jensenshannon", "hellinger", "linf", "tvd"]
+if TYPE_CHECKING:
+    NumericalMethod = str
+    CategoricalMethod = str
+else:
+    # Literals built from the declarations, so that pydantic checks the choices and names
+    # them in its error; a type checker cannot read a Literal computed at runtime.
+    NumericalMethod = Literal[NUMERICAL_METHODS]
+    CategoricalMethod = Literal[CATEGORICAL_METHODS]
 
 
 class NumericalRule(Section):

@@ -10,7 +10,8 @@ Each comparison yields the signals a column can drift on, before any decision:
   never had, beyond the share its own sampling predicts (:func:`unseen_share`); no test, the
   threshold decides.
 
-Which test and which effect size, by ``method``:
+Which test and which effect size, by ``method`` (:func:`mlmon.datadrift.methods.which_test`
+and :func:`~mlmon.datadrift.methods.which_effect`, from the statistics' declarations):
 
 ============== ====================== ==========================
 method         test (p-value)         effect size (thresholded)
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlmon.datadrift import stats as st
+from mlmon.datadrift.methods import STATISTICS, Kind, which_effect, which_test
 from mlmon.datadrift.profile import CategoricalProfile, ColumnProfile, NumericalProfile
 
 OTHER = "(other)"
@@ -55,6 +57,9 @@ class Signal:
     effect: str
     value: float | None
     threshold: float
+    higher_is_drift: bool | None
+    """The direction in which ``value`` is drift: at or above the threshold (True), at or
+    below it (False), or either way, ``|value|`` at or above it (None: a signed change)."""
     p_value_adjusted: float | None = None
     fired: bool = False
     raw: float | None = None
@@ -115,6 +120,7 @@ def _missing_signal(ref: ColumnProfile, cur: ColumnProfile, s: Settings) -> list
             "missing_share_change",
             stat.value,
             s.missing_threshold,
+            higher_is_drift=None,  # a share that falls is as much a change as one that rises
         )
     ]
 
@@ -134,33 +140,19 @@ def _numerical(
         base.status = "insufficient_data"
         base.reason = f"{min(ref.count, cur.count)} values < drift.min_rows ({s.min_rows})"
         return base
-    ref_sample, cur_sample = np.asarray(ref.sample), np.asarray(cur.sample)
     ref_counts, cur_counts = np.asarray(ref.counts), np.asarray(cur.counts)
-    test_name = method if method in ("ks", "anderson", "cramervonmises") else "ks"
-    if test_name == "ks":
-        if ref.sample_complete and cur.sample_complete:
-            test = st.ks_raw(ref_sample, cur_sample)
-        else:
-            ref_cdf = np.cumsum(st.shares(ref_counts))[:-1]
-            cur_cdf = np.cumsum(st.shares(cur_counts))[:-1]
-            test = st.ks_binned(ref_cdf, cur_cdf, ref.count, cur.count)
-    elif test_name == "anderson":
-        test = st.anderson(ref_sample, cur_sample)
-    else:
-        test = st.cramer_von_mises(ref_sample, cur_sample)
-    effect_name = (
-        method
-        if method in ("ks", "wasserstein", "psi", "jensenshannon", "hellinger")
-        else "wasserstein"
+    samples = st.Samples(
+        ref_counts,
+        cur_counts,
+        n_ref=ref.count,
+        n_cur=cur.count,
+        js_base=s.js_base,
+        ref_values=np.asarray(ref.sample),
+        cur_values=np.asarray(cur.sample),
+        complete=ref.sample_complete and cur.sample_complete,
+        ref_std=ref.std,
     )
-    raw = None
-    if effect_name == "ks":
-        effect = test.value
-    elif effect_name == "wasserstein":
-        effect = st.wasserstein(ref_sample, cur_sample, ref.std).value
-    else:
-        effect, raw = _binned(effect_name, ref_counts, cur_counts, s.js_base)
-    signals.insert(0, _distribution(test_name, test, effect_name, effect, raw, s))
+    signals.insert(0, _distribution("numerical", samples, s))
     base.status = "ok"
     edges = [float(e) for e in ref.edges]
     base.reference_distribution = {"edges": edges, "shares": st.shares(ref_counts).tolist()}
@@ -196,14 +188,8 @@ def _categorical(
         base.new_category_share = new / n_cur
         expected_new = unseen_share(ref.counts.values())
     # else unknown: a profile pooled categories beyond drift.max_categories
-    test = st.chi_square(ref_counts, cur_counts)
-    effect_name = (
-        method
-        if method in ("psi", "jensenshannon", "hellinger", "linf", "tvd")
-        else "jensenshannon"
-    )
-    effect, raw = _binned(effect_name, ref_counts, cur_counts, s.js_base)
-    signals.insert(0, _distribution("chisquare", test, effect_name, effect, raw, s))
+    samples = st.Samples(ref_counts, cur_counts, n_ref=n_ref, n_cur=n_cur, js_base=s.js_base)
+    signals.insert(0, _distribution("categorical", samples, s))
     if s.new_category_threshold is not None and base.new_category_share is not None:
         signals.append(
             Signal(
@@ -214,6 +200,9 @@ def _categorical(
                 "new_category_share_excess",
                 base.new_category_share - expected_new,
                 s.new_category_threshold,
+                # either way, as the rule has always applied it (|excess|); the README
+                # describes only an excess, see issue 15
+                higher_is_drift=None,
             )
         )
     base.status = "ok"
@@ -256,43 +245,30 @@ def unseen_share(counts: Iterable[int]) -> float:
     return sum(1 for v in values if v == 1) / total if total else 0.0
 
 
-def _binned(
-    name: str, ref: np.ndarray, cur: np.ndarray, js_base: float
-) -> tuple[float, float | None]:
-    """The effect, and its value before the bias correction where it has one."""
-    if name == "jensenshannon":
-        raw = st.jensen_shannon(ref, cur, js_base).value
-        return st.jensen_shannon_corrected(ref, cur, js_base).value, raw
-    function = {"psi": st.psi, "hellinger": st.hellinger, "linf": st.linf, "tvd": st.tvd}[name]
-    return function(ref, cur).value, None
-
-
-def _distribution(
-    test_name: str,
-    test: st.Stat,
-    effect_name: str,
-    effect: float | None,
-    raw: float | None,
-    s: Settings,
-) -> Signal:
-    """The ``distribution`` signal: the test's statistic and p-value, and the effect size
-    against its threshold (the configured one, or the statistic's default)."""
+def _distribution(kind: Kind, samples: st.Samples, s: Settings) -> Signal:
+    """The ``distribution`` signal: the method's test (statistic and p-value) and its effect
+    size against its threshold (the configured one, or the statistic's default), in the
+    effect's declared direction."""
+    test_name, effect_name = which_test(s.method, kind), which_effect(s.method, kind)
+    test = st.FUNCTIONS[test_name](samples)
+    effect = test if effect_name == test_name else st.FUNCTIONS[effect_name](samples)
     return Signal(
         "distribution",
         test_name,
         test.value,
         test.p_value,
         effect_name,
-        effect,
+        effect.value,
         _threshold(effect_name, s.threshold),
-        raw=raw,
+        higher_is_drift=STATISTICS[effect_name].higher_is_drift,
+        raw=effect.raw,
     )
 
 
 def _threshold(effect: str, configured: float | None) -> float:
     if configured is not None:
         return configured
-    default = st.STATISTICS[effect].default_threshold
+    default = STATISTICS[effect].default_threshold
     assert default is not None, f"{effect} is an effect size with a default threshold"
     return default
 

@@ -8,7 +8,10 @@ A signal fires when both halves hold (either can be switched off in the config):
   the false discovery rate; Benjamini & Hochberg 1995), Bonferroni (family-wise error) or none;
   adjustment as ``scipy.stats.false_discovery_control(method="bh")`` computes it. A signal
   without a test skips this half.
-- **large**: its effect size reaches the threshold (for the missing share, the absolute change).
+- **large**: its effect size reaches the threshold in the direction the statistic declares
+  (:data:`mlmon.datadrift.methods.STATISTICS`): value ≥ threshold where a higher value is
+  drift, value ≤ threshold where a lower one is, and |value| ≥ threshold for a signed change
+  (the missing share's, the new categories' excess) (:func:`reaches`).
 
 The first half stops verdicts on noise in small samples; the second stops verdicts on
 trivial changes in huge ones, where every p-value is tiny.
@@ -79,5 +82,17 @@ def _fires(signal: Signal, alpha: float, significance: bool, effect: bool) -> bo
     significant = (
         not significance or signal.p_value_adjusted is None or signal.p_value_adjusted < alpha
     )
-    large = not effect or abs(signal.value) >= signal.threshold
+    large = not effect or reaches(signal.value, signal.threshold, signal.higher_is_drift)
     return significant and large
+
+
+def reaches(value: float, threshold: float, higher_is_drift: bool | None) -> bool:
+    """Whether ``value`` is at or beyond ``threshold`` in the direction of drift: upward
+    (True), downward (False) or either way (None, a signed change: |value| ≥ threshold).
+
+    >>> reaches(0.2, 0.1, True), reaches(0.2, 0.1, False), reaches(-0.2, 0.1, None)
+    (True, False, True)
+    """
+    if higher_is_drift is None:
+        return abs(value) >= threshold
+    return value >= threshold if higher_is_drift else value <= threshold

@@ -1,8 +1,10 @@
 """Drift statistics: one short function each, over binned counts or raw samples. Pure.
 
-Each statistic returns a :class:`Stat` (value, and a p-value for tests). Whether a higher
-value means drift, and the value that means "no change", is declared once in
-:data:`STATISTICS`; the rule in :mod:`mlmon.datadrift.rules` applies thresholds.
+Each statistic returns a :class:`Stat` (value, and a p-value for tests). What each is (the
+column kinds it applies to, a test or not, whether a higher value means drift, its default
+threshold) is declared once in :data:`mlmon.datadrift.methods.STATISTICS`; :data:`FUNCTIONS`
+computes each of them from a column's :class:`Samples`, and the rule in
+:mod:`mlmon.datadrift.rules` applies thresholds.
 
 Binned statistics (PSI, Jensen-Shannon, Hellinger, L∞, total variation, chi-squared) are
 *defined* on the reference's bins: numerical columns use quantile bins computed from the
@@ -28,8 +30,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -41,8 +43,6 @@ import numpy as np
 # scipy.stats is imported inside the functions that still use it (exact small-sample tests,
 # Anderson-Darling, Cramér-von Mises, Fisher's exact test). scipy.special too is imported where
 # it is used, so that mlmon.datadrift.run can import it while the data is profiled.
-
-Kind = Literal["numerical", "categorical"]
 
 KSTWO_EXACT_LIMIT = 10_000
 """Above this effective sample size the binned KS p-value uses Kolmogorov's limiting
@@ -58,34 +58,8 @@ class Stat:
 
     value: float
     p_value: float | None = None
-
-
-@dataclass(frozen=True)
-class Definition:
-    """What a statistic is: a test (has a p-value) or a distance, which column kinds it
-    applies to, and its default threshold when used as the effect size."""
-
-    kinds: tuple[Kind, ...]
-    test: bool
-    default_threshold: float | None
-    higher_is_drift: bool = True
-    no_change: float = 0.0
-
-
-STATISTICS: dict[str, Definition] = {
-    "ks": Definition(("numerical",), test=True, default_threshold=0.1),
-    "wasserstein": Definition(("numerical",), test=False, default_threshold=0.1),
-    "anderson": Definition(("numerical",), test=True, default_threshold=None),
-    "cramervonmises": Definition(("numerical",), test=True, default_threshold=None),
-    "chisquare": Definition(("categorical",), test=True, default_threshold=None),
-    "psi": Definition(("numerical", "categorical"), test=False, default_threshold=0.2),
-    "jensenshannon": Definition(("numerical", "categorical"), test=False, default_threshold=0.1),
-    "hellinger": Definition(("numerical", "categorical"), test=False, default_threshold=0.1),
-    "linf": Definition(("categorical",), test=False, default_threshold=0.1),
-    "tvd": Definition(("categorical",), test=False, default_threshold=0.1),
-}
-"""Every statistic by name. ``anderson`` statistics are standardized (no fixed no-change
-value); every other statistic is 0 for identical distributions."""
+    raw: float | None = None
+    """The value before a bias correction (None for statistics without one)."""
 
 
 def shares(counts: np.ndarray) -> np.ndarray:
@@ -183,7 +157,7 @@ def jensen_shannon_corrected(ref: np.ndarray, cur: np.ndarray, base: float = 2.0
     0.2208
     """
     raw = jensen_shannon(ref, cur, base).value
-    return Stat(math.sqrt(max(0.0, raw * raw - jensen_shannon_null(ref, cur, base))))
+    return Stat(math.sqrt(max(0.0, raw * raw - jensen_shannon_null(ref, cur, base))), raw=raw)
 
 
 def hellinger(ref: np.ndarray, cur: np.ndarray) -> Stat:
@@ -339,3 +313,46 @@ def two_proportions(k_ref: int, n_ref: int, k_cur: int, n_cur: int) -> Stat:
 
         return Stat(q - p, float(stats.fisher_exact(table).pvalue))
     return Stat(q - p, _homogeneity(table, expected).p_value)
+
+
+@dataclass(frozen=True)
+class Samples:
+    """One column on both sides, as the statistics read it: counts in the reference's bins
+    (numerical) or categories (categorical); for a numerical column the values kept, whether
+    both sides kept every value, the finite values counted and the reference's standard
+    deviation; and the logarithm base of the Jensen-Shannon distance."""
+
+    ref_counts: np.ndarray
+    cur_counts: np.ndarray
+    n_ref: int
+    n_cur: int
+    js_base: float
+    ref_values: np.ndarray = field(default_factory=lambda: np.empty(0))
+    cur_values: np.ndarray = field(default_factory=lambda: np.empty(0))
+    complete: bool = False
+    ref_std: float = 0.0
+
+
+def _ks(s: Samples) -> Stat:
+    """KS exact from the values when both sides kept them all, else from the binned CDFs."""
+    if s.complete:
+        return ks_raw(s.ref_values, s.cur_values)
+    ref_cdf = np.cumsum(shares(s.ref_counts))[:-1]
+    cur_cdf = np.cumsum(shares(s.cur_counts))[:-1]
+    return ks_binned(ref_cdf, cur_cdf, s.n_ref, s.n_cur)
+
+
+FUNCTIONS: dict[str, Callable[[Samples], Stat]] = {
+    "ks": _ks,
+    "wasserstein": lambda s: wasserstein(s.ref_values, s.cur_values, s.ref_std),
+    "chisquare": lambda s: chi_square(s.ref_counts, s.cur_counts),
+    "psi": lambda s: psi(s.ref_counts, s.cur_counts),
+    "jensenshannon": lambda s: jensen_shannon_corrected(s.ref_counts, s.cur_counts, s.js_base),
+    "hellinger": lambda s: hellinger(s.ref_counts, s.cur_counts),
+    "anderson": lambda s: anderson(s.ref_values, s.cur_values),
+    "cramervonmises": lambda s: cramer_von_mises(s.ref_values, s.cur_values),
+    "linf": lambda s: linf(s.ref_counts, s.cur_counts),
+    "tvd": lambda s: tvd(s.ref_counts, s.cur_counts),
+}
+"""The function of every statistic in :data:`mlmon.datadrift.methods.STATISTICS`, by the same
+name. The Jensen-Shannon distance is the bias-corrected one (its plug-in value in ``raw``)."""

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from mlmon.config import load_config, parse_config, parse_duration
+from mlmon.config.drift import CATEGORICAL_METHODS, NUMERICAL_METHODS
+from mlmon.datadrift.methods import STATISTICS, Kind
 from mlmon.errors import ConfigError, ExitCode
 from tests.conftest import BINARY_CONFIG, REPO
 
@@ -248,6 +250,56 @@ def test_a_threshold_needs_a_bound() -> None:
 )
 def test_drift_section_errors_name_the_key(drift: str, message: str) -> None:
     assert message in _error(GOOD + drift + "\n")
+
+
+def test_the_drift_methods_keep_their_order() -> None:
+    """The CLI's --method choices and every "choose from" list read these."""
+    assert NUMERICAL_METHODS == (
+        "auto",
+        "ks",
+        "wasserstein",
+        "psi",
+        "jensenshannon",
+        "hellinger",
+        "anderson",
+        "cramervonmises",
+    )
+    assert CATEGORICAL_METHODS == (
+        "auto",
+        "chisquare",
+        "psi",
+        "jensenshannon",
+        "hellinger",
+        "linf",
+        "tvd",
+    )
+
+
+@pytest.mark.parametrize("kind", ["numerical", "categorical"])
+def test_the_config_accepts_exactly_the_declared_methods_of_each_kind(kind: Kind) -> None:
+    valid = ("auto", *(n for n, d in STATISTICS.items() if kind in d.kinds))
+    assert valid == (NUMERICAL_METHODS if kind == "numerical" else CATEGORICAL_METHODS)
+    column = "x" if kind == "numerical" else "c"
+    for method in valid:
+        text = (
+            f"drift: {{{kind}: {{method: {method}}}, columns: {{{column}: {{method: {method}}}}}}}"
+        )
+        drift = parse_config(GOOD + text + "\n", Path("mlmon.yaml")).drift
+        assert (getattr(drift, kind).method, drift.columns[column].method) == (method, method)
+    choices = ", ".join(repr(m) for m in valid[:-1]) + f" or {valid[-1]!r}"
+    for other in [n for n in STATISTICS if n not in valid] + ["pssi"]:
+        assert _error(GOOD + f"drift: {{{kind}: {{method: {other}}}}}\n") == (
+            f"mlmon.yaml: drift.{kind}.method: must be one of {choices} (got {other!r})"
+        )
+        problem = (
+            f"{other!r} does not apply to a {kind} column"
+            if other in STATISTICS
+            else f"unknown method {other!r}"
+        )
+        assert _error(GOOD + f"drift: {{columns: {{{column}: {{method: {other}}}}}}}\n") == (
+            f"mlmon.yaml: drift.columns.{column}.method: {problem}; choose from: "
+            + ", ".join(valid)
+        )
 
 
 def test_a_threshold_the_schema_cannot_produce_is_a_warning_naming_the_missing_key() -> None:

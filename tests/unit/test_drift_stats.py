@@ -125,16 +125,6 @@ def test_constant_reference_wasserstein_is_zero_or_infinite() -> None:
     assert st.wasserstein(np.ones(5), np.full(5, 2.0), 0.0).value == math.inf
 
 
-def test_statistics_declare_kinds_and_direction() -> None:
-    assert all(d.higher_is_drift for d in st.STATISTICS.values())
-    assert {n for n, d in st.STATISTICS.items() if d.test} == {
-        "ks",
-        "anderson",
-        "cramervonmises",
-        "chisquare",
-    }
-
-
 def test_adjust_matches_scipy_and_bonferroni() -> None:
     p = [0.001, 0.04, 0.03, 0.2, 0.5]
     np.testing.assert_allclose(adjust(p, "bh"), stats.false_discovery_control(p, method="bh"))
