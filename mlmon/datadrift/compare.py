@@ -200,8 +200,8 @@ def _categorical(
                 "new_category_share_excess",
                 base.new_category_share - expected_new,
                 s.new_category_threshold,
-                # either way, as the rule has always applied it (|excess|); the README
-                # describes only an excess, see issue 15
+                # |excess|, as the rule always applied it: a share well below Good-Turing's
+                # prediction fires too, though docs/methods.md speaks only of an excess
                 higher_is_drift=None,
             )
         )

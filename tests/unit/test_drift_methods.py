@@ -4,6 +4,7 @@ declared statistic runs its function, and the effect is judged in its declared d
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -16,6 +17,7 @@ from mlmon.datadrift.compare import Comparison, Settings, compare
 from mlmon.datadrift.methods import STATISTICS, Kind, which_effect, which_test
 from mlmon.datadrift.profile import CategoricalProfile, NumericalProfile, Profile, profile
 from mlmon.datadrift.rules import decide, reaches
+from tests.conftest import REPO
 
 KINDS: tuple[Kind, ...] = ("numerical", "categorical")
 COLUMN: dict[Kind, str] = {"numerical": "x", "categorical": "c"}
@@ -85,6 +87,26 @@ def test_what_each_statistic_declares() -> None:
         assert methods.AUTO_TEST[kind] in methods.methods(kind)
         assert STATISTICS[methods.AUTO_TEST[kind]].test
         assert STATISTICS[methods.AUTO_EFFECT[kind]].effect
+
+
+def test_the_methods_table_of_the_docs_matches_the_declarations() -> None:
+    """docs/methods.md lists every statistic with its kinds and default threshold."""
+    text = (REPO / "docs" / "methods.md").read_text(encoding="utf-8")
+    kinds: dict[str, tuple[Kind, ...]] = {
+        "numerical": ("numerical",),
+        "categorical": ("categorical",),
+        "both": ("numerical", "categorical"),
+    }
+    documented: dict[str, tuple[tuple[Kind, ...], float | None]] = {}
+    for names, kind, threshold in re.findall(
+        r"^\| (`.+?) \| (\w+) \| .+? \| (.+?) \|$", text, re.M
+    ):
+        for name in re.findall(r"`(\w+)`", names):
+            documented[name] = (
+                kinds[kind],
+                None if threshold == "—" else float(threshold),
+            )
+    assert documented == {n: (d.kinds, d.default_threshold) for n, d in STATISTICS.items()}
 
 
 @pytest.mark.parametrize(
