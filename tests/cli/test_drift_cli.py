@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from mlmon.cli.output import envelope
+from mlmon.ops import drift
 from mlmon.ops.drift import compute_drift
 from tests.conftest import BINARY_CONFIG, Project
 from tests.integration.test_metrics import _store
@@ -107,9 +108,10 @@ def test_json_is_the_operations_result(no_config: Path) -> None:
     ref, cur = _files(no_config, _frame(500, 1), _frame(500, 2, shift=0.5))
     code, out, _ = _cli("--json", "drift", "--reference", ref, "--current", cur)
     doc = json.loads(out)
-    expected = compute_drift(None, reference_path=Path(ref), current_path=Path(cur))
+    expected = drift.run(None, reference=ref, current=cur)
     assert doc == json.loads(json.dumps(envelope("drift", expected.status, expected.to_dict())))
     assert code == 1 and doc["status"] == "finding"
+    assert (expected.command, expected.exit_code) == ("drift", 1)
     column = doc["result"]["columns"][0]
     assert {"column", "kind", "method", "statistic", "p_value", "threshold", "drifted"} <= set(
         column
@@ -186,6 +188,45 @@ def test_store_windows_and_a_cached_reference_profile(dproject: Project) -> None
     fresh = json.loads(dproject.cli(*args[:2], "--no-cache", *args[2:]).stdout)
     assert fresh["result"]["reference"]["profile_cached"] is False
     assert fresh["result"]["columns"] == first["result"]["columns"]
+
+
+def test_json_is_the_envelope_around_the_operation_result_for_a_store_window(
+    dproject: Project,
+) -> None:
+    _store(dproject, days=3)
+    config = dproject.config()
+    window = ("--since", "2026-10-02", "--until", "2026-10-04", "--fail-on", "column")
+    drift.run(config, since="2026-10-02", until="2026-10-04")  # the cache is warm for both
+    result = dproject.cli("--json", "drift", *window)
+    doc = json.loads(result.stdout)
+    operation = drift.run(config, since="2026-10-02", until="2026-10-04", fail_on="column")
+    assert doc == json.loads(json.dumps(envelope("drift", operation.status, operation.to_dict())))
+    assert result.code == operation.exit_code
+    assert doc["result"]["reference"]["profile_cached"] is True
+    assert doc["result"]["current"]["since"] == "2026-10-02T00:00:00Z"
+    assert doc["result"]["concept"]["mode"] == "stateless"  # an explicit range: repeatable
+
+
+def test_json_is_the_operations_result_for_two_files_with_a_config(
+    dproject: Project,
+) -> None:
+    names = {"a": "x", "b": "y", "kind": "c"}  # the config's features
+    ref, cur = _files(
+        dproject.root, _frame(500, 1).rename(names), _frame(500, 2, shift=0.5).rename(names)
+    )
+    args = ("--reference", ref, "--current", cur, "--method", "psi", "--no-cache")
+    result = dproject.cli("--json", "drift", *args, "--columns", "x,y", "--exit-zero")
+    operation = drift.run(
+        dproject.config(),
+        reference=Path(ref),
+        current=Path(cur),
+        method="psi",
+        no_cache=True,
+        columns=["x", "y"],
+    )
+    assert json.loads(result.stdout)["result"] == json.loads(json.dumps(operation.to_dict()))
+    assert [c["column"] for c in operation.to_dict()["columns"]] == ["x", "y"]
+    assert (result.code, operation.exit_code) == (0, 1)  # --exit-zero is the CLI's
 
 
 def test_store_without_a_reference_exits_3(make_project: Callable[..., Project]) -> None:
