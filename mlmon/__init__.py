@@ -25,18 +25,26 @@ from mlmon._version import __version__
 
 if TYPE_CHECKING:
     from mlmon.config import load_config
+    from mlmon.ops.drift import run as drift
+    from mlmon.ops.ingest import run as ingest
     from mlmon.ops.init import run as init
     from mlmon.ops.metrics import run as metrics
+    from mlmon.ops.promote import run as promote
     from mlmon.ops.registry import artifact as registry_path
     from mlmon.ops.registry import history as registry_history
     from mlmon.ops.registry import show as registry_show
     from mlmon.ops.registry import versions as registry_list
+    from mlmon.ops.retrain import run as retrain
     from mlmon.ops.rollback import run as rollback
 
 _API: dict[str, tuple[str, str]] = {
     "load_config": ("mlmon.config", "load_config"),
+    "drift": ("mlmon.ops.drift", "run"),
+    "ingest": ("mlmon.ops.ingest", "run"),
     "init": ("mlmon.ops.init", "run"),
     "metrics": ("mlmon.ops.metrics", "run"),
+    "retrain": ("mlmon.ops.retrain", "run"),
+    "promote": ("mlmon.ops.promote", "run"),
     "rollback": ("mlmon.ops.rollback", "run"),
     "registry_list": ("mlmon.ops.registry", "versions"),
     "registry_show": ("mlmon.ops.registry", "show"),
@@ -47,13 +55,17 @@ _API: dict[str, tuple[str, str]] = {
 
 __all__ = [
     "__version__",
+    "drift",
+    "ingest",
     "init",
     "load_config",
     "metrics",
+    "promote",
     "registry_history",
     "registry_list",
     "registry_path",
     "registry_show",
+    "retrain",
     "rollback",
 ]
 """Literal, for linters and type checkers; tests/unit/test_api.py checks it against _API."""

@@ -1,10 +1,12 @@
-"""The README is the user's manual: its ``console`` examples must run and print what they show.
+"""The README is the user's manual: its examples must run and print what they show.
 
 Each ```console block holds ``$ command`` lines followed by their output. The blocks run in
 order, from the repository root, against a fresh store (``MLMON_STORE`` points the example
 config at a temporary directory). Lines that differ on every run (times, run ids, digests,
 the store's location) are normalised on both sides; output lines are compared as a multiset
-because a terminal interleaves stdout and stderr.
+because a terminal interleaves stdout and stderr. Then each ```python block followed by
+"prints" and a ```text block runs on the store and registry the tour built, and must print
+exactly that text.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.slow
 
 _BLOCK = re.compile(r"```console\n(.*?)```", re.S)
+_PYTHON = re.compile(r"```python\n(.*?)```\n\nprints\n\n```text\n(.*?)```", re.S)
 _VOLATILE = [
     (re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{12}"), "<RUN>"),
     (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"), "<TIME>"),
@@ -90,4 +93,21 @@ def test_readme_examples_run_and_print_what_they_show(tmp_path: Path) -> None:
         assert got == want, (
             f"README example `{command}` printed something else (exit {proc.returncode}):\n"
             f"--- README\n" + "\n".join(expected) + "\n--- actual\n" + proc.stdout + proc.stderr
+        )
+    # the Python API examples, on the store and registry the tour built
+    programs = _PYTHON.findall(readme)
+    assert programs, "the README should show the Python API with its output"
+    for program, printed in programs:
+        proc = subprocess.run(
+            [sys.executable, "-c", program],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert (proc.returncode, proc.stdout) == (0, printed), (
+            f"README Python example printed something else (exit {proc.returncode}):\n"
+            f"--- README\n{printed}--- actual\n{proc.stdout}{proc.stderr}"
         )
