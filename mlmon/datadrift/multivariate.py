@@ -31,12 +31,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
 from mlmon.performance.intervals import delong_auc
+
+if TYPE_CHECKING:
+    from mlmon.config.drift import DriftSection
 
 SEED = 20261127
 _MAX_CODES = 250  # HistGradientBoosting bins a categorical feature's codes in at most 255 bins
@@ -93,6 +96,43 @@ class MultivariateResult:
             "reason": self.reason,
             "summary": summary,
         }
+
+
+def section(
+    ref_rows: pl.DataFrame | None,
+    cur_rows: pl.DataFrame | None,
+    features: list[str],
+    numerical: list[str],
+    settings: DriftSection,
+) -> dict[str, Any]:
+    """The ``multivariate`` section of ``mlmon drift``: :func:`domain_classifier` on the
+    reference's and the current data's row samples of ``features`` (those in ``numerical``
+    as numbers, the others as categories), or why there is none."""
+    if ref_rows is None or cur_rows is None:
+        return MultivariateResult(
+            None,
+            None,
+            None,
+            settings.multivariate.auc_threshold,
+            False,
+            0,
+            0,
+            features,
+            reason="the reference is a training-data profile, which keeps no whole rows",
+        ).to_dict()
+    result = domain_classifier(
+        ref_rows,
+        cur_rows,
+        [c for c in features if c in numerical],
+        [c for c in features if c not in numerical],
+        threshold=settings.multivariate.auc_threshold,
+        folds=settings.multivariate.folds,
+        min_rows=settings.min_rows,
+        confidence=1 - settings.alpha,
+        significance=settings.significance,
+        effect=settings.effect,
+    )
+    return result.to_dict()
 
 
 def domain_classifier(

@@ -6,28 +6,24 @@ trigger calls :func:`compute_drift` directly."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import importlib
-import io
-import json
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from mlmon.config import Config
-from mlmon.config.base import short
 from mlmon.config.drift import CATEGORICAL_METHODS, NUMERICAL_METHODS, DriftSection
 from mlmon.datadrift import sources
 from mlmon.datadrift.compare import Comparison, Settings, compare
-from mlmon.datadrift.profile import PROFILE_FORMAT, Profile, profile
+from mlmon.datadrift.profile import Profile, profile
+from mlmon.datadrift.profiling import present_columns, profiles
 from mlmon.datadrift.result import CurrentSide, DriftResult, ReferenceSide, renamed
-from mlmon.datadrift.roles import Roles, resolve
+from mlmon.datadrift.roles import resolve
 from mlmon.datadrift.rules import decide
-from mlmon.errors import ConfigError, DataError, UsageError
+from mlmon.errors import ConfigError, UsageError
 from mlmon.store.cache import EntryCache
 from mlmon.store.datasets import Source, file_source, store_window
 from mlmon.store.scan import reading
@@ -143,8 +139,8 @@ def _compute_drift(
     compared = roles.numerical + roles.categorical
     numerical = roles.numerical + [c for c, k in roles.prediction.items() if k == "numerical"]
     categorical = roles.categorical + [c for c, k in roles.prediction.items() if k == "categorical"]
-    ref_present = _present(reference.frame, roles, numerical + categorical)
-    cur_frame = _present(current.frame, roles, numerical + categorical)
+    ref_present = present_columns(reference.frame, roles, numerical + categorical)
+    cur_frame = present_columns(current.frame, roles, numerical + categorical)
     # The multivariate check's rows are sampled in the same passes as the profiles.
     joint = [
         c
@@ -155,7 +151,7 @@ def _compute_drift(
         (joint, settings.multivariate.sample_rows) if settings.multivariate.enabled else None
     )
     with reading([*reference.files, *current.files]):  # a damaged store file: named, exit 4
-        ref_profile, cached, cache_warning, cur_profile = _profiles(
+        ref_profile, cached, cache_warning, cur_profile = profiles(
             reference,
             current,
             ref_present,
@@ -188,8 +184,10 @@ def _compute_drift(
     concept_section = concept(reference, current) if concept is not None else None
     multivariate = None
     if settings.multivariate.enabled:
-        multivariate = _multivariate(
-            ref_profile.row_sample, cur_profile.row_sample, roles, joint, settings
+        from mlmon.datadrift import multivariate as domain  # scikit-learn: when enabled
+
+        multivariate = domain.section(
+            ref_profile.row_sample, cur_profile.row_sample, joint, roles.numerical, settings
         )
     return DriftResult(
         concept=concept_section,
@@ -230,46 +228,6 @@ def _compute_drift(
 # --------------------------------------------------------------------------------------------
 
 
-def _profiles(
-    reference: Source,
-    current: Source,
-    ref_present: _Present,
-    cur_frame: _Present,
-    registered: Profile | None,
-    numerical: list[str],
-    categorical: list[str],
-    settings: DriftSection,
-    cache: EntryCache | None,
-    row_sample: tuple[list[str], int] | None,
-) -> tuple[Profile, bool, str | None, Profile]:
-    """The reference's profile (cached, registered or built) and the current data's, on the
-    reference's bins; (reference, cached, cache warning, current)."""
-    cache_warning = None
-    if registered is not None:
-        ref_profile, cached = registered, True
-        ref_present.problems = {
-            c: "not in the training data"
-            for c in numerical + categorical
-            if c not in registered.columns
-        }
-    else:
-        ref_profile, cached, cache_warning = _reference_profile(
-            reference, ref_present, numerical, categorical, settings, cache, row_sample
-        )
-    if ref_profile.rows == 0:
-        raise DataError(
-            f"the reference ({reference.description}) holds no rows",
-            hint="fix drift.reference or --reference",
-        )
-    cur_profile = cur_frame.profile(numerical, categorical, settings, row_sample, ref_profile)
-    if cur_profile.rows == 0:
-        raise DataError(
-            f"the current data ({current.description}) holds no rows",
-            hint="widen --since/--until, or use --until latest for old logs",
-        )
-    return ref_profile, cached, cache_warning, cur_profile
-
-
 def _reference_source(config: Config | None, settings: DriftSection, path: Path | None) -> Source:
     if path is not None:
         return file_source(path)
@@ -304,152 +262,6 @@ def _current_source(
             hint="swap them, or give a duration such as --since 7d",
         )
     return store_window(config, since, until)
-
-
-@dataclass
-class _Present:
-    frame: pl.LazyFrame
-    present: set[str]
-    problems: dict[str, str]
-
-    def profile(
-        self,
-        numerical: list[str],
-        categorical: list[str],
-        s: DriftSection,
-        row_sample: tuple[list[str], int] | None,
-        reference: Profile | None = None,
-    ) -> Profile:
-        """The profile of the columns this frame can give (on ``reference``'s bins)."""
-        return profile(
-            self.frame,
-            [c for c in numerical if c in self.present],
-            [c for c in categorical if c in self.present],
-            bins=s.bins,
-            sample_rows=s.sample_rows,
-            max_categories=s.max_categories,
-            reference=reference,
-            row_sample=row_sample,
-        )
-
-
-def _present(frame: pl.LazyFrame, roles: Roles, wanted: list[str]) -> _Present:
-    """``frame`` with the derived columns added and the ``wanted`` columns it can give; the
-    others with the reason they cannot be profiled."""
-    schema = frame.collect_schema()
-    derived = {n: e.alias(n) for n, e in roles.derived.items()}
-    usable: dict[str, pl.Expr] = {}
-    problems: dict[str, str] = {}
-    for name in wanted:
-        if name in derived:
-            try:
-                frame.select(derived[name]).collect_schema()
-            except pl.exceptions.PolarsError as exc:
-                problems[name] = f"cannot be derived ({exc})"
-                continue
-            usable[name] = derived[name]
-        elif name not in schema:
-            problems[name] = "missing from the data"
-        elif name in roles.numerical or roles.prediction.get(name) == "numerical":
-            dtype = schema[name]
-            if not (dtype.is_numeric() or dtype == pl.Null):
-                problems[name] = f"holds {dtype} values, not numbers"
-                continue
-            usable[name] = pl.col(name)
-        else:
-            usable[name] = pl.col(name)
-    return _Present(frame.select(list(usable.values())), set(usable), problems)
-
-
-def _reference_profile(
-    source: Source,
-    present: _Present,
-    numerical: list[str],
-    categorical: list[str],
-    settings: DriftSection,
-    cache: EntryCache | None,
-    row_sample: tuple[list[str], int] | None,
-) -> tuple[Profile, bool, str | None]:
-    """The reference's profile (and row sample), from the cache when it holds them: the
-    profile as the entry, the rows as its ``.rows.parquet`` companion
-    (:class:`~mlmon.store.cache.EntryCache`: concurrent runs each publish a whole entry).
-
-    The cache is disposable: an entry that is missing (a run lost the race to a writer, or
-    removed it) is a miss, one that is damaged in any way is rebuilt, and one that cannot be
-    written is skipped. The third value says so (a warning for the user), else None."""
-    key = _profile_key(source, numerical, categorical, settings, row_sample)
-    if cache is None:
-        return present.profile(numerical, categorical, settings, row_sample), False, None
-    problem = None
-    try:
-        cached = _read_cached(cache, key, row_sample is not None)
-        if cached is not None:
-            return cached, True, None
-    except (Exception, pl.exceptions.PanicException) as exc:  # any damage: rebuild it
-        reason = short(f"{type(exc).__name__}: {exc}")
-        problem = f"rebuilt the damaged profile cache entry {cache.path(key)} ({reason})"
-    built = present.profile(numerical, categorical, settings, row_sample)
-    try:
-        _write_cached(cache, key, built)
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        reason = getattr(exc, "strerror", None) or short(str(exc))
-        warning = (
-            f"cannot cache the reference profile in {cache.directory} ({reason}); the reference "
-            "is profiled again on every run"
-        )
-        return built, False, warning
-    return built, False, problem
-
-
-_ROWS = ".rows.parquet"
-
-
-def _read_cached(cache: EntryCache, key: str, with_rows: bool) -> Profile | None:
-    """The cached profile; None for a miss; raises for a damaged entry."""
-    data = cache.read(key)
-    if data is None:
-        return None
-    cached = Profile.from_dict(data)
-    if with_rows:
-        rows = cache.read_companion(key, _ROWS)
-        if rows is None:
-            return None  # the profile without its rows: a miss
-        cached.row_sample = pl.read_parquet(io.BytesIO(rows))
-    return cached
-
-
-def _write_cached(cache: EntryCache, key: str, built: Profile) -> None:
-    companions = {}
-    if built.row_sample is not None:
-        buffer = io.BytesIO()
-        built.row_sample.write_parquet(buffer)
-        companions[_ROWS] = buffer.getvalue()
-    cache.write(key, built.to_dict(), companions)
-
-
-def _profile_key(
-    source: Source,
-    numerical: list[str],
-    categorical: list[str],
-    s: DriftSection,
-    row_sample: tuple[list[str], int] | None,
-) -> str:
-    text = json.dumps(
-        {
-            "profile_format": PROFILE_FORMAT,
-            "cache_format": 2,  # 2: the profile with its checksum (1 had none)
-            "row_sample": row_sample,
-            "source": source.key(),
-            "numerical": numerical,
-            "categorical": categorical,
-            "bins": s.bins,
-            "sample_rows": s.sample_rows,
-            "max_categories": s.max_categories,
-            "low_confidence": s.prediction.low_confidence,
-        },
-        sort_keys=True,
-    )
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _compare(
@@ -533,41 +345,3 @@ def _label_drift(
         new_category_threshold=s.new_categories.threshold if s.new_categories.enabled else None,
     )
     return compare(name, ref_profile.columns[name], cur_profile.columns[name], settings)
-
-
-def _multivariate(
-    ref_rows: pl.DataFrame | None,
-    cur_rows: pl.DataFrame | None,
-    roles: Roles,
-    features: list[str],
-    settings: DriftSection,
-) -> dict[str, Any]:
-    from mlmon.datadrift.multivariate import domain_classifier
-
-    if ref_rows is None or cur_rows is None:
-        from mlmon.datadrift.multivariate import MultivariateResult
-
-        return MultivariateResult(
-            None,
-            None,
-            None,
-            settings.multivariate.auc_threshold,
-            False,
-            0,
-            0,
-            features,
-            reason="the reference is a training-data profile, which keeps no whole rows",
-        ).to_dict()
-    result = domain_classifier(
-        ref_rows,
-        cur_rows,
-        [c for c in features if c in roles.numerical],
-        [c for c in features if c in roles.categorical],
-        threshold=settings.multivariate.auc_threshold,
-        folds=settings.multivariate.folds,
-        min_rows=settings.min_rows,
-        confidence=1 - settings.alpha,
-        significance=settings.significance,
-        effect=settings.effect,
-    )
-    return result.to_dict()
