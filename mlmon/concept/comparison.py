@@ -79,9 +79,9 @@ def _expected_errors(
         return None, "no CBPE calibration: metrics.estimate.enabled is false"
     from mlmon.performance.calibrations import error_probabilities
     from mlmon.performance.windows import reference_calibration, window_frame
-    from mlmon.store.layout import StoreLayout
+    from mlmon.store.cache import store_cache
 
-    cache = StoreLayout(config.store.path).cache_dir("calibrations")
+    cache = store_cache(config.store.path, "calibrations")
     try:
         calibration, estimation = reference_calibration(config, cache)
     except DataError as exc:

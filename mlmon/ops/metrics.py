@@ -6,7 +6,7 @@ from mlmon.config import Config
 from mlmon.errors import UsageError
 from mlmon.ops.window import When, resolve
 from mlmon.performance.windows import MetricsResult, compute_metrics
-from mlmon.store.layout import StoreLayout
+from mlmon.store.cache import store_cache
 from mlmon.timewindow import WINDOW_STEPS
 
 WINDOWS = (*WINDOW_STEPS, "all")
@@ -29,7 +29,7 @@ def run(
     ``since`` None is the start of the store; ``until`` None is now, ``"latest"`` the end of
     the day of the newest row. ``by="model_version"`` splits each window by serving version.
     ``fail_on``: ``latest`` — the newest window decides the status; ``any`` — every window.
-    CBPE's calibration is cached in the store (:meth:`StoreLayout.cache_dir`)."""
+    CBPE's calibration is cached in the store (``_cache/calibrations``)."""
     _choice(window, WINDOWS, "--window")
     _choice(fail_on, FAIL_ON, "--fail-on")
     if confidence is not None and not 0 < confidence < 1:
@@ -47,7 +47,7 @@ def run(
         confidence=confidence,
         fail_on=fail_on,
         baseline_window=(b.since, b.until) if b is not None else None,
-        cache_dir=StoreLayout(config.store.path).cache_dir("calibrations"),
+        cache=store_cache(config.store.path, "calibrations"),
     )
 
 

@@ -1,31 +1,32 @@
 """CBPE's calibration: fitted on the labelled reference (or taken from the cache), and the
 estimates it gives a window.
 
-The cache: the calibrations are kept on disk by the labelled reference they come from.
+The cache: the calibrations are kept by the labelled reference they come from, in the
+store's ``calibrations`` cache (:func:`mlmon.store.cache.store_cache`, which the operations
+pass in; this module builds no path and writes no file itself).
 
 Fitting takes ten held-out isotonic fits plus one on the whole reference, and a cron job running
 ``mlmon metrics`` every few minutes would redo it each time on the same reference. The cache key
 is the reference's definition (window, task, the columns read) and content: the prediction files
 of the window's days and every label file, each with its size (committed store files never
 change; new predictions or labels change the list), so a label that arrives for the reference
-window refits. Entries are written atomically; a damaged or unreadable entry is refitted and
-replaced.
+window refits. A damaged or unreadable entry is refitted and replaced; one that cannot be
+written is skipped (the cache is an optimisation).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from mlmon.config import Config
-from mlmon.fsutil import atomic_write_bytes, read_regular_file
 from mlmon.performance.cbpe import (
     Calibration,
     CalibrationRefused,
@@ -36,20 +37,18 @@ from mlmon.performance.cbpe import (
 )
 from mlmon.performance.estimate import Estimate
 from mlmon.performance.outcome import PRED, PROBA, SCORE, Y
+from mlmon.store.cache import EntryCache
 from mlmon.store.layout import StoreLayout
 from mlmon.timewindow import iso_utc
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+"""2: entries are :class:`~mlmon.store.cache.EntryCache` documents (with a checksum)."""
 
 
 def cache_key(config: Config, since: dt.datetime, until: dt.datetime) -> str:
     """The key of the calibration fitted on the labelled predictions of ``[since, until)``."""
     layout = StoreLayout(config.store.path)
     s = config.schema_
-
-    def listed(files: list[Path]) -> list[list[object]]:
-        return [[p.relative_to(layout.root).as_posix(), p.stat().st_size] for p in files]
-
     text = json.dumps(
         {
             "format": CACHE_FORMAT,
@@ -57,8 +56,8 @@ def cache_key(config: Config, since: dt.datetime, until: dt.datetime) -> str:
             "task": config.model.task,
             "classes": list(config.model.classes or ()),
             "columns": [s.id, s.timestamp, s.prediction, s.score, s.label, s.probabilities],
-            "predictions": listed(layout.files("predictions", since.date(), until.date())),
-            "labels": listed(layout.files("labels")),
+            "predictions": layout.listing(layout.files("predictions", since.date(), until.date())),
+            "labels": layout.listing(layout.files("labels")),
         },
         sort_keys=True,
         default=str,
@@ -67,45 +66,42 @@ def cache_key(config: Config, since: dt.datetime, until: dt.datetime) -> str:
 
 
 def load_cached(
-    cache_dir: Path, key: str
+    cache: EntryCache, key: str
 ) -> tuple[Calibration | MulticlassCalibration, int] | None:
-    """The cached calibration and the number of labelled rows it was fitted on, or None."""
-    path = cache_dir / f"{key}.json"
+    """The cached calibration and the number of labelled rows it was fitted on, or None
+    (a miss, or an entry damaged in any way or from another version: it is refitted)."""
     try:
-        # read_regular_file: a FIFO in the entry's place would block the run forever
-        data = json.loads(read_regular_file(path))
+        data = cache.read(key)
+        if data is None:
+            return None
         kind = MulticlassCalibration if data["kind"] == "multiclass" else Calibration
         return kind.from_state(data["calibration"]), int(data["rows"])
-    except FileNotFoundError:
-        return None
-    except Exception:  # damaged in any way, or from another version: refitted and replaced
+    except Exception:  # damaged: refitted and replaced, as a cache miss
         return None
 
 
 def save(
-    cache_dir: Path, key: str, calibration: Calibration | MulticlassCalibration, rows: int
+    cache: EntryCache, key: str, calibration: Calibration | MulticlassCalibration, rows: int
 ) -> None:
     data: dict[str, Any] = {
         "kind": "multiclass" if isinstance(calibration, MulticlassCalibration) else "binary",
         "rows": rows,
         "calibration": calibration.state(),
     }
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(cache_dir / f"{key}.json", json.dumps(data).encode())
-    except OSError:
-        pass  # a read-only store: the cache is an optimisation, the fit is refitted next run
+    # a read-only store: the cache is an optimisation, the fit is refitted next run
+    with contextlib.suppress(OSError):
+        cache.write(key, data, {})
 
 
 def fit_on_reference(
     config: Config,
     window: tuple[dt.datetime, dt.datetime] | None,
     load: Callable[[dt.datetime, dt.datetime], pl.DataFrame],
-    cache_dir: Path | None,
+    cache: EntryCache | None,
 ) -> tuple[Calibration | MulticlassCalibration | None, dict[str, Any] | None]:
     """The calibration CBPE uses, fitted on the labelled reference ``window`` (read with
     ``load``: the metrics frame of a window, with the ``Y``/``SCORE``/probability columns)
-    or taken from the cache, and what to report about it (or why there are no estimates)."""
+    or taken from ``cache``, and what to report about it (or why there are no estimates)."""
     e = config.metrics.estimate
     if not e.enabled:
         return None, None
@@ -118,8 +114,8 @@ def fit_on_reference(
     if window is None:
         return None, {"reason": "no labelled reference: set metrics.estimate.reference"}
     where = {"reference": {"since": iso_utc(window[0]), "until": iso_utc(window[1])}}
-    key = cache_key(config, *window) if cache_dir is not None else ""
-    cached = load_cached(cache_dir, key) if cache_dir is not None else None
+    key = cache_key(config, *window) if cache is not None else ""
+    cached = load_cached(cache, key) if cache is not None else None
     if cached is not None:
         return cached[0], _fitted(where, cached[0], cached[1])
     frame = load(*window)
@@ -136,8 +132,8 @@ def fit_on_reference(
             calibration = fit_calibration(frame[Y].to_numpy(), frame[SCORE].to_numpy())
     except CalibrationRefused as exc:
         return None, where | {"reason": str(exc)}
-    if cache_dir is not None:
-        save(cache_dir, key, calibration, frame.height)
+    if cache is not None:
+        save(cache, key, calibration, frame.height)
     return calibration, _fitted(where, calibration, frame.height)
 
 

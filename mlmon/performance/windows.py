@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
 
 import polars as pl
@@ -29,6 +28,7 @@ from mlmon.performance.operational import operational_metrics
 from mlmon.performance.outcome import PRED, PROBA, SCORE, Y, outcome
 from mlmon.performance.regression import regression_metrics
 from mlmon.performance.thresholds import Breach, evaluate
+from mlmon.store.cache import EntryCache
 from mlmon.store.scan import missing_feature_flag, read_window
 from mlmon.timewindow import WINDOW_STEPS, iso_utc
 
@@ -135,10 +135,10 @@ def compute_metrics(
     confidence: float | None = None,
     fail_on: str = "latest",
     baseline_window: tuple[dt.datetime, dt.datetime] | None = None,
-    cache_dir: Path | None = None,
+    cache: EntryCache | None = None,
 ) -> MetricsResult:
     """Metrics per window of ``[since, until)``; raises DataError when it holds no rows.
-    ``cache_dir``: where CBPE's fitted calibrations are cached (see
+    ``cache``: where CBPE's fitted calibrations are cached (see
     :mod:`mlmon.performance.calibrations`); None fits every time."""
     task = config.model.task
     settings = config.metrics
@@ -183,7 +183,7 @@ def compute_metrics(
         return frame if frame is not None else _load(config, since, until, "all", None)
 
     calibration, estimation = calibrations.fit_on_reference(
-        config, reference, load_reference, cache_dir
+        config, reference, load_reference, cache
     )
     keys = [_KEY, "__by"] if by else [_KEY]
     groups = sorted(_split(frame, keys), key=lambda kv: tuple(str(k) for k in kv[0]))
@@ -359,10 +359,10 @@ def _window_report(
 
 
 def reference_calibration(
-    config: Config, cache_dir: Path | None
+    config: Config, cache: EntryCache | None
 ) -> tuple[Calibration | MulticlassCalibration | None, dict[str, Any] | None]:
     """CBPE's calibration as ``mlmon metrics`` fits it — on ``metrics.estimate.reference``
-    (default ``metrics.baseline``), taken from (and saved to) the cache in ``cache_dir`` —
+    (default ``metrics.baseline``), taken from (and saved to) ``cache`` —
     and what :func:`~mlmon.performance.calibrations.fit_on_reference` reports about it. For
     other commands (concept drift) that need the expected error of rows."""
     e, b = config.metrics.estimate, config.metrics.baseline
@@ -370,7 +370,7 @@ def reference_calibration(
     if window is None and b is not None:
         window = (b.since, b.until)
     return calibrations.fit_on_reference(
-        config, window, lambda s, u: _load(config, s, u, "all", None), cache_dir
+        config, window, lambda s, u: _load(config, s, u, "all", None), cache
     )
 
 

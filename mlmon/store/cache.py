@@ -20,6 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from mlmon.fsutil import atomic_write_bytes, read_regular_file, temp_path
+from mlmon.store.layout import Cache, StoreLayout
+
+FIELDS: dict[Cache, str] = {"profiles": "profile", "calibrations": "calibration"}
+"""The object each cache's entries hold."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,11 @@ class EntryCache:
                 raise
         document = {"sha256": _digest(data), self.field: data}
         atomic_write_bytes(self.path(key), json.dumps(document).encode())
+
+
+def store_cache(store: Path, kind: Cache) -> EntryCache:
+    """The ``kind`` cache of the store at ``store`` (:meth:`StoreLayout.cache_dir`)."""
+    return EntryCache(StoreLayout(store).cache_dir(kind), FIELDS[kind])
 
 
 def _digest(data: Any) -> str:

@@ -48,11 +48,7 @@ def store_window(config: Config, since: dt.datetime, until: dt.datetime) -> Sour
     """The predictions with ``since <= timestamp < until``."""
     layout = StoreLayout(config.store.path)
     files = layout.files("predictions", since.date(), until.date())
-    fingerprint: dict[str, object] = {
-        "files": [
-            [p.relative_to(layout.root).as_posix(), p.stat().st_size] for p in files
-        ],  # committed files never change; new ones change the list
-    }
+    fingerprint: dict[str, object] = {"files": layout.listing(files)}
     return Source(
         f"store {iso_utc(since)} .. {iso_utc(until)}",
         scan_predictions(config, since, until),

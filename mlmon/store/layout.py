@@ -68,6 +68,11 @@ class StoreLayout:
     def staging_dir(self) -> Path:
         return self.root / "_staging"
 
+    def listing(self, files: Iterable[Path]) -> list[list[object]]:
+        """Each file's path under the store and its size: the content of a window as a
+        cache key sees it (committed files never change; a new file changes the list)."""
+        return [[p.relative_to(self.root).as_posix(), p.stat().st_size] for p in files]
+
     def cache_dir(self, kind: Cache) -> Path:
         return self.root / "_cache" / kind
 

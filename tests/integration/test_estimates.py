@@ -14,6 +14,7 @@ import pytest
 
 from mlmon.config import parse_config
 from mlmon.performance.windows import MetricsResult, compute_metrics
+from mlmon.store.cache import EntryCache
 from mlmon.store.ingest import ingest
 
 CONFIG = """\
@@ -185,7 +186,8 @@ def test_the_calibration_is_cached_by_its_reference_and_refitted_when_it_changes
 
     def run() -> dict[str, Any]:
         end = START + dt.timedelta(days=6)
-        return compute_metrics(config, START, end, fail_on="any", cache_dir=cache).to_dict()
+        entries = EntryCache(cache, "calibration")
+        return compute_metrics(config, START, end, fail_on="any", cache=entries).to_dict()
 
     first = run()
     (entry,) = cache.glob("*.json")
@@ -211,4 +213,4 @@ def test_the_calibration_is_cached_by_its_reference_and_refitted_when_it_changes
     assert current != entry and current.is_file()
     current.write_text("{not json")  # a damaged entry is refitted and replaced
     assert run()["estimation"] == first["estimation"]
-    assert json.loads(current.read_text())["rows"] == 6000
+    assert json.loads(current.read_text())["calibration"]["rows"] == 6000
