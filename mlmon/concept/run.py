@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,7 +48,6 @@ from mlmon.concept.stream import (
 )
 from mlmon.config import Config
 from mlmon.errors import DataError
-from mlmon.fsutil import atomic_write_bytes
 from mlmon.performance.outcome import outcome
 from mlmon.store.timestamps import parse_timestamps
 from mlmon.timewindow import iso_utc
@@ -301,7 +299,7 @@ def _advance(
             ],
             "open": [segments.open_n, segments.open_sum],
         }
-        atomic_write_bytes(path, json.dumps(document, indent=1).encode())
+        state.save(path, document)
     return detector, segments, since_reset, fresh
 
 

@@ -1,5 +1,7 @@
 """The saved stream of the concept-drift detectors: where it lives, what it holds, when a run
-may continue it, and how it is discarded.
+may continue it, and how it is discarded. The one module of :mod:`mlmon.concept` that reads
+and writes files; the place is the store's (:meth:`StoreLayout.concept_state_dir`), the
+version the operation's (:mod:`mlmon.ops.drift`, from the registry).
 
 ``<store>/_state/concept/<model>/<version>/<detector>.json`` (``<version>``: the registry's
 production version, ``unversioned`` without one), written atomically under
@@ -43,7 +45,13 @@ from typing import Any
 from mlmon.config import Config
 from mlmon.config.base import short, short_repr
 from mlmon.errors import DataError
-from mlmon.fsutil import STATE_LOCK_HINT, STATE_LOCK_TIMEOUT, exclusive_lock, read_regular_file
+from mlmon.fsutil import (
+    STATE_LOCK_HINT,
+    STATE_LOCK_TIMEOUT,
+    atomic_write_bytes,
+    exclusive_lock,
+    read_regular_file,
+)
 from mlmon.store.layout import StoreLayout
 from mlmon.timewindow import iso_utc
 
@@ -102,6 +110,12 @@ def load(path: Path, params: dict[str, Any]) -> dict[str, Any] | None:
     if problem := _problem(path.stem, data):
         raise _damaged(path, problem)
     return dict(data)
+
+
+def save(path: Path, document: dict[str, Any]) -> None:
+    """Write a detector's state atomically (under :func:`lock_for`, which turns a failure
+    into a DataError naming the path)."""
+    atomic_write_bytes(path, json.dumps(document, indent=1).encode())
 
 
 def _damaged(path: Path, problem: str) -> DataError:

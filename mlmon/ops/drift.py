@@ -24,9 +24,8 @@ from mlmon.datadrift.run import Concept
 from mlmon.datadrift.run import compute_drift as data_drift
 from mlmon.errors import UsageError
 from mlmon.ops.window import When, ends_now, resolve
-from mlmon.store.cache import EntryCache
+from mlmon.store.cache import EntryCache, store_cache
 from mlmon.store.datasets import Source
-from mlmon.store.layout import StoreLayout
 
 METHODS = tuple(dict.fromkeys(NUMERICAL_METHODS + CATEGORICAL_METHODS))
 """Every statistic ``method`` may name (numerical or categorical)."""
@@ -67,9 +66,7 @@ def run(
     start = end = None
     if config is not None and current is None:
         start, end = resolve(config, since, until)
-    cache_dir = None
-    if config is not None and not no_cache:
-        cache_dir = StoreLayout(config.store.path).cache_dir("profiles")
+    cache = None if config is None or no_cache else store_cache(config.store.path, "profiles")
     return compute_drift(
         config,
         since=start,
@@ -79,7 +76,7 @@ def run(
         current_path=None if current is None else Path(current),
         method=method,
         fail_on=fail_on,
-        cache_dir=cache_dir,
+        cache=cache,
         until_is_present=ends_now(until),
         reset_concept_state=reset_concept_state,
         columns=columns,
@@ -97,14 +94,14 @@ def compute_drift(
     current_path: Path | None = None,
     method: str | None = None,
     fail_on: str = "dataset",
-    cache_dir: Path | None = None,
+    cache: EntryCache | None = None,
     until_is_present: bool = False,
     reset_concept_state: bool = False,
     columns: Sequence[str] | None = None,
     exclude: Sequence[str] = (),
 ) -> DriftResult:
     """:func:`run` on a resolved window (``since``, ``until``: aware datetimes), with the
-    profile cache in ``cache_dir`` (None: none). ``until_is_present``: the window ends at the
+    reference profile's ``cache`` (None: none). ``until_is_present``: the window ends at the
     present, so concept drift may continue its saved detector stream
     (:mod:`mlmon.concept.state`); ``reset_concept_state``: discard that stream first."""
     return data_drift(
@@ -116,7 +113,7 @@ def compute_drift(
         current_path=current_path,
         method=method,
         fail_on=fail_on,
-        cache=None if cache_dir is None else EntryCache(cache_dir, "profile"),
+        cache=cache,
         columns=columns,
         exclude=exclude,
         concept=(
