@@ -40,7 +40,7 @@ def compute_drift(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     reference_path: Path | None = None,
-    reference_version: str | None = None,
+    registered: tuple[Source, Profile] | None = None,
     current_path: Path | None = None,
     method: str | None = None,
     fail_on: str = "dataset",
@@ -52,6 +52,9 @@ def compute_drift(
     """Drift of the current data against the reference (see the module docstring). Only the
     feature ``columns`` are compared when given, never those in ``exclude``; a name that is
     not a feature (or, without a config, not a column of the reference) is a UsageError.
+    The reference is ``registered`` (a registered version's training-data profile, which the
+    operation reads from the registry), else the ``reference_path`` file, else the
+    ``drift.reference`` window of the store.
     ``cache``: where the reference's profile is kept between runs (None: profile it again);
     ``concept``: gives the result's concept section from the two sides (None: no section)."""
     settings = config.drift if config is not None else DriftSection()
@@ -67,7 +70,7 @@ def compute_drift(
             since=since,
             until=until,
             reference_path=reference_path,
-            reference_version=reference_version,
+            registered=registered,
             current_path=current_path,
             method=method,
             fail_on=fail_on,
@@ -112,7 +115,7 @@ def _compute_drift(
     since: dt.datetime | None,
     until: dt.datetime | None,
     reference_path: Path | None,
-    reference_version: str | None,
+    registered: tuple[Source, Profile] | None,
     current_path: Path | None,
     method: str | None,
     fail_on: str,
@@ -121,10 +124,8 @@ def _compute_drift(
     exclude: list[str],
     concept: Concept | None,
 ) -> DriftResult:
-    version = reference_version or (settings.reference_version if reference_path is None else None)
-    registered = None
-    if version is not None and config is not None and reference_path is None:
-        reference, registered = sources.registry_profile(config, version)
+    if registered is not None:
+        reference = registered[0]
     else:
         reference = _reference_source(config, settings, reference_path)
     current = _current_source(config, settings, since, until, current_path)
@@ -156,7 +157,7 @@ def _compute_drift(
             current,
             ref_present,
             cur_frame,
-            registered,
+            None if registered is None else registered[1],
             numerical,
             categorical,
             settings,

@@ -1,18 +1,14 @@
 """The columns drift compares, derived from the two sides (:mod:`mlmon.store.datasets` reads
-them from the store or a file): the model's output as columns, the labels, and a registered
-version's training-data profile standing in for a reference."""
+them from the store or a file): the model's output as columns and the labels."""
 
 from __future__ import annotations
-
-import json
 
 import polars as pl
 
 from mlmon.config import Config
-from mlmon.datadrift.profile import Profile
 from mlmon.store.datasets import Source
 
-__all__ = ["Source", "labelled_rows", "labels", "prediction_columns", "registry_profile"]
+__all__ = ["Source", "labelled_rows", "labels", "prediction_columns"]
 
 CLASS = "__predicted_class"
 CONFIDENCE = "__confidence"
@@ -20,35 +16,6 @@ ENTROPY = "__entropy"
 LOW_CONFIDENCE = "__low_confidence"
 ROW_TIME, ROW_PREDICTION = "__ts", "__pred"
 """Columns of :func:`labelled_rows`, beside the label columns."""
-
-
-def registry_profile(config: Config, ref: str) -> tuple[Source, Profile]:
-    """The drift profile of a registered version's training data (``retrain`` keeps it beside
-    the artifact), with an empty frame of its columns' types standing in for the data."""
-    from mlmon.errors import RegistryError
-    from mlmon.registry import open_registry
-
-    registry = open_registry(config)
-    version = registry.resolve(ref)
-    path = registry.version_dir(version) / "reference_profile.json"
-    try:
-        profile = Profile.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RegistryError(
-            f"version {version} of {config.model.name!r} has no readable training-data profile "
-            f"({path}: {exc})",
-            hint="versions registered by mlmon retrain carry one; use a store window or a file",
-        ) from exc
-    schema = {
-        name: pl.Float64() if column.kind == "numerical" else pl.String()
-        for name, column in profile.columns.items()
-    }
-    described = f"model {config.model.name} version {version}" + (
-        "" if ref == version else f" ({ref})"
-    )
-    return Source(
-        f"{described} training data", pl.LazyFrame(schema=schema), {"version": version}
-    ), profile
 
 
 def labels(config: Config, source: Source) -> pl.LazyFrame | None:

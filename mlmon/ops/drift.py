@@ -13,17 +13,22 @@ sides.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from mlmon.config import Config
 from mlmon.config.drift import CATEGORICAL_METHODS, NUMERICAL_METHODS
+from mlmon.datadrift.profile import Profile
 from mlmon.datadrift.result import DriftResult
 from mlmon.datadrift.run import Concept
 from mlmon.datadrift.run import compute_drift as data_drift
-from mlmon.errors import UsageError
+from mlmon.errors import RegistryError, UsageError
 from mlmon.ops.window import When, ends_now, resolve
+from mlmon.registry import open_registry
 from mlmon.store.cache import EntryCache, store_cache
 from mlmon.store.datasets import Source
 
@@ -104,12 +109,18 @@ def compute_drift(
     reference profile's ``cache`` (None: none). ``until_is_present``: the window ends at the
     present, so concept drift may continue its saved detector stream
     (:mod:`mlmon.concept.state`); ``reset_concept_state``: discard that stream first."""
+    version = reference_version
+    if version is None and config is not None and reference_path is None:
+        version = config.drift.reference_version
+    registered = None
+    if version is not None and config is not None and reference_path is None:
+        registered = registered_profile(config, version)
     return data_drift(
         config,
         since=since,
         until=until,
         reference_path=reference_path,
-        reference_version=reference_version,
+        registered=registered,
         current_path=current_path,
         method=method,
         fail_on=fail_on,
@@ -122,6 +133,32 @@ def compute_drift(
             else _concept(config, present=until_is_present, reset=reset_concept_state)
         ),
     )
+
+
+def registered_profile(config: Config, ref: str) -> tuple[Source, Profile]:
+    """The drift profile of a registered version's training data (``retrain`` keeps it beside
+    the artifact), with an empty frame of its columns' types standing in for the data."""
+    registry = open_registry(config)
+    version = registry.resolve(ref)
+    path = registry.version_dir(version) / "reference_profile.json"
+    try:
+        profile = Profile.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RegistryError(
+            f"version {version} of {config.model.name!r} has no readable training-data profile "
+            f"({path}: {exc})",
+            hint="versions registered by mlmon retrain carry one; use a store window or a file",
+        ) from exc
+    schema = {
+        name: pl.Float64() if column.kind == "numerical" else pl.String()
+        for name, column in profile.columns.items()
+    }
+    described = f"model {config.model.name} version {version}" + (
+        "" if ref == version else f" ({ref})"
+    )
+    return Source(
+        f"{described} training data", pl.LazyFrame(schema=schema), {"version": version}
+    ), profile
 
 
 def _concept(config: Config, *, present: bool, reset: bool) -> Concept:
@@ -147,8 +184,6 @@ def _production_version(config: Config) -> str:
     """The version whose stream the concept detectors continue: production's, or
     ``unversioned`` without a registry or a production alias. The registry checks the alias
     names a version (a damaged or hostile one is exit 5, never a path outside the store)."""
-    from mlmon.registry import open_registry
-
     try:
         return open_registry(config).aliases().get("production", "unversioned")
     except OSError:

@@ -162,7 +162,7 @@ def _performance(config: Config, until: dt.datetime) -> Trigger:
 
 
 def _drift(config: Config, until: dt.datetime) -> Trigger:
-    from mlmon.datadrift.run import compute_drift
+    from mlmon.ops.drift import compute_drift
 
     d = config.retrain.triggers.drift
     assert d is not None
