@@ -200,9 +200,10 @@ def _categorical(
                 "new_category_share_excess",
                 base.new_category_share - expected_new,
                 s.new_category_threshold,
-                # |excess|, as the rule always applied it: a share well below Good-Turing's
-                # prediction fires too, though docs/methods.md speaks only of an excess
-                higher_is_drift=None,
+                # only an excess: fewer unseen categories than the reference's one-off ones
+                # predict is no appearance of new values (the distribution signal judges the
+                # shares of the known ones)
+                higher_is_drift=True,
             )
         )
     base.status = "ok"

@@ -177,6 +177,27 @@ def test_new_categories_are_their_own_signal(tmp_path: Path) -> None:
     assert "new_categories" in [s.name for s in c1.signals if s.fired]
 
 
+def test_fewer_new_categories_than_expected_is_not_a_new_category_signal(
+    tmp_path: Path,
+) -> None:
+    """Good-Turing expects as many unseen categories as the reference's one-off ones; a
+    current window without any (300 one-offs in the reference, none in the current data) is
+    no appearance of new categories, and must not fire that signal."""
+    ref_df = synthetic(4_000, 9, False).with_columns(
+        pl.when(pl.int_range(pl.len()) < 300)
+        .then(pl.format("once-{}", pl.int_range(pl.len())))
+        .otherwise(pl.col("c1"))
+        .alias("c1")
+    )
+    cur_df = synthetic(4_000, 10, False)
+    a, b = _files(tmp_path, ref_df, cur_df)
+    result = compute_drift(_config(tmp_path), reference_path=a, current_path=b)
+    c1 = next(c for c in result.columns if c.column == "c1")
+    (signal,) = [s for s in c1.signals if s.name == "new_categories"]
+    assert signal.value is not None and signal.value < -0.05  # well below the prediction
+    assert not signal.fired
+
+
 def test_a_reference_of_five_rows_gives_no_verdict(tmp_path: Path) -> None:
     a, b = _files(tmp_path, synthetic(5, 10, False), synthetic(1_000, 11, True))
     result = compute_drift(_config(tmp_path), reference_path=a, current_path=b)
