@@ -30,8 +30,8 @@ held.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import polars as pl
@@ -45,10 +45,16 @@ SEED = 20261127
 _MAX_CODES = 250  # HistGradientBoosting bins a categorical feature's codes in at most 255 bins
 
 
-@dataclass
+@dataclass(frozen=True)
 class MultivariateResult:
+    """The ``multivariate`` section of ``mlmon drift``: the domain classifier's AUC, its
+    interval and verdict, or why it was not run (``reason``)."""
+
+    method: ClassVar[str] = "domain_classifier"
+
     auc: float | None
     low: float | None
+    """The AUC's interval (DeLong), at level ``confidence``; None when not run."""
     high: float | None
     threshold: float
     drifted: bool
@@ -65,7 +71,9 @@ class MultivariateResult:
     """Features left out, with why: those without a value in either sample (a feature added
     to the schema after the data was written reads as all-null)."""
 
-    def to_dict(self) -> dict[str, Any]:
+    @property
+    def summary(self) -> str:
+        """One line for people: the AUC, its interval and the verdict, or why not run."""
         verdict = "DRIFT" if self.drifted else "no drift"
         if not self.drifted and self.significant and not self.large:
             verdict += " (above chance, below the threshold)"
@@ -79,8 +87,11 @@ class MultivariateResult:
             summary += "; left out: " + ", ".join(
                 f"{c} ({why})" for c, why in self.features_skipped.items()
             )
+        return summary
+
+    def to_dict(self) -> dict[str, Any]:
         return {
-            "method": "domain_classifier",
+            "method": self.method,
             "auc": self.auc,
             "ci_low": self.low,
             "ci_high": self.high,
@@ -94,7 +105,7 @@ class MultivariateResult:
             "features": self.features,
             "features_skipped": self.features_skipped,
             "reason": self.reason,
-            "summary": summary,
+            "summary": self.summary,
         }
 
 
@@ -104,7 +115,7 @@ def section(
     features: list[str],
     numerical: list[str],
     settings: DriftSection,
-) -> dict[str, Any]:
+) -> MultivariateResult:
     """The ``multivariate`` section of ``mlmon drift``: :func:`domain_classifier` on the
     reference's and the current data's row samples of ``features`` (those in ``numerical``
     as numbers, the others as categories), or why there is none."""
@@ -119,8 +130,8 @@ def section(
             0,
             features,
             reason="the reference is a training-data profile, which keeps no whole rows",
-        ).to_dict()
-    result = domain_classifier(
+        )
+    return domain_classifier(
         ref_rows,
         cur_rows,
         [c for c in features if c in numerical],
@@ -132,7 +143,6 @@ def section(
         significance=settings.significance,
         effect=settings.effect,
     )
-    return result.to_dict()
 
 
 def domain_classifier(
@@ -159,15 +169,25 @@ def domain_classifier(
     skipped = {c: why for c in present if (why := _without_values(c, reference, current))}
     features = [c for c in present if c not in skipped]
     n_ref, n_cur = reference.height, current.height
-    base = MultivariateResult(None, None, None, threshold, False, n_ref, n_cur, features)
-    base.features_skipped = skipped
-    base.confidence = confidence
+    base = MultivariateResult(
+        None,
+        None,
+        None,
+        threshold,
+        False,
+        n_ref,
+        n_cur,
+        features,
+        confidence=confidence,
+        features_skipped=skipped,
+    )
     if not features:
-        base.reason = "no feature with values in both datasets"
-        return base
+        return replace(base, reason="no feature with values in both datasets")
     if min(n_ref, n_cur) < max(min_rows, folds * 2):
-        base.reason = f"{min(n_ref, n_cur)} rows in the smaller sample < {max(min_rows, folds * 2)}"
-        return base
+        return replace(
+            base,
+            reason=f"{min(n_ref, n_cur)} rows in the smaller sample < {max(min_rows, folds * 2)}",
+        )
     both = pl.concat([reference.select(features), current.select(features)], how="vertical_relaxed")
     columns = []
     mask_numeric: set[str] = set()
@@ -197,11 +217,18 @@ def domain_classifier(
     proba = cross_val_predict(model, x, y, cv=splits, method="predict_proba")[:, 1]
     auc = delong_auc(y, proba, confidence)
     assert auc.value is not None
-    base.auc, base.low, base.high = auc.value, auc.low, auc.high
-    base.significant, base.large, base.drifted = verdict(
+    significant, large, drifted = verdict(
         auc.value, auc.low, threshold, significance=significance, effect=effect
     )
-    return base
+    return replace(
+        base,
+        auc=auc.value,
+        low=auc.low,
+        high=auc.high,
+        significant=significant,
+        large=large,
+        drifted=drifted,
+    )
 
 
 def verdict(

@@ -4,11 +4,14 @@ is the JSON contract (DESIGN.md §3), and how one column's comparison appears in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mlmon.datadrift import sources
 from mlmon.datadrift.compare import Comparison
 from mlmon.outcome import StatusExit
+
+if TYPE_CHECKING:  # scikit-learn's and scipy's module: imported when the section is computed
+    from mlmon.datadrift.multivariate import MultivariateResult
 
 PREDICTION_LABELS = {
     sources.CLASS: "predicted class",
@@ -55,6 +58,67 @@ class CurrentSide:
 
 
 @dataclass(frozen=True)
+class DriftSettings:
+    """The settings a run used (``drift.*``, and the command's overrides)."""
+
+    alpha: float
+    correction: str
+    significance: bool
+    effect: bool
+    dataset_share: float
+    min_rows: int
+    js_base: float
+    method: str | None
+    """``--method``: every column's statistic of its kind (None: each column's own)."""
+    columns: list[str] | None
+    """``--columns``: the only feature columns compared (None: all)."""
+    exclude: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "alpha": self.alpha,
+            "correction": self.correction,
+            "significance": self.significance,
+            "effect": self.effect,
+            "dataset_share": self.dataset_share,
+            "min_rows": self.min_rows,
+            "js_base": self.js_base,
+            "method": self.method,
+            "columns": self.columns,
+            "exclude": self.exclude,
+        }
+
+
+@dataclass(frozen=True)
+class DatasetVerdict:
+    """Whether the dataset drifted: the share of the judged columns (those ``ok`` or
+    ``drifted``) that drifted, against ``drift.dataset_share``."""
+
+    n_columns: int
+    n_drifted: int
+    share: float | None
+    """None when no column could be judged."""
+    threshold: float
+    drifted: bool
+    drifted_columns: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_columns": self.n_columns,
+            "n_drifted": self.n_drifted,
+            "share": self.share,
+            "threshold": self.threshold,
+            "drifted": self.drifted,
+            "drifted_columns": self.drifted_columns,
+        }
+
+    def __getitem__(self, key: str) -> Any:
+        """``verdict["drifted"]``, as when this was a dict: for mlmon/lifecycle/retrain.py's
+        drift trigger until it reads the fields (then this goes)."""
+        return self.to_dict()[key]
+
+
+@dataclass(frozen=True)
 class DriftResult(StatusExit):
     """The result of ``mlmon drift``; :meth:`to_dict` is the JSON contract."""
 
@@ -64,12 +128,12 @@ class DriftResult(StatusExit):
     current: CurrentSide
     columns: list[Comparison]
     prediction: list[Comparison]
-    settings: dict[str, Any]
+    settings: DriftSettings
     fail_on: str
     roles_inferred: dict[str, list[str]] | None = None
     """Without a config, the roles inferred from the reference (numerical, categorical, and
     the timestamp and id columns left out); None when the config gave them."""
-    multivariate: dict[str, Any] | None = None
+    multivariate: MultivariateResult | None = None
     label: Comparison | None = None
     concept: dict[str, Any] | None = None
 
@@ -80,29 +144,30 @@ class DriftResult(StatusExit):
         return () if warning is None else (warning,)
 
     @property
-    def dataset(self) -> dict[str, Any]:
+    def dataset(self) -> DatasetVerdict:
         judged = [c for c in self.columns if c.status in ("ok", "drifted")]
         drifted = [c for c in judged if c.status == "drifted"]
         share = len(drifted) / len(judged) if judged else None
-        return {
-            "n_columns": len(judged),
-            "n_drifted": len(drifted),
-            "share": share,
-            "threshold": self.settings["dataset_share"],
-            "drifted": share is not None and share >= self.settings["dataset_share"],
-            "drifted_columns": [c.column for c in drifted],
-        }
+        threshold = self.settings.dataset_share
+        return DatasetVerdict(
+            n_columns=len(judged),
+            n_drifted=len(drifted),
+            share=share,
+            threshold=threshold,
+            drifted=share is not None and share >= threshold,
+            drifted_columns=[c.column for c in drifted],
+        )
 
     @property
     def status(self) -> str:
-        data = self.dataset
-        if data["drifted"] or (self.multivariate or {}).get("drifted"):
+        dataset = self.dataset
+        if dataset.drifted or (self.multivariate is not None and self.multivariate.drifted):
             return "finding"
         if (self.concept or {}).get("drifted"):
             return "finding"
-        if self.fail_on == "column" and data["n_drifted"]:
+        if self.fail_on == "column" and dataset.n_drifted:
             return "finding"
-        if data["n_columns"] == 0:
+        if dataset.n_columns == 0:
             return "insufficient_data"
         return "ok"
 
@@ -111,15 +176,15 @@ class DriftResult(StatusExit):
             "reference": self.reference.to_dict(),
             "current": self.current.to_dict(),
             "roles_inferred": self.roles_inferred,
-            "settings": self.settings,
-            "dataset": self.dataset,
+            "settings": self.settings.to_dict(),
+            "dataset": self.dataset.to_dict(),
             "columns": [column_dict(c) for c in self.columns],
             "prediction": {
                 "drifted": any(c.status == "drifted" for c in self.prediction),
                 "columns": [column_dict(c) for c in self.prediction],
             },
             "label": None if self.label is None else column_dict(self.label),
-            "multivariate": self.multivariate,
+            "multivariate": None if self.multivariate is None else self.multivariate.to_dict(),
             "concept": self.concept,
         }
 

@@ -20,7 +20,13 @@ from mlmon.datadrift import sources
 from mlmon.datadrift.compare import Comparison, Settings, compare
 from mlmon.datadrift.profile import Profile, profile
 from mlmon.datadrift.profiling import present_columns, profiles
-from mlmon.datadrift.result import CurrentSide, DriftResult, ReferenceSide, renamed
+from mlmon.datadrift.result import (
+    CurrentSide,
+    DriftResult,
+    DriftSettings,
+    ReferenceSide,
+    renamed,
+)
 from mlmon.datadrift.roles import resolve
 from mlmon.datadrift.rules import decide
 from mlmon.errors import ConfigError, UsageError
@@ -209,18 +215,18 @@ def _compute_drift(
         ),
         columns=[comparisons[c] for c in compared],
         prediction=[renamed(comparisons[c]) for c in roles.prediction],
-        settings={
-            "alpha": settings.alpha,
-            "correction": settings.correction,
-            "significance": settings.significance,
-            "effect": settings.effect,
-            "dataset_share": settings.dataset_share,
-            "min_rows": settings.min_rows,
-            "js_base": settings.js_base,
-            "method": method,
-            "columns": columns,
-            "exclude": exclude,
-        },
+        settings=DriftSettings(
+            alpha=settings.alpha,
+            correction=settings.correction,
+            significance=settings.significance,
+            effect=settings.effect,
+            dataset_share=settings.dataset_share,
+            min_rows=settings.min_rows,
+            js_base=settings.js_base,
+            method=method,
+            columns=columns,
+            exclude=exclude,
+        ),
         fail_on=fail_on,
         roles_inferred=roles.to_dict(),
     )

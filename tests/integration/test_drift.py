@@ -69,7 +69,7 @@ def test_the_default_rule_flags_exactly_the_injected_shifts_at_100k_rows(tmp_pat
     assert drifted == {"n0", "n1", "n2", "c0"}
     js = next(c for c in result.columns if c.column == "c0").signals[0].value
     assert js == pytest.approx(0.2, abs=0.03)
-    assert result.dataset["n_drifted"] == 4 and not result.dataset["drifted"]  # 4/16 < 0.5
+    assert result.dataset.n_drifted == 4 and not result.dataset.drifted  # 4/16 < 0.5
 
 
 def test_plain_p_values_would_flag_trivial_shifts_at_large_n_but_the_rule_does_not(
@@ -229,10 +229,10 @@ def test_multivariate_drift_catches_a_joint_change_no_single_column_shows(
     config = _config(tmp_path, "multivariate: {enabled: true, sample_rows: 2000}")
     result = compute_drift(config, reference_path=a, current_path=b)
     assert not [c.column for c in result.columns if c.status == "drifted"]
-    assert result.multivariate is not None and result.multivariate["drifted"]
-    assert result.multivariate["auc"] > 0.9
+    m = result.multivariate
+    assert m is not None and m.drifted and m.auc is not None and m.auc > 0.9
     same = compute_drift(config, reference_path=a, current_path=a)
-    assert same.multivariate is not None and not same.multivariate["drifted"]
+    assert same.multivariate is not None and not same.multivariate.drifted
 
 
 def test_a_feature_without_values_is_skipped_and_the_multivariate_check_runs_on_the_rest(
@@ -256,14 +256,14 @@ def test_a_feature_without_values_is_skipped_and_the_multivariate_check_runs_on_
     assert [s.name for s in by["n5"].signals if s.fired] == ["missing"]
     assert by["n0"].status == "ok"
     m = result.multivariate
-    assert m is not None and m["auc"] is not None and m["reason"] is None
-    assert m["features"] == [c for c in NUMERICAL + CATEGORICAL if c not in ("n4", "n5", "c3")]
-    assert m["features_skipped"] == {
+    assert m is not None and m.auc is not None and m.reason is None
+    assert m.features == [c for c in NUMERICAL + CATEGORICAL if c not in ("n4", "n5", "c3")]
+    assert m.features_skipped == {
         "n4": "no values in the reference or the current data",
         "n5": "no values in the reference",
         "c3": "no values in the reference or the current data",
     }
-    assert not m["drifted"] and m["auc"] < 0.55
+    assert not m.drifted and m.auc < 0.55
 
 
 def test_a_significant_but_small_multivariate_change_is_not_drift_unless_effect_is_off(
@@ -277,12 +277,13 @@ def test_a_significant_but_small_multivariate_change_is_not_drift_unless_effect_
     a, b = _files(tmp_path, ref_df, cur_df)
     config = _config(tmp_path, "multivariate: {enabled: true}")
     m = compute_drift(config, reference_path=a, current_path=b).multivariate
-    assert m is not None and 0.55 < m["auc"] < 0.6 and m["ci_low"] > 0.5
-    assert (m["significant"], m["large"], m["drifted"]) == (True, False, False)
-    assert m["threshold"] == 0.6
+    assert m is not None and m.auc is not None and m.low is not None
+    assert 0.55 < m.auc < 0.6 and m.low > 0.5
+    assert (m.significant, m.large, m.drifted) == (True, False, False)
+    assert m.threshold == 0.6
     tests_only = _config(tmp_path, "multivariate: {enabled: true}, effect: false")
     m = compute_drift(tests_only, reference_path=a, current_path=b).multivariate
-    assert m is not None and (m["significant"], m["large"], m["drifted"]) == (True, False, True)
+    assert m is not None and (m.significant, m.large, m.drifted) == (True, False, True)
 
 
 def test_a_sparse_high_cardinality_column_does_not_drift_on_its_sampling_noise_alone(

@@ -188,12 +188,12 @@ def render(out: Output, result: DriftResult, fmt: str) -> None:
         f"({ref.rows:,} rows{', cached profile' if ref.profile_cached else ''})"
     )
     out.table(title, headers, rows, right=(4, 5, 6), markdown=fmt == "markdown")
-    d = data["dataset"]
-    share = "-" if d["share"] is None else f"{d['share']:.0%}"
+    d = result.dataset
+    share = "-" if d.share is None else f"{d.share:.0%}"
     out.note(
-        f"dataset: {d['n_drifted']} of {d['n_columns']} columns drifted ({share}; drift at "
-        f"{d['threshold']:.0%}): {'DRIFT' if d['drifted'] else 'no drift'}"
-        + (f" [{', '.join(d['drifted_columns'])}]" if d["drifted_columns"] else "")
+        f"dataset: {d.n_drifted} of {d.n_columns} columns drifted ({share}; drift at "
+        f"{d.threshold:.0%}): {'DRIFT' if d.drifted else 'no drift'}"
+        + (f" [{', '.join(d.drifted_columns)}]" if d.drifted_columns else "")
     )
     prediction = data["prediction"]
     if prediction["columns"]:
@@ -201,9 +201,8 @@ def render(out: Output, result: DriftResult, fmt: str) -> None:
     if data["label"] is not None:
         verdict = "DRIFT" if data["label"]["drifted"] else "no drift"
         out.note(f"labels (prior shift): {verdict}")
-    if data["multivariate"] is not None:
-        m = data["multivariate"]
-        out.note(f"multivariate: {m.get('summary', '')}")
+    if result.multivariate is not None:
+        out.note(f"multivariate: {result.multivariate.summary}")
     if data["concept"] is not None:
         _concept(out, data["concept"], fmt)
     out.note(f"status: {result.status}")
