@@ -8,6 +8,7 @@ calibration keep the plain comparison, and ``basis_reason`` says why.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,14 +23,48 @@ if TYPE_CHECKING:
     from mlmon.store.datasets import Source
 
 
+@dataclass(frozen=True)
+class ConceptComparison:
+    """The ``comparison`` of the ``concept`` section: the ``plain`` reference-vs-current
+    comparison and, where CBPE has a calibration, the ``expected`` one, which then decides."""
+
+    plain: ErrorComparison
+    expected: ExpectedComparison | None
+    basis_reason: str | None
+    """Why the plain comparison decides (None when the expected one does)."""
+
+    @property
+    def basis(self) -> str:
+        """What the current error is compared with: ``reference`` or ``expected_error``."""
+        return "reference" if self.expected is None else "expected_error"
+
+    @property
+    def plain_drifted(self) -> bool:
+        return self.plain.finding
+
+    @property
+    def drifted(self) -> bool:
+        """The deciding comparison's finding."""
+        return self.plain.finding if self.expected is None else self.expected.finding
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.plain.to_dict() | {
+            "plain_drifted": self.plain_drifted,
+            "basis": self.basis,
+            "basis_reason": self.basis_reason,
+            "expected": None if self.expected is None else self.expected.to_dict(),
+            "drifted": self.drifted,
+        }
+
+
 def compare(
     config: Config,
     ref_errors: np.ndarray | None,
     current: Source,
     errors: np.ndarray,
     settings: DriftSection,
-) -> dict[str, Any] | None:
-    """The ``comparison`` dict of the current rows' ``errors`` (None without labelled
+) -> ConceptComparison | None:
+    """The ``comparison`` of the current rows' ``errors`` (None without labelled
     reference rows ``ref_errors``): the plain reference-vs-current comparison, and the
     paired one against CBPE's expected error where there is a calibration, which then
     decides (its ``basis``; ``basis_reason`` says why the plain one decides)."""
@@ -50,20 +85,7 @@ def compare(
             )
             if expected.unexplained_change is None:
                 expected, why = None, "fewer than 2 labelled rows with a score"
-    return _comparison_dict(plain, expected, why)
-
-
-def _comparison_dict(
-    plain: ErrorComparison, expected: ExpectedComparison | None, why: str | None
-) -> dict[str, Any]:
-    out = plain.to_dict()
-    return out | {
-        "plain_drifted": plain.finding,
-        "basis": "reference" if expected is None else "expected_error",
-        "basis_reason": why if expected is None else None,
-        "expected": None if expected is None else expected.to_dict(),
-        "drifted": plain.finding if expected is None else expected.finding,
-    }
+    return ConceptComparison(plain, expected, why if expected is None else None)
 
 
 def _expected_errors(

@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,7 @@ import numpy as np
 import polars as pl
 
 from mlmon.concept import state
-from mlmon.concept.comparison import compare
+from mlmon.concept.comparison import ConceptComparison, compare
 from mlmon.concept.detectors import DETECTORS, Detector
 from mlmon.concept.stream import (
     ChangePoint,
@@ -59,6 +60,86 @@ if TYPE_CHECKING:
 _TS, _ERR = "__ts", "__err"
 
 
+@dataclass(frozen=True)
+class StateReset:
+    """``--reset-concept-state``: the directory of the model's saved streams and how many
+    files were removed from it."""
+
+    directory: str
+    files: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"directory": self.directory, "files": self.files}
+
+
+@dataclass(frozen=True)
+class DetectorReport:
+    """One detector's run: its verdict (``drifted``, ``ok`` or ``insufficient_data``, with
+    why), the rows it read now, those since its last change point, its warm-up and the change
+    points shown."""
+
+    detector: str
+    params: dict[str, Any]
+    status: str
+    reason: str | None
+    rows_read: int
+    since_reset: int
+    warm_up: int
+    warning: bool
+    change_points: list[ChangePoint]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "detector": self.detector,
+            "params": self.params,
+            "status": self.status,
+            "reason": self.reason,
+            "rows_read": self.rows_read,
+            "since_reset": self.since_reset,
+            "warm_up": self.warm_up,
+            "warning": self.warning,
+            "change_points": [p.to_dict() for p in self.change_points],
+        }
+
+
+@dataclass(frozen=True)
+class ConceptSection:
+    """The ``concept`` section of ``mlmon drift`` (see the module docstring). ``status``:
+    ``drifted``, ``ok``, ``insufficient_data`` or ``skipped`` (no labelled rows), with
+    ``reason``; ``state``: the saved stream's directory when the run continued it."""
+
+    stream: str
+    """``misclassification`` or ``absolute_error``."""
+    mode: str
+    """``stateful`` or ``stateless``, and why (``mode_reason``)."""
+    mode_reason: str
+    state_reset: StateReset | None
+    n_labelled: int
+    error: float | None
+    comparison: ConceptComparison | None
+    status: str
+    drifted: bool
+    reason: str | None
+    detectors: list[DetectorReport]
+    state: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stream": self.stream,
+            "mode": self.mode,
+            "mode_reason": self.mode_reason,
+            "state_reset": None if self.state_reset is None else self.state_reset.to_dict(),
+            "n_labelled": self.n_labelled,
+            "error": self.error,
+            "comparison": None if self.comparison is None else self.comparison.to_dict(),
+            "status": self.status,
+            "drifted": self.drifted,
+            "reason": self.reason,
+            "detectors": [d.to_dict() for d in self.detectors],
+            "state": self.state,
+        }
+
+
 def concept_drift(
     config: Config,
     reference: Source | None,
@@ -68,7 +149,7 @@ def concept_drift(
     present: bool = False,
     reset: bool = False,
     version: Callable[[], str],
-) -> dict[str, Any] | None:
+) -> ConceptSection | None:
     """The ``concept`` section (None when disabled). ``present``: the window ends at the
     present (``--until`` now or ``latest``), so it may continue the saved stream;
     ``reset``: discard the saved stream first; ``version``: the model version whose stream
@@ -78,7 +159,7 @@ def concept_drift(
     reset_report = None
     if reset:
         removed = state.reset(config)
-        reset_report = {"directory": str(state.state_root(config)), "files": len(removed)}
+        reset_report = StateReset(str(state.state_root(config)), len(removed))
     if not c.enabled:
         return None
     regression = config.model.task == "regression"
@@ -94,23 +175,24 @@ def concept_drift(
     stateful, mode_reason = state.continues_stream(
         store=current.store, persist=c.persist, present=present, since=current.since, first=origin
     )
-    base: dict[str, Any] = {
-        "stream": stream,
-        "mode": "stateful" if stateful else "stateless",
-        "mode_reason": mode_reason,
-        "state_reset": reset_report,
-        "n_labelled": len(errors),
-        "error": float(errors.mean()) if len(errors) else None,
-        "comparison": comparison,
-    }
+    section = functools.partial(
+        ConceptSection,
+        stream=stream,
+        mode="stateful" if stateful else "stateless",
+        mode_reason=mode_reason,
+        state_reset=reset_report,
+        n_labelled=len(errors),
+        error=float(errors.mean()) if len(errors) else None,
+        comparison=comparison,
+    )
     if len(errors) == 0:
-        return base | {
-            "status": "skipped",
-            "drifted": False,
-            "reason": "no labelled predictions in the current window",
-            "detectors": [],
-            "state": None,
-        }
+        return section(
+            status="skipped",
+            drifted=False,
+            reason="no labelled predictions in the current window",
+            detectors=[],
+            state=None,
+        )
     state_dir = directory if stateful else None
     grew = functools.partial(
         increased,
@@ -122,20 +204,20 @@ def concept_drift(
         _run_detector(name, params or {}, errors, times, current, state_dir, grew, span)
         for name, params in detectors.items()
     ]
-    drifted = any(r["status"] == "drifted" for r in reports) or bool(
-        comparison is not None and comparison["drifted"]
+    drifted = any(r.status == "drifted" for r in reports) or (
+        comparison is not None and comparison.drifted
     )
-    decided = any(r["status"] != "insufficient_data" for r in reports) or bool(
-        comparison is not None and comparison["reason"] is None
+    decided = any(r.status != "insufficient_data" for r in reports) or (
+        comparison is not None and comparison.plain.reason is None
     )
     status = "drifted" if drifted else "ok" if decided else "insufficient_data"
-    return base | {
-        "status": status,
-        "drifted": drifted,
-        "reason": None if decided else "fewer labelled rows than the detectors' warm-up",
-        "detectors": reports,
-        "state": None if state_dir is None else str(state_dir),
-    }
+    return section(
+        status=status,
+        drifted=drifted,
+        reason=None if decided else "fewer labelled rows than the detectors' warm-up",
+        detectors=reports,
+        state=None if state_dir is None else str(state_dir),
+    )
 
 
 def labelled_errors(config: Config, source: Source) -> tuple[np.ndarray, np.ndarray]:
@@ -201,7 +283,7 @@ def _run_detector(
     state_dir: Path | None,
     grew: Callable[[float, float], bool],
     span: float | None,
-) -> dict[str, Any]:
+) -> DetectorReport:
     """One detector's report: continuing its saved stream when ``state_dir`` is given, else
     a fresh detector over the window's rows. ``span``: how far the stream's values can lie
     apart (1 for the misclassification indicator, None for absolute errors), which sets the
@@ -228,17 +310,17 @@ def _run_detector(
         reason = "fewer rows since its last change point than its warm-up"
     else:
         status = "ok"
-    return {
-        "detector": name,
-        "params": detector.params,
-        "status": status,
-        "reason": reason,
-        "rows_read": len(fresh),
-        "since_reset": since_reset,
-        "warm_up": warm_up,
-        "warning": bool(detector.warning_detected),
-        "change_points": [p.to_dict() for p in points],
-    }
+    return DetectorReport(
+        detector=name,
+        params=detector.params,
+        status=status,
+        reason=reason,
+        rows_read=len(fresh),
+        since_reset=since_reset,
+        warm_up=warm_up,
+        warning=bool(detector.warning_detected),
+        change_points=points,
+    )
 
 
 def _advance(
@@ -308,4 +390,4 @@ def _datetime(t: np.datetime64) -> dt.datetime:
     return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=micros)
 
 
-__all__ = ["concept_drift", "labelled_errors"]
+__all__ = ["ConceptSection", "DetectorReport", "StateReset", "concept_drift", "labelled_errors"]

@@ -67,9 +67,14 @@ class ChangePoint:
             "error_after": finite_or_none(self.error_after),
             "n_before": self.n_before,
             "n_after": self.n_after,
-            "direction": _direction(self.error_before, self.error_after),
+            "direction": self.direction,
             "drifted": self.finding,
         }
+
+    @property
+    def direction(self) -> str | None:
+        """``increase``, ``decrease`` or ``none`` (None without an error on both sides)."""
+        return _direction(self.error_before, self.error_after)
 
 
 @dataclass

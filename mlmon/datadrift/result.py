@@ -4,7 +4,7 @@ is the JSON contract (DESIGN.md §3), and how one column's comparison appears in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from mlmon.datadrift import sources
 from mlmon.datadrift.compare import Comparison
@@ -118,6 +118,17 @@ class DatasetVerdict:
         return self.to_dict()[key]
 
 
+class ConceptVerdict(Protocol):
+    """What the result needs of its concept section (:class:`mlmon.concept.run.ConceptSection`,
+    which the operation computes: the data-drift comparison does not import concept drift,
+    which imports it)."""
+
+    @property
+    def drifted(self) -> bool: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class DriftResult(StatusExit):
     """The result of ``mlmon drift``; :meth:`to_dict` is the JSON contract."""
@@ -135,7 +146,7 @@ class DriftResult(StatusExit):
     the timestamp and id columns left out); None when the config gave them."""
     multivariate: MultivariateResult | None = None
     label: Comparison | None = None
-    concept: dict[str, Any] | None = None
+    concept: ConceptVerdict | None = None
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -163,7 +174,7 @@ class DriftResult(StatusExit):
         dataset = self.dataset
         if dataset.drifted or (self.multivariate is not None and self.multivariate.drifted):
             return "finding"
-        if (self.concept or {}).get("drifted"):
+        if self.concept is not None and self.concept.drifted:
             return "finding"
         if self.fail_on == "column" and dataset.n_drifted:
             return "finding"
@@ -185,7 +196,7 @@ class DriftResult(StatusExit):
             },
             "label": None if self.label is None else column_dict(self.label),
             "multivariate": None if self.multivariate is None else self.multivariate.to_dict(),
-            "concept": self.concept,
+            "concept": None if self.concept is None else self.concept.to_dict(),
         }
 
 

@@ -21,6 +21,7 @@ from mlmon.datadrift.compare import Comparison, Settings, compare
 from mlmon.datadrift.profile import Profile, profile
 from mlmon.datadrift.profiling import present_columns, profiles
 from mlmon.datadrift.result import (
+    ConceptVerdict,
     CurrentSide,
     DriftResult,
     DriftSettings,
@@ -35,7 +36,7 @@ from mlmon.store.datasets import Source, file_source, store_window
 from mlmon.store.scan import reading
 from mlmon.timewindow import WINDOW_STEPS, iso_utc
 
-Concept = Callable[[Source, Source], dict[str, Any] | None]
+Concept = Callable[[Source, Source], ConceptVerdict | None]
 """The concept section of a run, from its reference and current sides (the operation's; the
 data-drift comparison alone has none)."""
 

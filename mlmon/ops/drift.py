@@ -16,7 +16,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -32,6 +32,8 @@ from mlmon.registry import open_registry
 from mlmon.store.cache import EntryCache, store_cache
 from mlmon.store.datasets import Source
 
+if TYPE_CHECKING:  # numpy and the detectors: imported when concept drift runs
+    from mlmon.concept.run import ConceptSection
 METHODS = tuple(dict.fromkeys(NUMERICAL_METHODS + CATEGORICAL_METHODS))
 """Every statistic ``method`` may name (numerical or categorical)."""
 FAIL_ON = ("dataset", "column")
@@ -164,7 +166,7 @@ def registered_profile(config: Config, ref: str) -> tuple[Source, Profile]:
 def _concept(config: Config, *, present: bool, reset: bool) -> Concept:
     """The concept section of a run on ``config``'s store, from its two sides."""
 
-    def section(reference: Source, current: Source) -> dict[str, Any] | None:
+    def section(reference: Source, current: Source) -> ConceptSection | None:
         from mlmon.concept.run import concept_drift  # numpy and the detectors: when used
 
         return concept_drift(

@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from mlmon.concept.run import ConceptSection
 from mlmon.config import Config, parse_config
 from mlmon.datadrift.result import DriftResult
 from mlmon.errors import ConfigError
@@ -135,11 +136,9 @@ def test_a_new_production_version_starts_a_fresh_stream(tmp_path: Path) -> None:
     aliases = tmp_path / "registry/m/aliases"
     aliases.mkdir(parents=True)
     (aliases / "production").write_text("3\n")
-    later = compute_drift(config, since=_day(9), until=_day(10), until_is_present=True).to_dict()[
-        "concept"
-    ]
-    assert later["state"].endswith("_state/concept/m/3")
-    assert later["detectors"][0]["since_reset"] == later["detectors"][0]["rows_read"] == 2000
+    later = _section(compute_drift(config, since=_day(9), until=_day(10), until_is_present=True))
+    assert later.state is not None and later.state.endswith("_state/concept/m/3")
+    assert later.detectors[0].since_reset == later.detectors[0].rows_read == 2000
 
 
 def test_regression_uses_adwin_on_the_absolute_error(tmp_path: Path) -> None:
@@ -167,21 +166,22 @@ def test_a_window_without_labels_skips_concept_drift(tmp_path: Path) -> None:
         {"id": ["z1", "z2"], "ts": [_day(20), _day(20)], "pred": [1, 0], "x": [0.1, 0.2]}
     ).write_parquet(tmp_path / "late.parquet")
     ingest(config, [str(tmp_path / "late.parquet")])
-    concept = compute_drift(config, since=_day(20), until=_day(21)).to_dict()["concept"]
-    assert concept["status"] == "skipped" and concept["drifted"] is False
-    assert concept["reason"] == "no labelled predictions in the current window"
+    concept = _section(compute_drift(config, since=_day(20), until=_day(21)))
+    assert concept.status == "skipped" and concept.drifted is False
+    assert concept.reason == "no labelled predictions in the current window"
+    assert concept.detectors == [] and concept.state is None
 
 
 def test_a_stream_shorter_than_the_warm_up_is_insufficient_data_not_no_drift(
     tmp_path: Path,
 ) -> None:
     _store(tmp_path, days=6, per_day=100)
-    concept = compute_drift(
-        _config(tmp_path, "persist: false"), since=_day(5), until=_day(6)
-    ).to_dict()["concept"]
-    (ddm,) = concept["detectors"]
-    assert ddm["rows_read"] == 100 < ddm["warm_up"] == 1001
-    assert ddm["status"] == "insufficient_data"
+    concept = _section(
+        compute_drift(_config(tmp_path, "persist: false"), since=_day(5), until=_day(6))
+    )
+    (ddm,) = concept.detectors
+    assert ddm.rows_read == 100 < ddm.warm_up == 1001
+    assert ddm.status == "insufficient_data"
 
 
 def test_adwin_on_the_error_indicator_needs_its_0_1_warm_up(tmp_path: Path) -> None:
@@ -189,13 +189,13 @@ def test_adwin_on_the_error_indicator_needs_its_0_1_warm_up(tmp_path: Path) -> N
     # most: with 48 labelled rows there is no verdict yet, and with 100 there is
     _store(tmp_path, days=6, per_day=48)
     config = _config(tmp_path, "persist: false, detectors: {adwin: {}}")
-    concept = compute_drift(config, since=_day(5), until=_day(6)).to_dict()["concept"]
-    (adwin,) = concept["detectors"]
-    assert adwin["rows_read"] == 48 < adwin["warm_up"] == 64
-    assert adwin["status"] == "insufficient_data"
-    concept = compute_drift(config, since=_day(3), until=_day(6)).to_dict()["concept"]
-    assert concept["detectors"][0]["rows_read"] == 144
-    assert concept["detectors"][0]["status"] in ("ok", "drifted")
+    concept = _section(compute_drift(config, since=_day(5), until=_day(6)))
+    (adwin,) = concept.detectors
+    assert adwin.rows_read == 48 < adwin.warm_up == 64
+    assert adwin.status == "insufficient_data"
+    concept = _section(compute_drift(config, since=_day(3), until=_day(6)))
+    assert concept.detectors[0].rows_read == 144
+    assert concept.detectors[0].status in ("ok", "drifted")
 
 
 @pytest.mark.parametrize(
@@ -417,14 +417,15 @@ def test_a_changed_relation_between_inputs_and_labels_is_concept_drift_beyond_cb
 ) -> None:
     _cbpe_store(tmp_path, slope=0.8)  # same inputs, labels follow x less: the score is wrong
     config = parse_config(CBPE_CONFIG, tmp_path / "mlmon.yaml")
-    concept = compute_drift(config, since=_day(5), until=_day(10)).to_dict()["concept"]
-    c = concept["comparison"]
-    e = c["expected"]
-    assert c["basis"] == "expected_error"
-    assert abs(e["population_change"]) < 0.02  # the population did not move
-    assert e["unexplained_change"] == pytest.approx(0.135, abs=0.02)
-    assert e["interval"][0] > 0.1 and e["p_value"] < 1e-6
-    assert e["drifted"] is True and c["drifted"] is True and concept["drifted"] is True
+    concept = _section(compute_drift(config, since=_day(5), until=_day(10)))
+    c = concept.comparison
+    assert c is not None and c.basis == "expected_error"
+    e = c.expected
+    assert e is not None and e.population_change is not None
+    assert abs(e.population_change) < 0.02  # the population did not move
+    assert e.unexplained_change == pytest.approx(0.135, abs=0.02)
+    assert e.low is not None and e.low > 0.1 and e.p_value is not None and e.p_value < 1e-6
+    assert e.finding is True and c.drifted is True and concept.drifted is True
 
 
 def test_without_a_calibration_the_plain_comparison_decides_and_says_why(
@@ -433,10 +434,16 @@ def test_without_a_calibration_the_plain_comparison_decides_and_says_why(
     _cbpe_store(tmp_path, spread=0.5)
     text = CBPE_CONFIG.replace("metrics:\n", "metrics:\n  estimate: {enabled: false}\n")
     config = parse_config(text, tmp_path / "mlmon.yaml")
-    c = compute_drift(config, since=_day(5), until=_day(10)).to_dict()["concept"]["comparison"]
-    assert c["basis"] == "reference" and c["expected"] is None
-    assert c["basis_reason"] == "no CBPE calibration: metrics.estimate.enabled is false"
-    assert c["drifted"] is True and c["plain_drifted"] is True
+    c = _section(compute_drift(config, since=_day(5), until=_day(10))).comparison
+    assert c is not None and c.basis == "reference" and c.expected is None
+    assert c.basis_reason == "no CBPE calibration: metrics.estimate.enabled is false"
+    assert c.drifted is True and c.plain_drifted is True
+
+
+def _section(result: DriftResult) -> ConceptSection:
+    """The result's concept section, as the operation computes it."""
+    assert isinstance(result.concept, ConceptSection)
+    return result.concept
 
 
 def _ddm(result: DriftResult) -> dict[str, Any]:

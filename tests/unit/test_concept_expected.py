@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from mlmon.concept.comparison import ConceptComparison
 from mlmon.concept.expected import compare_with_expected
-from mlmon.concept.stream import Segments, change_points
+from mlmon.concept.stream import Segments, change_points, compare_error_rates
 
 
 def test_the_paired_comparison_is_scipys_one_sample_t_on_realized_minus_expected() -> None:
@@ -73,3 +74,29 @@ def test_segments_continued_in_parts_equal_the_segments_of_the_whole_stream() ->
     # a window showing only the second point reports it with the same errors
     (only,) = change_points(whole, "ddm", lambda a, b: b - a >= 0.1, since=t[1])
     assert only == second
+
+
+def test_the_expected_comparison_decides_over_the_plain_one_and_the_json_keeps_both() -> None:
+    plain = compare_error_rates(100, 1000, 150, 1000, alpha=0.05, threshold=0.02, confidence=0.95)
+    realized = np.array([1, 0, 0, 0, 0, 0, 0] * 100, dtype=float)  # 0.143: as expected
+    expected = compare_with_expected(
+        realized, np.full(700, 1 / 7), 0.1, alpha=0.05, threshold=0.02, confidence=0.95
+    )
+    c = ConceptComparison(plain, expected, None)
+    assert (c.basis, c.plain_drifted, c.drifted) == ("expected_error", True, False)
+    assert c.to_dict() == plain.to_dict() | {
+        "drifted": False,
+        "plain_drifted": True,
+        "basis": "expected_error",
+        "basis_reason": None,
+        "expected": expected.to_dict(),
+    }
+    assert list(c.to_dict())[-5:] == [
+        "reason",
+        "plain_drifted",
+        "basis",
+        "basis_reason",
+        "expected",
+    ]
+    alone = ConceptComparison(plain, None, "regression: CBPE estimates classifiers only")
+    assert (alone.basis, alone.drifted, alone.to_dict()["expected"]) == ("reference", True, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,6 +15,7 @@ from mlmon.cli.state import check_choice, state_of
 from mlmon.config.drift import CATEGORICAL_METHODS, NUMERICAL_METHODS
 
 if TYPE_CHECKING:  # the library is imported when the command runs, so other commands start fast
+    from mlmon.concept.run import ConceptSection
     from mlmon.datadrift.result import DriftResult
 
 METHODS = tuple(dict.fromkeys(NUMERICAL_METHODS + CATEGORICAL_METHODS))
@@ -203,76 +205,84 @@ def render(out: Output, result: DriftResult, fmt: str) -> None:
         out.note(f"labels (prior shift): {verdict}")
     if result.multivariate is not None:
         out.note(f"multivariate: {result.multivariate.summary}")
-    if data["concept"] is not None:
-        _concept(out, data["concept"], fmt)
+    if result.concept is not None:
+        from mlmon.concept.run import ConceptSection  # loaded already: the section is one
+
+        assert isinstance(result.concept, ConceptSection)
+        _concept(out, result.concept, fmt)
     out.note(f"status: {result.status}")
 
 
-def _concept(out: Output, c: dict[str, Any], fmt: str) -> None:
+def _concept(out: Output, c: ConceptSection, fmt: str) -> None:
     """The concept section: one row per change point, then the error comparison."""
-    reset = c.get("state_reset")
+    from mlmon.timewindow import iso_utc
+
+    reset = c.state_reset
     if reset is not None:
-        n = reset["files"]
+        n = reset.files
         out.note(
             f"concept: discarded the saved detector state ({n} file{'s' if n != 1 else ''}) "
-            f"under {reset['directory']}"
+            f"under {reset.directory}"
             if n
             else "concept: no saved detector state to discard"
         )
-    stream = "error rate" if c["stream"] == "misclassification" else "mean absolute error"
+    stream = "error rate" if c.stream == "misclassification" else "mean absolute error"
     rows = []
-    for d in c["detectors"]:
-        for p in d["change_points"]:
+    for d in c.detectors:
+        for p in d.change_points:
             rows.append(
                 [
-                    d["detector"],
-                    p["timestamp"],
-                    p["warning_since"] or "-",
-                    f"{_opt(p['error_before'])} → {_opt(p['error_after'])}",
-                    "DRIFT" if p["drifted"] else (p["direction"] or "-"),
+                    d.detector,
+                    iso_utc(p.timestamp),
+                    iso_utc(p.warning_since) or "-",
+                    f"{_opt(p.error_before)} → {_opt(p.error_after)}",
+                    "DRIFT" if p.finding else (p.direction or "-"),
                 ]
             )
     if rows:
-        title = f"concept drift: change points in the {stream} of {c['n_labelled']:,} labelled rows"
+        title = f"concept drift: change points in the {stream} of {c.n_labelled:,} labelled rows"
         headers = ["detector", "changed at", "warning since", stream, "verdict"]
         out.table(title, headers, rows, markdown=fmt == "markdown")
-    for d in c["detectors"]:
-        if not d["change_points"]:
+    for d in c.detectors:
+        if not d.change_points:
             out.note(
-                f"concept: {d['detector']}: {d['status']}, no change point in "
-                f"{d['rows_read']:,} new labelled rows"
-                + (f" ({d['reason']})" if d.get("reason") else "")
+                f"concept: {d.detector}: {d.status}, no change point in "
+                f"{d.rows_read:,} new labelled rows" + (f" ({d.reason})" if d.reason else "")
             )
-    k = c["comparison"]
-    if k is not None and k["difference"] is not None:
-        low, high = k["interval"]
-        e = k.get("expected")
-        verdict = "DRIFT" if k["drifted"] else "no drift"
+    k = c.comparison
+    if k is not None and _finite(k.plain.difference) is not None:
+        plain, e = k.plain, k.expected
+        verdict = "DRIFT" if k.drifted else "no drift"
         out.note(
-            f"concept: {stream} {_opt(k['reference'])} (reference) → {_opt(k['current'])} "
-            f"(current), change {_opt(k['difference'])} [{_opt(low)}, {_opt(high)}], "
-            f"p {_p(k['p_value'])}" + (f": {verdict}" if e is None else "")
+            f"concept: {stream} {_opt(plain.reference)} (reference) → {_opt(plain.current)} "
+            f"(current), change {_opt(plain.difference)} [{_opt(plain.low)}, "
+            f"{_opt(plain.high)}], p {_p(_finite(plain.p_value))}"
+            + (f": {verdict}" if e is None else "")
         )
         if e is not None:
-            elow, ehigh = e["interval"]
             out.note(
-                f"concept: CBPE expects {_opt(e['error'])} on these rows: "
-                f"{_signed(e['population_change'])} from the population, "
-                f"{_signed(e['unexplained_change'])} [{_opt(elow)}, {_opt(ehigh)}] "
-                f"unexplained, p {_p(e['p_value'])}: {verdict}"
+                f"concept: CBPE expects {_opt(e.error)} on these rows: "
+                f"{_signed(e.population_change)} from the population, "
+                f"{_signed(e.unexplained_change)} [{_opt(e.low)}, {_opt(e.high)}] "
+                f"unexplained, p {_p(_finite(e.p_value))}: {verdict}"
             )
-    if c.get("mode") == "stateless" and c["detectors"]:
-        out.note(f"concept: detectors stateless: {c['mode_reason']}")
-    verdict = {"drifted": "DRIFT", "ok": "no drift"}.get(c["status"], c["status"])
-    out.note(f"concept: {verdict}" + (f" ({c['reason']})" if c["reason"] else ""))
+    if c.mode == "stateless" and c.detectors:
+        out.note(f"concept: detectors stateless: {c.mode_reason}")
+    verdict = {"drifted": "DRIFT", "ok": "no drift"}.get(c.status, c.status)
+    out.note(f"concept: {verdict}" + (f" ({c.reason})" if c.reason else ""))
+
+
+def _finite(x: float | None) -> float | None:
+    """``x``, or None when it is None, NaN or infinite (as the JSON shows it)."""
+    return None if x is None or not math.isfinite(x) else x
 
 
 def _opt(x: float | None) -> str:
-    return "-" if x is None else f"{x:.3g}"
+    return "-" if (x := _finite(x)) is None else f"{x:.3g}"
 
 
 def _signed(x: float | None) -> str:
-    return "-" if x is None else f"{x:+.3g}"
+    return "-" if (x := _finite(x)) is None else f"{x:+.3g}"
 
 
 def _p(p: float | None) -> str:
