@@ -31,6 +31,7 @@ from mlmon.alerts.state import AlertState
 from mlmon.config import Config
 from mlmon.errors import LockTimeoutError, MlmonError
 from mlmon.fsutil import STATE_LOCK_HINT, STATE_LOCK_TIMEOUT, exclusive_lock
+from mlmon.outcome import Outcome
 from mlmon.store.layout import StoreLayout
 from mlmon.timewindow import iso_utc
 
@@ -54,12 +55,11 @@ class DispatchReport:
 
 def dispatch(
     config: Config,
-    command: str,
-    result: dict[str, Any],
+    result: Outcome,
     *,
     now: dt.datetime | None = None,
 ) -> DispatchReport | None:
-    """Alert on ``result`` (the JSON ``result`` of ``command``); None when no sink is set."""
+    """Alert on ``result`` (an operation's typed result); None when no sink is set."""
     a = config.alerts
     if not a.sinks:
         return None
@@ -71,7 +71,7 @@ def dispatch(
         with exclusive_lock(
             path.with_suffix(".lock"), STATE_LOCK_TIMEOUT, "the alert state", STATE_LOCK_HINT
         ):
-            return _dispatch_locked(config, command, result, now, path)
+            return _dispatch_locked(config, result, now, path)
     except LockTimeoutError as exc:
         return DispatchReport(failures=[f"{exc.message}; this run's alerts go out on the next"])
     except MlmonError as exc:  # an unreadable state file: the result is printed already
@@ -82,21 +82,22 @@ def dispatch(
 
 
 def _dispatch_locked(
-    config: Config, command: str, result: dict[str, Any], now: dt.datetime, path: Path
+    config: Config, result: Outcome, now: dt.datetime, path: Path
 ) -> DispatchReport:
     a = config.alerts
+    command = result.command
     state = AlertState.load(path)
     severity: dict[str, str] = {r.finding: r.severity for r in a.rules}
     latest = _latest_data(config) if command in CONDITIONS else None
     seen = [
         f
-        for f in findings(command, result, latest_data=latest, now=now, stale_after=a.stale_after)
+        for f in findings(result, latest_data=latest, now=now, stale_after=a.stale_after)
         if f.kind in severity
     ]
-    resolvable = judged(command, result, staleness_known=latest is not None)
+    resolvable = judged(result, staleness_known=latest is not None)
     notifications, held, updates = _decide(state, seen, resolvable, severity, now, a.cooldown)
     state.samples[command] = [
-        s.to_dict() for s in samples(command, result, config.model.name, now.timestamp())
+        s.to_dict() for s in samples(result, config.model.name, now.timestamp())
     ]
     all_samples = [Sample(**s) for kept in state.samples.values() for s in kept]
     all_samples += production_info(config.model.name, _production(config))

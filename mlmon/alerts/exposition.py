@@ -12,6 +12,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from mlmon.concept.run import ConceptSection
+from mlmon.datadrift.result import DriftResult
+from mlmon.outcome import Outcome
+from mlmon.performance.windows import MetricsResult
+
 FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "mlmon_metric_value": (
         "Realized quality or operational metric of the latest window",
@@ -81,105 +86,98 @@ def production_info(model: str, production: str | None) -> list[Sample]:
     return [Sample("mlmon_production_version_info", {"model": model, "version": production}, 1)]
 
 
-def samples(command: str, result: dict[str, Any], model: str, now: float) -> list[Sample]:
+def samples(result: Outcome, model: str, now: float) -> list[Sample]:
     """The samples of one command's result (finite values only), plus its success time."""
     out = [
-        Sample("mlmon_last_success_timestamp_seconds", {"model": model, "command": command}, now)
+        Sample(
+            "mlmon_last_success_timestamp_seconds",
+            {"model": model, "command": result.command},
+            now,
+        )
     ]
-    if command == "metrics":
+    if isinstance(result, MetricsResult):
         out += _metrics(result, model)
-    elif command == "drift":
+    elif isinstance(result, DriftResult):
         out += _drift(result, model)
     return [s for s in out if math.isfinite(s.value)]
 
 
-def _metrics(result: dict[str, Any], model: str) -> list[Sample]:
-    windows = result.get("windows") or []
-    if not windows:
+_QUANTILES = {"latency_p50": "0.5", "latency_p95": "0.95", "latency_p99": "0.99"}
+
+
+def _metrics(result: MetricsResult, model: str) -> list[Sample]:
+    if not result.windows:
         return []
-    latest = windows[-1]
+    latest = result.windows[-1]
     window = "latest"
     out = []
-    for name, est in latest.get("metrics", {}).items():
-        value = est.get("value")
-        if value is None:
+    for name, est in latest.metrics.items():
+        if est.value is None:
             continue
         if name.startswith("latency_p"):
-            q = {"latency_p50": "0.5", "latency_p95": "0.95", "latency_p99": "0.99"}.get(name)
+            q = _QUANTILES.get(name)
             if q is not None:  # the logs' latency is in milliseconds; base unit: seconds
                 out.append(
                     Sample(
                         "mlmon_latency_seconds",
                         {"model": model, "quantile": q, "window": window},
-                        value / 1000.0,
+                        est.value / 1000.0,
                     )
                 )
             continue
         if name == "error_rate":
-            out.append(Sample("mlmon_error_ratio", {"model": model, "window": window}, value))
+            out.append(Sample("mlmon_error_ratio", {"model": model, "window": window}, est.value))
         labels = {"model": model, "metric": name, "window": window}
-        out.append(Sample("mlmon_metric_value", labels, value))
-    for name, est in (latest.get("estimated") or {}).items():
-        if est.get("value") is not None:
+        out.append(Sample("mlmon_metric_value", labels, est.value))
+    for name, est in (latest.estimated or {}).items():
+        if est.value is not None:
             labels = {"model": model, "metric": name, "window": window}
-            out.append(Sample("mlmon_metric_estimated", labels, est["value"]))
-    if latest.get("label_coverage") is not None:
+            out.append(Sample("mlmon_metric_estimated", labels, est.value))
+    if latest.label_coverage is not None:
         out.append(
             Sample(
                 "mlmon_label_coverage_ratio",
                 {"model": model, "window": window},
-                latest["label_coverage"],
+                latest.label_coverage,
             )
         )
-    breached = {
-        (b["metric"], b["rule"])
-        for i in result.get("deciding_windows", [])
-        for b in windows[i].get("breaches", [])
-    }
+    breached = {(b.metric, b.rule) for i in result.deciding for b in result.windows[i].breaches}
     for metric, rule in sorted(breached):
         labels = {"model": model, "metric": metric, "rule": rule}
         out.append(Sample("mlmon_threshold_breached", labels, 1))
     return out
 
 
-def _drift(result: dict[str, Any], model: str) -> list[Sample]:
+def _drift(result: DriftResult, model: str) -> list[Sample]:
     out = []
-    for c in result.get("columns", []) + (result.get("prediction") or {}).get("columns", []):
-        if c.get("status") not in ("ok", "drifted"):
+    for c in [*result.columns, *result.prediction]:
+        if c.status not in ("ok", "drifted"):
             continue
-        feature = c["column"]
-        if c.get("statistic") is not None and c.get("effect"):
-            labels = {"model": model, "feature": feature, "statistic": c["effect"]}
-            out.append(Sample("mlmon_drift_statistic", labels, c["statistic"]))
+        main = c.distribution
+        if main is not None and main.value is not None and main.effect:
+            labels = {"model": model, "feature": c.column, "statistic": main.effect}
+            out.append(Sample("mlmon_drift_statistic", labels, main.value))
         out.append(
             Sample(
-                "mlmon_drift_detected", {"model": model, "feature": feature}, float(c["drifted"])
+                "mlmon_drift_detected",
+                {"model": model, "feature": c.column},
+                float(c.status == "drifted"),
             )
         )
-    dataset = result.get("dataset") or {}
-    if dataset.get("share") is not None:
-        out.append(Sample("mlmon_dataset_drift_share", {"model": model}, dataset["share"]))
-    out.append(
-        Sample(
-            "mlmon_dataset_drift_detected", {"model": model}, float(bool(dataset.get("drifted")))
-        )
-    )
-    auc = (result.get("multivariate") or {}).get("auc")
-    if auc is not None:
-        out.append(Sample("mlmon_multivariate_drift_auc", {"model": model}, auc))
-    concept = result.get("concept")
-    if concept is not None and concept.get("status") != "skipped":
-        out.append(
-            Sample(
-                "mlmon_concept_drift_detected", {"model": model}, float(bool(concept["drifted"]))
-            )
-        )
-        if concept.get("error") is not None:
-            measure = "error_rate" if concept["stream"] == "misclassification" else "mae"
+    dataset = result.dataset
+    if dataset.share is not None:
+        out.append(Sample("mlmon_dataset_drift_share", {"model": model}, dataset.share))
+    out.append(Sample("mlmon_dataset_drift_detected", {"model": model}, float(dataset.drifted)))
+    multivariate = result.multivariate
+    if multivariate is not None and multivariate.auc is not None:
+        out.append(Sample("mlmon_multivariate_drift_auc", {"model": model}, multivariate.auc))
+    concept = result.concept
+    if isinstance(concept, ConceptSection) and concept.status != "skipped":
+        out.append(Sample("mlmon_concept_drift_detected", {"model": model}, float(concept.drifted)))
+        if concept.error is not None:
+            measure = "error_rate" if concept.stream == "misclassification" else "mae"
             out.append(
-                Sample(
-                    "mlmon_concept_error", {"model": model, "measure": measure}, concept["error"]
-                )
+                Sample("mlmon_concept_error", {"model": model, "measure": measure}, concept.error)
             )
     return out
 

@@ -4,14 +4,26 @@ A finding is a condition (drift, a threshold breach, concept drift, stale data),
 while the command keeps seeing it and *resolves* when a later run of the same command no
 longer does, or an event (a failed promotion gate, a rollback, a triggered retraining),
 which happens once. Each has a stable key, so the same finding seen by two runs is one alert.
+
+The findings are read from the typed result of the operation (:mod:`mlmon.ops`), the object
+whose ``to_dict()`` the command prints; a finding's ``details`` carry the JSON of the parts it
+rests on, for the sinks' payloads.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from mlmon.concept.run import ConceptSection
+from mlmon.datadrift.result import DriftResult
+from mlmon.lifecycle.promote import PromoteResult
+from mlmon.lifecycle.retrain import RetrainResult
+from mlmon.outcome import Outcome
+from mlmon.performance.windows import MetricsResult
+from mlmon.registry.rollback import RollbackResult
+from mlmon.timewindow import iso_utc
 
 CONDITIONS = {
     "metrics": ("threshold_breach", "stale_data"),
@@ -20,27 +32,21 @@ CONDITIONS = {
 """The condition findings each command evaluates (and so may resolve)."""
 
 
-def judged(command: str, result: dict[str, Any], *, staleness_known: bool) -> set[str]:
+def judged(result: Outcome, *, staleness_known: bool) -> set[str]:
     """The conditions this run actually judged, so the ones it may resolve when it did not
     find them. A window short of labels (without estimates), a concept section that was
     skipped, or a comparison of two files (not the store the alerts are about) judges
     nothing, and so resolves nothing."""
     out: set[str] = set()
-    if command == "metrics":
-        windows = result.get("windows", [])
-        deciding = [windows[i] for i in result.get("deciding_windows", [])]
-        if deciding and all(
-            w.get("status") != "insufficient_data" or w.get("estimated") for w in deciding
-        ):
+    if isinstance(result, MetricsResult):
+        deciding = [result.windows[i] for i in result.deciding]
+        if deciding and all(w.status != "insufficient_data" or w.estimated for w in deciding):
             out.add("threshold_breach")
-    elif command == "drift":
-        if str((result.get("current") or {}).get("source", "")).startswith("file "):
+    elif isinstance(result, DriftResult):
+        if result.current.source.startswith("file "):
             return set()
-        if (result.get("dataset") or {}).get("n_columns"):
-            out.add("drift")
-        if (result.get("concept") or {}).get("status") in ("ok", "drifted"):
-            out.add("concept_drift")
-    if command in CONDITIONS and staleness_known:
+        out |= _drift_judged(result)
+    if result.command in CONDITIONS and staleness_known:
         out.add("stale_data")
     return out
 
@@ -59,59 +65,26 @@ class Finding:
 
 
 def findings(
-    command: str,
-    result: dict[str, Any],
+    result: Outcome,
     *,
     latest_data: dt.datetime | None,
     now: dt.datetime,
     stale_after: float,
 ) -> list[Finding]:
-    """The findings in ``result`` (the ``result`` of the command's JSON document).
-    ``latest_data`` is the newest prediction time in the store, for ``stale_data``."""
+    """The findings in ``result``. ``latest_data`` is the newest prediction time in the
+    store, for ``stale_data``."""
     out: list[Finding] = []
-    if command == "metrics":
+    if isinstance(result, MetricsResult):
         out += _metrics(result)
-    elif command == "drift":
+    elif isinstance(result, DriftResult):
         out += _drift(result)
-    elif command == "promote":
-        gate = result.get("gate") or {}
-        if gate and not result.get("promoted") and gate.get("passed") is False:
-            out.append(
-                Finding(
-                    "gate_failed",
-                    f"gate_failed:{result.get('candidate')}",
-                    f"candidate {result.get('candidate')} failed the promotion gate on "
-                    f"{gate.get('metric')}",
-                    {"version": str(result.get("candidate"))},
-                    {"gate": gate},
-                    event=True,
-                )
-            )
-    elif command == "rollback":
-        if result.get("to_version") and result.get("from_version") != result.get("to_version"):
-            out.append(
-                Finding(
-                    "rollback",
-                    f"rollback:{result.get('from_version')}->{result.get('to_version')}",
-                    f"production rolled back from version {result.get('from_version')} to "
-                    f"{result.get('to_version')}",
-                    {"version": str(result.get("to_version"))},
-                    event=True,
-                )
-            )
-    elif command == "retrain" and result.get("triggered") and result.get("version"):
-        fired = [t["trigger"] for t in result.get("triggers", []) if t.get("fired")]
-        out.append(
-            Finding(
-                "retrain_triggered",
-                f"retrain_triggered:{result.get('version')}",
-                f"retraining triggered by {', '.join(fired) or 'request'}: "
-                f"candidate version {result.get('version')}",
-                {"version": str(result.get("version"))},
-                event=True,
-            )
-        )
-    if command in CONDITIONS and latest_data is not None:
+    elif isinstance(result, PromoteResult):
+        out += _promote(result)
+    elif isinstance(result, RollbackResult):
+        out += _rollback(result)
+    elif isinstance(result, RetrainResult):
+        out += _retrain(result)
+    if result.command in CONDITIONS and latest_data is not None:
         age = (now - latest_data).total_seconds()
         if age > stale_after:
             out.append(
@@ -126,81 +99,134 @@ def findings(
     return out
 
 
-def _metrics(result: dict[str, Any]) -> list[Finding]:
-    out = []
-    windows = result.get("windows", [])
-    for i in result.get("deciding_windows", []):
-        w = windows[i]
-        for b in w.get("breaches", []):
-            metric, rule = b["metric"], b["rule"]
-            estimated = " (estimated)" if b.get("estimated") else ""
-            out.append(
+def _metrics(result: MetricsResult) -> list[Finding]:
+    unique: dict[str, Finding] = {}
+    for i in result.deciding:
+        w = result.windows[i]
+        start = iso_utc(w.start)
+        for b in w.breaches:
+            estimated = " (estimated)" if b.estimated else ""
+            key = f"threshold_breach:{b.metric}:{b.rule}"
+            # the same bound broken in several deciding windows is one alert
+            unique.setdefault(
+                key,
                 Finding(
                     "threshold_breach",
-                    f"threshold_breach:{metric}:{rule}",
-                    f"{metric}{estimated} {b['value']:.4g} is {b['direction']} its {rule} "
-                    f"bound {b['bound']:.4g} in the window from {w['start']}",
-                    {"metric": metric, "rule": rule},
-                    {"breach": b, "window": w["start"]},
-                )
+                    key,
+                    f"{b.metric}{estimated} {b.value:.4g} is {b.direction} its {b.rule} "
+                    f"bound {b.bound:.4g} in the window from {start}",
+                    {"metric": b.metric, "rule": b.rule},
+                    {"breach": b.to_dict(), "window": start},
+                ),
             )
-    unique: dict[str, Finding] = {}
-    for f in out:  # the same bound broken in several deciding windows is one alert
-        unique.setdefault(f.key, f)
     return list(unique.values())
 
 
-def _drift(result: dict[str, Any]) -> list[Finding]:
+def _drift_judged(result: DriftResult) -> set[str]:
+    out = set()
+    if result.dataset.n_columns:
+        out.add("drift")
+    concept = result.concept
+    if isinstance(concept, ConceptSection) and concept.status in ("ok", "drifted"):
+        out.add("concept_drift")
+    return out
+
+
+def _drift(result: DriftResult) -> list[Finding]:
     out = []
-    dataset = result.get("dataset") or {}
-    multivariate = result.get("multivariate") or {}
-    if dataset.get("drifted") or multivariate.get("drifted"):
-        columns = dataset.get("drifted_columns", [])
-        what = f"{dataset.get('n_drifted')} of {dataset.get('n_columns')} columns drifted"
-        if multivariate.get("drifted"):
-            what += f"; domain classifier AUC {multivariate.get('auc'):.3f}"
+    dataset = result.dataset
+    multivariate = result.multivariate
+    joint = multivariate is not None and multivariate.drifted
+    if dataset.drifted or joint:
+        columns = dataset.drifted_columns
+        what = f"{dataset.n_drifted} of {dataset.n_columns} columns drifted"
+        if multivariate is not None and joint:
+            what += f"; domain classifier AUC {multivariate.auc:.3f}"
         out.append(
             Finding(
                 "drift",
                 "drift:dataset",
                 f"data drift: {what}" + (f" ({', '.join(columns)})" if columns else ""),
-                details={"dataset": dataset, "multivariate_auc": multivariate.get("auc")},
+                details={
+                    "dataset": dataset.to_dict(),
+                    "multivariate_auc": None if multivariate is None else multivariate.auc,
+                },
             )
         )
-    concept = result.get("concept") or {}
-    if concept.get("drifted"):
-        comparison = concept.get("comparison") or {}
+    concept = result.concept
+    if isinstance(concept, ConceptSection) and concept.drifted:
+        comparison = concept.comparison
         out.append(
             Finding(
                 "concept_drift",
                 "concept_drift",
-                "concept drift: " + _concept_summary(concept, comparison),
-                details={"comparison": comparison},
+                "concept drift: " + _concept_summary(concept),
+                details={"comparison": {} if comparison is None else comparison.to_dict()},
             )
         )
     return out
 
 
-def _concept_summary(concept: Mapping[str, Any], comparison: Mapping[str, Any]) -> str:
+def _concept_summary(concept: ConceptSection) -> str:
     """What the concept verdict rests on: the error beyond what CBPE expects of the rows, the
     plain rise from the reference, or the detectors' change points."""
-    measure = (
-        "error rate" if concept.get("stream") == "misclassification" else "mean absolute error"
-    )
-    expected = comparison.get("expected") or {}
-    if comparison.get("basis") == "expected_error" and expected.get("drifted"):
+    measure = "error rate" if concept.stream == "misclassification" else "mean absolute error"
+    c = concept.comparison
+    if c is not None and c.expected is not None and c.expected.finding:
+        e = c.expected
         return (
-            f"the {measure} {expected['current']:.3g} is {expected['unexplained_change']:+.3g} "
-            f"beyond the {expected['error']:.3g} CBPE expects of these rows"
+            f"the {measure} {e.current:.3g} is {e.unexplained_change:+.3g} "
+            f"beyond the {e.error:.3g} CBPE expects of these rows"
         )
-    if comparison.get("drifted") and comparison.get("basis") != "expected_error":
-        if comparison.get("reference") is not None and comparison.get("current") is not None:
-            return (
-                f"the {measure} rose from {comparison['reference']:.3g} "
-                f"to {comparison['current']:.3g}"
-            )
+    if c is not None and c.expected is None and c.drifted:
+        if c.plain.reference is not None and c.plain.current is not None:
+            return f"the {measure} rose from {c.plain.reference:.3g} to {c.plain.current:.3g}"
         return f"the {measure} rose"
-    detectors = [
-        d["detector"] for d in concept.get("detectors") or [] if d.get("status") == "drifted"
-    ]
+    detectors = [d.detector for d in concept.detectors if d.status == "drifted"]
     return f"a change point in the {measure}" + (f" ({', '.join(detectors)})" if detectors else "")
+
+
+def _promote(result: PromoteResult) -> list[Finding]:
+    gate = result.gate
+    if gate is None or result.promoted or gate.passed:
+        return []
+    return [
+        Finding(
+            "gate_failed",
+            f"gate_failed:{result.candidate}",
+            f"candidate {result.candidate} failed the promotion gate on {gate.metric}",
+            {"version": result.candidate},
+            {"gate": gate.to_dict()},
+            event=True,
+        )
+    ]
+
+
+def _rollback(result: RollbackResult) -> list[Finding]:
+    if result.from_version == result.to_version:
+        return []
+    return [
+        Finding(
+            "rollback",
+            f"rollback:{result.from_version}->{result.to_version}",
+            f"production rolled back from version {result.from_version} to {result.to_version}",
+            {"version": result.to_version},
+            event=True,
+        )
+    ]
+
+
+def _retrain(result: RetrainResult) -> list[Finding]:
+    if not result.triggered or result.version is None:
+        return []
+    fired = [t.name for t in result.triggers if t.fired]
+    return [
+        Finding(
+            "retrain_triggered",
+            f"retrain_triggered:{result.version}",
+            f"retraining triggered by {', '.join(fired) or 'request'}: "
+            f"candidate version {result.version}",
+            {"version": result.version},
+            event=True,
+        )
+    ]

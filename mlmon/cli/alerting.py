@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -11,9 +11,10 @@ from mlmon.errors import ExitCode
 if TYPE_CHECKING:
     from mlmon.cli.app import State
     from mlmon.config import Config
+    from mlmon.outcome import Outcome
 
 
-def notify(state: State, config: Config | None, command: str, result: dict[str, Any]) -> None:
+def notify(state: State, config: Config | None, result: Outcome) -> None:
     """Send ``result``'s findings to the configured sinks, after the result was printed. A
     sink that fails is reported on stderr and the process exits 6 (DESIGN.md §2): the result
     stands, and the alert is sent again on the next run."""
@@ -21,7 +22,7 @@ def notify(state: State, config: Config | None, command: str, result: dict[str, 
         return
     from mlmon.alerts import dispatch
 
-    report = dispatch(config, command, result)
+    report = dispatch(config, result)
     if report is None:
         return
     out = state.out

@@ -41,7 +41,7 @@ def finish(
     else:
         render(out)
     if result.alerts:
-        notify(state, config, result.command, result.to_dict())
+        notify(state, config, result)
     code = result.exit_code
     if exit_zero and code == ExitCode.FINDING:
         code = ExitCode.OK

@@ -85,6 +85,11 @@ class Comparison:
     reference_distribution: dict[str, list[float] | list[str]] | None = None
     current_distribution: dict[str, list[float] | list[str]] | None = None
 
+    @property
+    def distribution(self) -> Signal | None:
+        """The main signal: the column's statistic under the rule (None without one)."""
+        return next((s for s in self.signals if s.name == "distribution"), None)
+
 
 @dataclass(frozen=True)
 class Settings:

@@ -112,11 +112,6 @@ class DatasetVerdict:
             "drifted_columns": self.drifted_columns,
         }
 
-    def __getitem__(self, key: str) -> Any:
-        """``verdict["drifted"]``, as when this was a dict: for mlmon/lifecycle/retrain.py's
-        drift trigger until it reads the fields (then this goes)."""
-        return self.to_dict()[key]
-
 
 class ConceptVerdict(Protocol):
     """What the result needs of its concept section (:class:`mlmon.concept.run.ConceptSection`,

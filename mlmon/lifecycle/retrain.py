@@ -214,13 +214,13 @@ def drift_trigger(d: DriftTrigger, result: DriftResult | str) -> Trigger:
         return Trigger("drift", False, f"not evaluated: {result}")
     dataset = result.dataset
     named = [c.column for c in result.columns if c.column in d.features and c.status == "drifted"]
-    fired = (d.dataset and dataset["drifted"]) or bool(named)
+    fired = (d.dataset and dataset.drifted) or bool(named)
     reason = (
-        f"{dataset['n_drifted']} of {dataset['n_columns']} columns drifted"
-        + (f" [{', '.join(dataset['drifted_columns'])}]" if dataset["drifted_columns"] else "")
+        f"{dataset.n_drifted} of {dataset.n_columns} columns drifted"
+        + (f" [{', '.join(dataset.drifted_columns)}]" if dataset.drifted_columns else "")
         + (f"; watched features drifted: {', '.join(named)}" if named else "")
     )
-    return Trigger("drift", fired, reason, {"drifted_columns": dataset["drifted_columns"]})
+    return Trigger("drift", fired, reason, {"drifted_columns": dataset.drifted_columns})
 
 
 # -- training ---------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from mlmon.alerts import dispatch
 from mlmon.alerts.exposition import FAMILIES
 from mlmon.config import Config, parse_config
+from tests.factories import column, concept_section, drift_result, metrics_result, multivariate
 
 T0 = dt.datetime(2026, 10, 20, 12, 0, tzinfo=dt.UTC)
 
@@ -88,47 +89,11 @@ alerts:
     return parse_config(text, tmp_path / "mlmon.yaml")
 
 
-def _metrics(breach: bool, coverage: float = 0.8) -> dict[str, Any]:
-    breaches = (
-        [
-            {
-                "metric": "roc_auc",
-                "rule": "min",
-                "direction": "below",
-                "bound": 0.75,
-                "value": 0.70,
-                "ci_low": 0.68,
-                "ci_high": 0.72,
-                "significant": True,
-                "estimated": False,
-            }
-        ]
-        if breach
-        else []
-    )
-    window = {
-        "start": "2026-10-20T00:00:00Z",
-        "end": "2026-10-21T00:00:00Z",
-        "n": 1000,
-        "labelled": 800,
-        "label_coverage": coverage,
-        "status": "ok",
-        "metrics": {
-            "roc_auc": {"value": 0.70 if breach else 0.80},
-            "latency_p95": {"value": 125.0},
-            "error_rate": {"value": 0.002},
-        },
-        "estimated": {"roc_auc": {"value": 0.79}},
-        "breaches": breaches,
-    }
-    return {"windows": [window], "deciding_windows": [0]}
-
-
 def test_webhook_fires_holds_within_the_cooldown_and_resolves_once(
     tmp_path: Path, receiver: Receiver
 ) -> None:
     config = _config(tmp_path, f"[{{type: webhook, url: '{receiver.url}/hook'}}]")
-    first = dispatch(config, "metrics", _metrics(breach=True), now=T0)
+    first = dispatch(config, metrics_result(breach=True), now=T0)
     assert first is not None and first.failures == []
     (payload,) = receiver.json_bodies()
     assert payload["version"] == "4" and payload["status"] == "firing"
@@ -144,20 +109,20 @@ def test_webhook_fires_holds_within_the_cooldown_and_resolves_once(
     assert alert["endsAt"] == "0001-01-01T00:00:00Z"
     assert "roc_auc 0.7 is below its min bound 0.75" in alert["annotations"]["summary"]
 
-    later = dispatch(config, "metrics", _metrics(breach=True), now=T0 + dt.timedelta(minutes=10))
+    later = dispatch(config, metrics_result(breach=True), now=T0 + dt.timedelta(minutes=10))
     assert later is not None and later.held == ["threshold_breach:roc_auc:min"]
     assert len(receiver.requests) == 1  # nothing repeated inside the cooldown
 
     cleared = T0 + dt.timedelta(minutes=20)
-    dispatch(config, "metrics", _metrics(breach=False), now=cleared)
+    dispatch(config, metrics_result(breach=False), now=cleared)
     resolved = receiver.json_bodies()[1]
     assert resolved["status"] == "resolved"
     assert resolved["alerts"][0]["startsAt"] == "2026-10-20T12:00:00Z"
     assert resolved["alerts"][0]["endsAt"] == "2026-10-20T12:20:00Z"
 
-    dispatch(config, "metrics", _metrics(breach=False), now=T0 + dt.timedelta(minutes=30))
+    dispatch(config, metrics_result(breach=False), now=T0 + dt.timedelta(minutes=30))
     assert len(receiver.requests) == 2  # resolved goes out once
-    dispatch(config, "metrics", _metrics(breach=True), now=T0 + dt.timedelta(hours=3))
+    dispatch(config, metrics_result(breach=True), now=T0 + dt.timedelta(hours=3))
     assert receiver.json_bodies()[2]["status"] == "firing"
 
 
@@ -166,7 +131,7 @@ def test_a_firing_alert_is_sent_again_after_the_cooldown(
 ) -> None:
     config = _config(tmp_path, f"[{{type: webhook, url: '{receiver.url}'}}]")
     for minutes in (0, 30, 59, 61, 90):
-        dispatch(config, "metrics", _metrics(True), now=T0 + dt.timedelta(minutes=minutes))
+        dispatch(config, metrics_result(True), now=T0 + dt.timedelta(minutes=minutes))
     assert len(receiver.requests) == 2  # at 0 and at 61 minutes
     starts = {b["alerts"][0]["startsAt"] for b in receiver.json_bodies()}
     assert starts == {"2026-10-20T12:00:00Z"}  # the same alert, reminded
@@ -179,7 +144,7 @@ def test_slack_returning_500_then_200_is_retried_and_delivered(tmp_path: Path) -
             tmp_path,
             f"[{{type: webhook, format: slack, url: '{slack.url}/services/T/B/x', backoff: 0.01}}]",
         )
-        report = dispatch(config, "metrics", _metrics(True), now=T0)
+        report = dispatch(config, metrics_result(True), now=T0)
         assert report is not None and report.failures == []
         assert len(slack.requests) == 2
         body = slack.json_bodies()[1]
@@ -203,7 +168,7 @@ def test_an_unreachable_webhook_fails_the_run_and_the_alert_is_sent_on_the_next(
         tmp_path,
         f"[{{type: webhook, url: 'http://127.0.0.1:{port}/x', retries: 1, backoff: 0.01}}]",
     )
-    report = dispatch(config, "metrics", _metrics(True), now=T0)
+    report = dispatch(config, metrics_result(True), now=T0)
     assert report is not None and report.sent == []
     (failure,) = report.failures
     assert failure.startswith(
@@ -212,7 +177,7 @@ def test_an_unreachable_webhook_fails_the_run_and_the_alert_is_sent_on_the_next(
     assert failure.endswith("after 2 attempts; the alert is sent again on the next run")
     late = Receiver(port=port)
     try:
-        retry = dispatch(config, "metrics", _metrics(True), now=T0 + dt.timedelta(minutes=5))
+        retry = dispatch(config, metrics_result(True), now=T0 + dt.timedelta(minutes=5))
         assert retry is not None and retry.failures == [] and len(late.requests) == 1
         assert late.json_bodies()[0]["status"] == "firing"  # not held: it was never sent
     finally:
@@ -225,22 +190,13 @@ def test_the_textfile_parses_with_prometheus_client_and_holds_every_command(
     directory = tmp_path / "textfile"
     directory.mkdir()
     config = _config(tmp_path, f"[{{type: textfile, directory: '{directory}'}}]")
-    dispatch(config, "metrics", _metrics(True), now=T0)
-    drift = {
-        "columns": [
-            {
-                "column": "x",
-                "status": "drifted",
-                "drifted": True,
-                "effect": "wasserstein",
-                "statistic": 0.31,
-            }
-        ],
-        "dataset": {"share": 1.0, "drifted": True, "n_drifted": 1, "n_columns": 1},
-        "multivariate": {"auc": 0.68, "drifted": True},
-        "concept": {"status": "ok", "drifted": False, "stream": "misclassification", "error": 0.2},
-    }
-    dispatch(config, "drift", drift, now=T0 + dt.timedelta(minutes=1))
+    dispatch(config, metrics_result(True), now=T0)
+    drift = drift_result(
+        [column("x", "drifted", effect="wasserstein", value=0.31)],
+        multivariate=multivariate(0.68, drifted=True),
+        concept=concept_section(status="ok", error=0.2),
+    )
+    dispatch(config, drift, now=T0 + dt.timedelta(minutes=1))
     path = directory / "mlmon_loans.prom"
     assert [p.name for p in directory.iterdir()] == ["mlmon_loans.prom"]  # no temp left
     families = {f.name: f for f in text_string_to_metric_families(path.read_text())}
@@ -298,7 +254,7 @@ def test_the_textfile_parses_with_prometheus_client_and_holds_every_command(
 
 def test_a_missing_textfile_directory_is_a_clear_error(tmp_path: Path) -> None:
     config = _config(tmp_path, f"[{{type: textfile, directory: '{tmp_path / 'nope'}'}}]")
-    report = dispatch(config, "metrics", _metrics(True), now=T0)
+    report = dispatch(config, metrics_result(True), now=T0)
     assert report is not None
     assert report.failures == [
         f"alerts.sinks[0] (textfile): directory {tmp_path / 'nope'} does not exist; create it "
@@ -310,7 +266,7 @@ def test_the_pushgateway_receives_the_samples_under_job_and_model(
     tmp_path: Path, receiver: Receiver
 ) -> None:
     config = _config(tmp_path, f"[{{type: pushgateway, url: '{receiver.url}', job: nightly}}]")
-    dispatch(config, "metrics", _metrics(False), now=T0)
+    dispatch(config, metrics_result(False), now=T0)
     (request,) = receiver.requests
     assert request["method"] == "PUT" and request["path"] == "/metrics/job/nightly/model/loans"
     names = {f.name for f in text_string_to_metric_families(request["body"].decode())}
@@ -324,8 +280,8 @@ def test_the_jsonl_sink_appends_one_line_per_notification(tmp_path: Path) -> Non
         f"[{{type: jsonl, path: '{path}'}}]",
         rules="[{finding: threshold_breach, severity: critical}]",
     )
-    dispatch(config, "metrics", _metrics(True), now=T0)
-    dispatch(config, "metrics", _metrics(False), now=T0 + dt.timedelta(minutes=5))
+    dispatch(config, metrics_result(True), now=T0)
+    dispatch(config, metrics_result(False), now=T0 + dt.timedelta(minutes=5))
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert [(r["status"], r["severity"], r["finding"]) for r in lines] == [
         ("firing", "critical", "threshold_breach"),
@@ -337,7 +293,7 @@ def test_findings_without_a_rule_do_not_alert(tmp_path: Path, receiver: Receiver
     config = _config(
         tmp_path, f"[{{type: webhook, url: '{receiver.url}'}}]", rules="[{finding: drift}]"
     )
-    dispatch(config, "metrics", _metrics(True), now=T0)
+    dispatch(config, metrics_result(True), now=T0)
     assert receiver.requests == []
 
 
@@ -359,7 +315,7 @@ def test_a_read_only_textfile_directory_is_a_clear_error(tmp_path: Path) -> None
     directory.chmod(0o555)
     config = _config(tmp_path, f"[{{type: textfile, directory: '{directory}'}}]")
     try:
-        report = dispatch(config, "metrics", _metrics(True), now=T0)
+        report = dispatch(config, metrics_result(True), now=T0)
     finally:
         directory.chmod(0o755)
     assert report is not None
@@ -372,7 +328,7 @@ def test_a_textfile_path_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None
     target = tmp_path / "not-a-dir"
     target.write_text("")
     config = _config(tmp_path, f"[{{type: textfile, directory: '{target}'}}]")
-    report = dispatch(config, "metrics", _metrics(True), now=T0)
+    report = dispatch(config, metrics_result(True), now=T0)
     assert report is not None
     assert report.failures == [f"alerts.sinks[0] (textfile): {target} is a file, not a directory"]
 
@@ -382,9 +338,9 @@ def _dispatch_many(config_path: str, command: str, times: int) -> None:
     from mlmon.config import load_config
 
     config = load_config(config_path)
-    result = _metrics(True) if command == "metrics" else {"columns": [], "dataset": {}}
+    result = metrics_result(True) if command == "metrics" else drift_result()
     for i in range(times):
-        dispatch(config, command, result, now=T0 + dt.timedelta(seconds=i))
+        dispatch(config, result, now=T0 + dt.timedelta(seconds=i))
 
 
 def test_concurrent_runs_of_two_commands_lose_no_alert_state(tmp_path: Path) -> None:
@@ -419,12 +375,11 @@ def test_a_window_short_of_labels_resolves_nothing(tmp_path: Path, receiver: Rec
     """No verdict is not 'all clear': a breach stays firing while the deciding window has too
     few labels to judge it, and resolves once a judged window no longer breaks the bound."""
     config = _config(tmp_path, f"[{{type: webhook, url: '{receiver.url}'}}]")
-    dispatch(config, "metrics", _metrics(True), now=T0)
-    unjudged = _metrics(False)
-    unjudged["windows"][0] |= {"status": "insufficient_data", "estimated": None}
-    dispatch(config, "metrics", unjudged, now=T0 + dt.timedelta(minutes=5))
+    dispatch(config, metrics_result(True), now=T0)
+    unjudged = metrics_result(False, status="insufficient_data", estimated=False)
+    dispatch(config, unjudged, now=T0 + dt.timedelta(minutes=5))
     assert [b["status"] for b in receiver.json_bodies()] == ["firing"]
-    dispatch(config, "metrics", _metrics(False), now=T0 + dt.timedelta(minutes=10))
+    dispatch(config, metrics_result(False), now=T0 + dt.timedelta(minutes=10))
     assert [b["status"] for b in receiver.json_bodies()] == ["firing", "resolved"]
 
 
@@ -434,10 +389,10 @@ def test_a_comparison_of_two_files_resolves_no_store_alert(
     config = _config(
         tmp_path, f"[{{type: webhook, url: '{receiver.url}'}}]", rules="[{finding: drift}]"
     )
-    drifted = {"dataset": {"drifted": True, "n_drifted": 3, "n_columns": 5}, "columns": []}
-    dispatch(config, "drift", drifted | {"current": {"source": "store a .. b"}}, now=T0)
-    calm = {"dataset": {"drifted": False, "n_columns": 5}, "columns": []}
-    dispatch(config, "drift", calm | {"current": {"source": "file cur.parquet"}}, now=T0)
+    drifted = [column(f"d{i}", "drifted") for i in range(3)] + [column("a"), column("b")]
+    calm = [column(f"c{i}") for i in range(5)]
+    dispatch(config, drift_result(drifted, source="store a .. b"), now=T0)
+    dispatch(config, drift_result(calm, source="file cur.parquet"), now=T0)
     assert [b["status"] for b in receiver.json_bodies()] == ["firing"]
-    dispatch(config, "drift", calm | {"current": {"source": "store b .. c"}}, now=T0)
+    dispatch(config, drift_result(calm, source="store b .. c"), now=T0)
     assert [b["status"] for b in receiver.json_bodies()] == ["firing", "resolved"]

@@ -26,6 +26,7 @@ from mlmon.alerts import dispatch
 from mlmon.alerts.exposition import FAMILIES
 from mlmon.config import parse_config
 from tests.conftest import REPO
+from tests.factories import column, drift_result
 
 RULES = REPO / "configs" / "prometheus" / "alerts.yml"
 RULE_TESTS = REPO / "configs" / "prometheus" / "alerts_test.yml"
@@ -88,13 +89,8 @@ alerts: {{sinks: [{{type: textfile, directory: '{tmp_path}'}}], stale_after: 100
 """,
         tmp_path / "mlmon.yaml",
     )
-    drift = {
-        "columns": [
-            {"column": "x", "status": "drifted", "drifted": True, "effect": "psi", "statistic": 0.4}
-        ],
-        "dataset": {"share": 1.0, "drifted": True},
-    }
-    dispatch(config, "drift", drift, now=dt.datetime.now(dt.UTC))
+    drift = drift_result([column("x", "drifted", effect="psi", value=0.4)])
+    dispatch(config, drift, now=dt.datetime.now(dt.UTC))
     exposition = (tmp_path / "mlmon_loans.prom").read_bytes()
 
     class Exporter(BaseHTTPRequestHandler):  # stands in for node_exporter's textfile collector

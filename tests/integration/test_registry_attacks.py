@@ -523,6 +523,7 @@ def test_an_escaping_production_alias_never_reaches_a_prometheus_label(tmp_path:
 
     from mlmon.alerts import dispatch
     from mlmon.config import parse_config
+    from tests.factories import column, drift_result
 
     config = parse_config(
         f"""\
@@ -535,12 +536,12 @@ alerts: {{sinks: [{{type: textfile, directory: '{tmp_path}'}}], stale_after: 100
     )
     aliases = tmp_path / "registry/loans/aliases"
     aliases.mkdir(parents=True)
-    result = {"columns": [], "dataset": {"share": 0.0, "drifted": False}}
+    result = drift_result([column("x")])
     (aliases / "production").write_text("3\n")
-    dispatch(config, "drift", result, now=dt.datetime.now(dt.UTC))
+    dispatch(config, result, now=dt.datetime.now(dt.UTC))
     assert 'version="3"' in (tmp_path / "mlmon_loans.prom").read_text()
     (aliases / "production").write_text('../../../x"} 1\nevil_metric{a="\n')
-    dispatch(config, "drift", result, now=dt.datetime.now(dt.UTC))
+    dispatch(config, result, now=dt.datetime.now(dt.UTC))
     exposition = (tmp_path / "mlmon_loans.prom").read_text()
     assert "mlmon_production_version_info{" not in exposition
     assert "evil" not in exposition and "../" not in exposition

@@ -1,97 +1,123 @@
 """Which findings each command's result gives, with stable keys (the same finding in two
-runs is one alert) and events told from conditions."""
+runs is one alert) and events told from conditions. The findings read the operations' typed
+results (tests/factories.py builds small ones)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from mlmon.alerts.findings import findings
+from mlmon.alerts.findings import findings, judged
+from mlmon.concept.comparison import ConceptComparison
+from mlmon.outcome import Outcome
+from tests.factories import (
+    column,
+    concept_section,
+    drift_result,
+    expected,
+    metrics_result,
+    multivariate,
+    plain,
+    promote_result,
+    retrain_result,
+    rollback_result,
+)
 
 NOW = dt.datetime(2026, 10, 20, 12, 0, tzinfo=dt.UTC)
 
 
-def _kinds(
-    command: str, result: dict[str, Any], latest: dt.datetime | None = None
-) -> list[tuple[str, str, bool]]:
+def _kinds(result: Outcome, latest: dt.datetime | None = None) -> list[tuple[str, str, bool]]:
     return [
         (f.kind, f.key, f.event)
-        for f in findings(command, result, latest_data=latest, now=NOW, stale_after=7200)
+        for f in findings(result, latest_data=latest, now=NOW, stale_after=7200)
     ]
 
 
 def test_a_failed_gate_is_an_event_keyed_by_the_candidate() -> None:
-    result = {"candidate": "3", "promoted": False, "gate": {"metric": "roc_auc", "passed": False}}
-    assert _kinds("promote", result) == [("gate_failed", "gate_failed:3", True)]
-    passed = {"candidate": "3", "promoted": True, "gate": {"metric": "roc_auc", "passed": True}}
-    assert _kinds("promote", passed) == []
+    (f,) = findings(promote_result("3", passed=False), latest_data=None, now=NOW, stale_after=1)
+    assert (f.kind, f.key, f.event) == ("gate_failed", "gate_failed:3", True)
+    assert f.summary == "candidate 3 failed the promotion gate on roc_auc"
+    assert f.details["gate"]["passed"] is False
+    assert _kinds(promote_result("3", passed=True)) == []
 
 
 def test_a_rollback_and_a_triggered_retraining_are_events() -> None:
-    assert _kinds("rollback", {"from_version": "2", "to_version": "1"}) == [
-        ("rollback", "rollback:2->1", True)
-    ]
-    assert _kinds("rollback", {"from_version": "1", "to_version": "1"}) == []
-    retrain = {"triggered": True, "version": "4", "triggers": [{"trigger": "drift", "fired": True}]}
-    (f,) = findings("retrain", retrain, latest_data=None, now=NOW, stale_after=7200)
+    assert _kinds(rollback_result("2", "1")) == [("rollback", "rollback:2->1", True)]
+    assert _kinds(rollback_result("1", "1")) == []
+    (f,) = findings(retrain_result("4", ["drift"]), latest_data=None, now=NOW, stale_after=7200)
     assert (f.kind, f.key, f.event) == ("retrain_triggered", "retrain_triggered:4", True)
     assert f.summary == "retraining triggered by drift: candidate version 4"
-    assert _kinds("retrain", {"triggered": True, "version": None, "triggers": []}) == []
+    assert _kinds(retrain_result(None, ["drift"])) == []
+
+
+def test_a_breach_in_a_deciding_window_is_a_condition_keyed_by_metric_and_rule() -> None:
+    (f,) = findings(metrics_result(breach=True), latest_data=None, now=NOW, stale_after=7200)
+    assert (f.kind, f.key, f.event) == ("threshold_breach", "threshold_breach:roc_auc:min", False)
+    assert f.summary == (
+        "roc_auc 0.7 is below its min bound 0.75 in the window from 2026-10-20T00:00:00Z"
+    )
+    assert f.labels == {"metric": "roc_auc", "rule": "min"}
+    assert f.details["breach"]["bound"] == 0.75
+    assert _kinds(metrics_result(breach=False)) == []
 
 
 def test_drift_and_concept_drift_are_conditions_of_the_drift_command() -> None:
-    result = {
-        "dataset": {"drifted": False, "n_drifted": 1, "n_columns": 10, "drifted_columns": ["a"]},
-        "multivariate": {"drifted": True, "auc": 0.71},
-        "concept": {
-            "drifted": True,
-            "stream": "absolute_error",
-            "comparison": {"reference": 1.0, "current": 1.4, "drifted": True},
-        },
-    }
-    fs = findings("drift", result, latest_data=None, now=NOW, stale_after=7200)
+    columns = [column("a", "drifted"), *(column(f"c{i}") for i in range(9))]
+    rose = plain(1.0, 1.4, drifted=True, stream="absolute_error")
+    concept = concept_section(
+        stream="absolute_error",
+        status="drifted",
+        drifted=True,
+        comparison=ConceptComparison(rose, None, "regression: CBPE estimates classifiers only"),
+    )
+    result = drift_result(columns, multivariate=multivariate(0.71, drifted=True), concept=concept)
+    fs = findings(result, latest_data=None, now=NOW, stale_after=7200)
     assert [(f.kind, f.key, f.event) for f in fs] == [
         ("drift", "drift:dataset", False),
         ("concept_drift", "concept_drift", False),
     ]
     assert fs[0].summary == "data drift: 1 of 10 columns drifted; domain classifier AUC 0.710 (a)"
     assert fs[1].summary == "concept drift: the mean absolute error rose from 1 to 1.4"
+    assert fs[1].details["comparison"]["basis"] == "reference"
 
 
 def test_a_concept_alert_says_what_its_verdict_rests_on() -> None:
-    expected = {"error": 0.229, "current": 0.269, "unexplained_change": 0.04, "drifted": True}
-    cbpe = {
-        "drifted": True,
-        "stream": "misclassification",
-        "comparison": {
-            "reference": 0.196,
-            "current": 0.269,
-            "drifted": True,
-            "basis": "expected_error",
-            "expected": expected,
-        },
-    }
-    (f,) = findings("drift", {"concept": cbpe}, latest_data=None, now=NOW, stale_after=7200)
+    rose = plain(0.196, 0.269, drifted=True, stream="misclassification")
+    beyond = ConceptComparison(rose, expected(0.229, 0.269, drifted=True), None)
+    cbpe = concept_section(status="drifted", drifted=True, comparison=beyond)
+    (f,) = findings(drift_result(concept=cbpe), latest_data=None, now=NOW, stale_after=7200)
     assert f.summary == (
         "concept drift: the error rate 0.269 is +0.04 beyond the 0.229 CBPE expects of these rows"
     )
-    detectors = {
-        "drifted": True,
-        "stream": "misclassification",
-        "detectors": [
-            {"detector": "ddm", "status": "ok"},
-            {"detector": "hddm_a", "status": "drifted"},
-        ],
-        "comparison": {"basis": "expected_error", "expected": {**expected, "drifted": False}},
-    }
-    (f,) = findings("drift", {"concept": detectors}, latest_data=None, now=NOW, stale_after=7200)
+    explained = ConceptComparison(rose, expected(0.229, 0.269, drifted=False), None)
+    detectors = concept_section(
+        status="drifted", drifted=True, comparison=explained, drifted_detectors=["hddm_a"]
+    )
+    (f,) = findings(drift_result(concept=detectors), latest_data=None, now=NOW, stale_after=7200)
     assert f.summary == "concept drift: a change point in the error rate (hddm_a)"
 
 
 def test_stale_data_fires_when_the_newest_prediction_is_older_than_stale_after() -> None:
     fresh = NOW - dt.timedelta(hours=1)
     old = NOW - dt.timedelta(hours=3)
-    assert _kinds("metrics", {"windows": []}, fresh) == []
-    assert _kinds("metrics", {"windows": []}, old) == [("stale_data", "stale_data", False)]
-    assert _kinds("drift", {}, old) == [("stale_data", "stale_data", False)]
-    assert _kinds("promote", {}, old) == []  # only metrics and drift judge staleness
+    assert _kinds(metrics_result(breach=False), fresh) == []
+    assert _kinds(metrics_result(breach=False), old) == [("stale_data", "stale_data", False)]
+    assert _kinds(drift_result(), old) == [("stale_data", "stale_data", False)]
+    # only metrics and drift judge staleness
+    assert _kinds(promote_result("3", passed=True), old) == []
+
+
+def test_only_what_a_run_judged_can_resolve() -> None:
+    assert judged(metrics_result(breach=False), staleness_known=True) == {
+        "threshold_breach",
+        "stale_data",
+    }
+    short = metrics_result(breach=False, status="insufficient_data", estimated=False)
+    assert judged(short, staleness_known=False) == set()
+    assert judged(drift_result([column("a")]), staleness_known=False) == {"drift"}
+    judged_concept = drift_result([column("a")], concept=concept_section(status="ok"))
+    assert judged(judged_concept, staleness_known=False) == {"drift", "concept_drift"}
+    skipped = drift_result([column("a")], concept=concept_section(status="skipped"))
+    assert judged(skipped, staleness_known=False) == {"drift"}
+    two_files = drift_result([column("a")], source="file cur.parquet")
+    assert judged(two_files, staleness_known=True) == set()
+    assert judged(rollback_result("2", "1"), staleness_known=True) == set()

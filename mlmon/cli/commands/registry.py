@@ -14,7 +14,7 @@ from mlmon.cli.state import state_of
 
 if TYPE_CHECKING:  # the library is imported when the command runs, so other commands start fast
     from mlmon.ops.registry import ArtifactPath, History, RegistryList, VersionMetadata
-    from mlmon.ops.rollback import RollbackResult
+    from mlmon.registry.rollback import RollbackResult
 
 registry_app = typer.Typer(
     help="Inspect model versions, aliases and the event log.", no_args_is_help=True
