@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,6 +16,7 @@ from mlmon.config.drift import CATEGORICAL_METHODS, NUMERICAL_METHODS
 
 if TYPE_CHECKING:  # the library is imported when the command runs, so other commands start fast
     from mlmon.concept.run import ConceptSection
+    from mlmon.datadrift.compare import Comparison
     from mlmon.datadrift.result import DriftResult
 
 METHODS = tuple(dict.fromkeys(NUMERICAL_METHODS + CATEGORICAL_METHODS))
@@ -154,10 +155,9 @@ def _names(text: str) -> list[str]:
 
 def render(out: Output, result: DriftResult, fmt: str) -> None:
     """The table of columns and the verdicts (``--json`` prints the result instead)."""
-    data = result.to_dict()
     if result.roles_inferred:
-        numerical = [c["column"] for c in data["columns"] if c["kind"] == "numerical"]
-        categorical = [c["column"] for c in data["columns"] if c["kind"] == "categorical"]
+        numerical = [c.column for c in result.columns if c.kind == "numerical"]
+        categorical = [c.column for c in result.columns if c.kind == "categorical"]
         left_out = [
             f"{', '.join(names)} ({role})"
             for role in ("id", "timestamp")
@@ -180,10 +180,10 @@ def render(out: Output, result: DriftResult, fmt: str) -> None:
         "sketch",
     ]
     order = {"drifted": 0, "ok": 1, "insufficient_data": 2, "skipped": 3}
-    rows = [_row(c) for c in sorted(data["columns"], key=lambda c: order.get(c["status"], 9))]
-    rows += [_row(c) for c in data["prediction"]["columns"]]
-    if data["label"] is not None:
-        rows.append(_row({**data["label"], "column": f"{data['label']['column']} (truth)"}))
+    rows = [_row(c) for c in sorted(result.columns, key=lambda c: order.get(c.status, 9))]
+    rows += [_row(c) for c in result.prediction]
+    if result.label is not None:
+        rows.append(_row(result.label, f"{result.label.column} (truth)"))
     ref, cur = result.reference, result.current
     title = (
         f"drift of {cur.source} ({cur.rows:,} rows) against {ref.source} "
@@ -197,11 +197,11 @@ def render(out: Output, result: DriftResult, fmt: str) -> None:
         f"{d.threshold:.0%}): {'DRIFT' if d.drifted else 'no drift'}"
         + (f" [{', '.join(d.drifted_columns)}]" if d.drifted_columns else "")
     )
-    prediction = data["prediction"]
-    if prediction["columns"]:
-        out.note(f"prediction: {'DRIFT' if prediction['drifted'] else 'no drift'}")
-    if data["label"] is not None:
-        verdict = "DRIFT" if data["label"]["drifted"] else "no drift"
+    if result.prediction:
+        drifted = any(c.status == "drifted" for c in result.prediction)
+        out.note(f"prediction: {'DRIFT' if drifted else 'no drift'}")
+    if result.label is not None:
+        verdict = "DRIFT" if result.label.status == "drifted" else "no drift"
         out.note(f"labels (prior shift): {verdict}")
     if result.multivariate is not None:
         out.note(f"multivariate: {result.multivariate.summary}")
@@ -289,25 +289,29 @@ def _p(p: float | None) -> str:
     return "-" if p is None else (f"{p:.2g}" if p >= 1e-4 else "<1e-4")
 
 
-def _row(c: dict[str, Any]) -> list[str]:
-    status = c["status"].upper() if c["status"] == "drifted" else c["status"]
-    if c["fired"]:
-        status += " (" + ", ".join(c["fired"]) + ")"
-    if c["reason"]:
-        status += f": {c['reason']}"
-    p = c["p_value_adjusted"]
-    effect = "-" if c["statistic"] is None else f"{c['effect']} {_num(c['statistic'])}"
+def _row(c: Comparison, name: str | None = None) -> list[str]:
+    """One column's line: its verdict and the signals that fired, the rule's test and effect
+    (the distribution signal), the missing shares and a sketch of both distributions."""
+    main = c.distribution
+    status = c.status.upper() if c.status == "drifted" else c.status
+    fired = [s.name for s in c.signals if s.fired]
+    if fired:
+        status += " (" + ", ".join(fired) + ")"
+    if c.reason:
+        status += f": {c.reason}"
+    value = None if main is None else main.value
+    effect = "-" if main is None or value is None else f"{main.effect} {_num(value)}"
     missing = "-"
-    if c["null_share_reference"] is not None and c["null_share_current"] is not None:
-        missing = f"{c['null_share_reference']:.1%}→{c['null_share_current']:.1%}"
+    if c.null_share_reference is not None and c.null_share_current is not None:
+        missing = f"{c.null_share_reference:.1%}→{c.null_share_current:.1%}"
     return [
-        c["column"],
-        c["kind"],
+        name or c.column,
+        c.kind,
         status,
-        c["test"] or "-",
-        _p(p),
+        (None if main is None else main.test) or "-",
+        _p(None if main is None else main.p_value_adjusted),
         effect,
-        "-" if c["threshold"] is None else _num(c["threshold"]),
+        "-" if main is None else _num(main.threshold),
         missing,
         _sketch(c),
     ]
@@ -317,12 +321,14 @@ def _num(x: float) -> str:
     return "inf" if x == float("inf") else f"{x:.3g}"
 
 
-def _sketch(c: dict[str, Any]) -> str:
+def _sketch(c: Comparison) -> str:
     """Reference and current shares, coarsened to a few bars each: ``▁▃█▃ → ▁▂▅█``."""
-    ref, cur = c["reference_distribution"], c["current_distribution"]
+    ref, cur = c.reference_distribution, c.current_distribution
     if not ref or not cur:
         return ""
-    a, b = _coarse(ref["shares"]), _coarse(cur["shares"])
+    # "shares" is a list of floats (the "categories" or "edges" beside it are not)
+    a = _coarse([float(x) for x in ref["shares"]])
+    b = _coarse([float(x) for x in cur["shares"]])
     top = max(max(a), max(b)) or 1.0
 
     def bars(xs: list[float]) -> str:
