@@ -138,6 +138,17 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class GateRule:
+    """One rule of the gate, as it was required and seen, and whether it held."""
+
+    rule: str
+    passed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "passed": self.passed}
+
+
+@dataclass(frozen=True)
 class GateResult:
     """The gate's decision: each rule with whether it held, and the figures it was made on
     (``primary`` compares the two models; without a production model only
@@ -146,7 +157,7 @@ class GateResult:
     metric: str
     rows: int
     passed: bool
-    rules: tuple[dict[str, Any], ...]
+    rules: tuple[GateRule, ...]
     primary: Comparison | None = None
     candidate_value: float | None = None
     guardrails: tuple[Comparison, ...] = ()
@@ -160,8 +171,8 @@ class GateResult:
             **base,
             "rows": self.rows,
             "confidence": self.confidence,
-            "rules": list(self.rules),
-            "rule": "; ".join(r["rule"] for r in self.rules),
+            "rules": [r.to_dict() for r in self.rules],
+            "rule": "; ".join(r.rule for r in self.rules),
             "guardrails": [g.to_dict() for g in self.guardrails],
             "passed": self.passed,
         }
@@ -237,7 +248,7 @@ def decide(
             metric,
             len(y),
             ok,
-            ({"rule": text, "passed": ok},),
+            (GateRule(text, bool(ok)),),
             candidate_value=value,
             confidence=confidence,
         )
@@ -253,31 +264,31 @@ def decide(
         name=metric,
     )
     rules = [
-        {
-            "rule": f"non-inferiority: the {confidence:.0%} interval of the improvement must "
+        GateRule(
+            f"non-inferiority: the {confidence:.0%} interval of the improvement must "
             f"lie above {_negated(non_inferiority_margin)}; it is "
             f"[{primary.low:+.4f}, {primary.high:+.4f}]",
-            "passed": bool(primary.low > -non_inferiority_margin),
-        }
+            bool(primary.low > -non_inferiority_margin),
+        )
     ]
     if min_absolute_change is not None:
         rules.append(
-            {
-                "rule": f"min_absolute_change: the improvement must be at least "
+            GateRule(
+                f"min_absolute_change: the improvement must be at least "
                 f"{min_absolute_change:g}; it is {primary.improvement:+.4f}",
-                "passed": primary.improvement >= min_absolute_change,
-            }
+                bool(primary.improvement >= min_absolute_change),
+            )
         )
     if min_relative_change is not None:
         relative = (
             primary.improvement / abs(primary.production) if primary.production else float("inf")
         )
         rules.append(
-            {
-                "rule": f"min_relative_change: the relative improvement must be at least "
+            GateRule(
+                f"min_relative_change: the relative improvement must be at least "
                 f"{min_relative_change:g}; it is {relative:+.4f}",
-                "passed": relative >= min_relative_change,
-            }
+                bool(relative >= min_relative_change),
+            )
         )
     checked = []
     for name, margin in guardrails.items():
@@ -295,13 +306,13 @@ def decide(
         )
         checked.append(g)
         rules.append(
-            {
-                "rule": f"guardrail {name}: the {confidence:.0%} interval of its change must "
+            GateRule(
+                f"guardrail {name}: the {confidence:.0%} interval of its change must "
                 f"lie above {_negated(margin)}; it is [{g.low:+.4f}, {g.high:+.4f}]",
-                "passed": bool(g.low > -margin),
-            }
+                bool(g.low > -margin),
+            )
         )
-    passed = all(r["passed"] for r in rules)
+    passed = all(r.passed for r in rules)
     return GateResult(
         metric,
         len(y),

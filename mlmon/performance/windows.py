@@ -98,6 +98,12 @@ class MetricsResult(StatusExit):
     """How the estimates were made (calibration), or why there are none."""
 
     @property
+    def estimation_reason(self) -> str | None:
+        """Why there are no CBPE estimates (None when there are, or when they are off)."""
+        reason = None if self.estimation is None else self.estimation.get("reason")
+        return None if reason is None else str(reason)
+
+    @property
     def status(self) -> str:
         """``finding`` if a deciding window breaches a threshold, else ``insufficient_data``
         if a deciding window has too few labels for a quality threshold, else ``ok``."""

@@ -65,7 +65,7 @@ def test_a_clearly_better_candidate_passes_and_a_worse_one_fails() -> None:
 
     better = gate(good, worse)
     assert better.passed and better.primary is not None and better.primary.low > 0
-    assert [r["passed"] for r in better.rules] == [True, True]
+    assert [r.passed for r in better.rules] == [True, True]
     failed = gate(worse, good)
     assert not failed.passed and failed.primary is not None and failed.primary.high < 0
 
@@ -96,7 +96,7 @@ def test_identical_models_pass_only_with_a_margin_and_min_change_can_fail() -> N
     margin = gate(0.01, None)
     assert margin.passed
     change = gate(0.01, 0.01)
-    assert not change.passed and [r["passed"] for r in change.rules] == [True, False]
+    assert not change.passed and [r.passed for r in change.rules] == [True, False]
 
 
 def test_without_production_the_threshold_decides() -> None:

@@ -173,8 +173,8 @@ def render(out: Output, result: MetricsResult, task: str, fmt: str) -> None:
             f"est. {trend_metric}: the estimate for every window (assumes calibrated scores "
             "and no concept drift)"
         )
-    elif result.estimation is not None and result.estimation.get("reason"):
-        out.note(f"no estimates: {result.estimation['reason']}")
+    elif result.estimation_reason:
+        out.note(f"no estimates: {result.estimation_reason}")
     breaches = sum(len(w.breaches) for i, w in enumerate(result.windows) if i in result.deciding)
     out.note(
         f"status: {result.status}"

@@ -59,7 +59,7 @@ def render(out: Output, result: PromoteResult) -> None:
             f"{c.low:+.4f} to {c.high:+.4f})"
         )
     for rule in gate.rules:
-        out.result_line(f"  {'pass' if rule['passed'] else 'FAIL'}  {rule['rule']}")
+        out.result_line(f"  {'pass' if rule.passed else 'FAIL'}  {rule.rule}")
     if result.dry_run:
         verdict = "would promote" if gate.passed else "would not promote"
         out.result_line(f"{verdict} version {result.candidate} (dry run: nothing changed)")
