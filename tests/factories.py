@@ -15,7 +15,8 @@ from mlmon.datadrift.multivariate import MultivariateResult
 from mlmon.datadrift.result import CurrentSide, DriftResult, DriftSettings, ReferenceSide
 from mlmon.lifecycle.gate import GateResult
 from mlmon.lifecycle.promote import PromoteResult
-from mlmon.lifecycle.retrain import RetrainResult, Trigger
+from mlmon.lifecycle.retrain import RetrainResult
+from mlmon.lifecycle.triggers import Trigger
 from mlmon.performance.estimate import Estimate
 from mlmon.performance.thresholds import Breach
 from mlmon.performance.windows import MetricsResult, WindowReport

@@ -19,7 +19,9 @@ from mlmon.config import Config
 from mlmon.errors import DataError, MlmonError
 from mlmon.lifecycle import model as lm
 from mlmon.lifecycle import retrain as lr
-from mlmon.lifecycle.retrain import RetrainResult, Trigger
+from mlmon.lifecycle import triggers
+from mlmon.lifecycle.retrain import RetrainResult
+from mlmon.lifecycle.triggers import Trigger
 from mlmon.ops.window import When, resolve
 from mlmon.registry import Registry, open_registry
 from mlmon.registry.artifact import load_model, save_model
@@ -96,23 +98,23 @@ def run(
 
 def evaluate_triggers(config: Config, registry: Registry, until: dt.datetime) -> list[Trigger]:
     """Every configured trigger, fired or not, with its reason."""
-    triggers = config.retrain.triggers
+    configured = config.retrain.triggers
     out = []
-    if triggers.schedule is not None:
+    if configured.schedule is not None:
         production = registry.aliases().get("production")
         created = None if production is None else registry.metadata(production).get("created_at")
         out.append(
-            lr.schedule_trigger(
+            triggers.schedule_trigger(
                 registry.model,
                 production,
                 created,
-                triggers.schedule.max_age,
+                configured.schedule.max_age,
                 dt.datetime.now(dt.UTC),
             )
         )
-    if triggers.performance is not None:
+    if configured.performance is not None:
         out.append(_performance(config, until))
-    if triggers.drift is not None:
+    if configured.drift is not None:
         out.append(_drift(config, until))
     return out
 
@@ -157,8 +159,8 @@ def _performance(config: Config, until: dt.datetime) -> Trigger:
     try:
         window = compute_metrics(config, since, until, window="all").windows[0]
     except DataError as exc:
-        return lr.performance_trigger(p, since, exc.message)
-    return lr.performance_trigger(p, since, window)
+        return triggers.performance_trigger(p, since, exc.message)
+    return triggers.performance_trigger(p, since, window)
 
 
 def _drift(config: Config, until: dt.datetime) -> Trigger:
@@ -181,8 +183,8 @@ def _drift(config: Config, until: dt.datetime) -> Trigger:
         )
         result = compute_drift(univariate, until=until)
     except MlmonError as exc:
-        return lr.drift_trigger(d, exc.message)
-    return lr.drift_trigger(d, result)
+        return triggers.drift_trigger(d, exc.message)
+    return triggers.drift_trigger(d, result)
 
 
 def _config_digest(config: Config) -> str | None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from mlmon.errors import ExitCode, UsageError
-from mlmon.lifecycle.retrain import schedule_trigger
+from mlmon.lifecycle.triggers import schedule_trigger
 from mlmon.ops import ingest, promote, retrain
 from mlmon.registry import open_registry
 from tests.conftest import BINARY_CONFIG, GOOD_ROWS, Project
