@@ -36,12 +36,18 @@ from mlmon.store.columns import (
 from mlmon.store.labelling import SOURCE, address_labels
 from mlmon.store.layout import StoreLayout, Table
 from mlmon.store.manifest import manifest_line, read_manifest
-from mlmon.store.readers import Format, Source, read_batches, resolve_source, source_columns
+from mlmon.store.readers import (
+    Format,
+    Source,
+    check_columns,
+    read_batches,
+    resolve_source,
+)
 from mlmon.store.report import FileReport, IngestResult
 from mlmon.store.scratch import scratch_dir
 from mlmon.store.stored import against_stored
 from mlmon.store.validate import REASON, ROW, validate_batch
-from mlmon.store.writer import StagedWrite, clear_stale_staging, refuse_symlinks
+from mlmon.store.writer import StagedWrite, clear_stale_staging, refuse_symlinks, unwritable
 
 Progress = Callable[[str, int], None]
 """Called with (source name, rows read so far) after each batch."""
@@ -68,7 +74,7 @@ def ingest(
     try:
         with scratch_dir() as scratch:
             sources = [resolve_source(p, fmt, scratch) for p in paths]
-            plans = [(s, _check_columns(s, columns, labels)) for s in sources]
+            plans = [(s, check_columns(s, columns, labels)) for s in sources]
             run = _Run(config, table, columns, dry_run, started, progress)
             if dry_run:
                 run.execute(plans, scratch)
@@ -83,7 +89,7 @@ def ingest(
                     )
                     clear_stale_staging(layout)
                 except OSError as exc:
-                    raise _unwritable(layout, exc) from exc
+                    raise unwritable(layout, exc) from exc
                 run.execute(plans, layout.staging_dir)
             return run.result()
     except MemoryError:
@@ -95,42 +101,6 @@ def ingest(
             "fits in memory, or give the process more memory; then re-run (a run is all or "
             "nothing, and rows already stored are skipped)",
         ) from None
-
-
-def _unwritable(layout: StoreLayout, exc: OSError) -> DataError:
-    """The error for a store that cannot be written: read-only, or a path of the wrong kind."""
-    where = f" ({exc.filename})" if exc.filename else ""
-    return DataError(
-        f"cannot write to the store {layout.root}: {exc.strerror or exc}{where}",
-        hint="the store, its _staging folder and its .lock file must be directories and a "
-        "file mlmon may write; check the path and its permissions (nothing was written)",
-    )
-
-
-def _check_columns(
-    source: Source, columns: list[Column], labels: bool
-) -> tuple[list[str], list[str]]:
-    """Refuse a source that lacks a required column; return (missing optional, ignored)."""
-    offered = source_columns(source)
-    wanted = {c.name for c in columns}
-    missing = [c for c in columns if c.name not in offered]
-    required = [c for c in missing if c.required]
-    if required:
-        listed = ", ".join(f"{c.name!r} ({c.role})" for c in required)
-        found = ", ".join(_printable(c) for c in offered[:20]) + (" …" if len(offered) > 20 else "")
-        what = "label" if labels else "prediction"
-        raise DataError(
-            f"{source.name}: missing required column(s) {listed}; the file has: {found}",
-            hint=f"map the {what} log's columns in the config's `schema` section"
-            + ("" if len(offered) > 1 else f", or check that the file really is {source.format}"),
-        )
-    return [c.name for c in missing], [c for c in offered if c not in wanted]
-
-
-def _printable(name: str) -> str:
-    """A column name safe to print: control characters escaped, long names cut."""
-    text = name if name.isprintable() else repr(name)[1:-1]
-    return text if len(text) <= 40 else text[:39] + "…"
 
 
 Plan = tuple[Source, tuple[list[str], list[str]]]
@@ -220,7 +190,7 @@ class _Run:
         try:
             staged = StagedWrite(self.layout, staging_root)
         except OSError as exc:
-            raise _unwritable(self.layout, exc) from exc
+            raise unwritable(self.layout, exc) from exc
         committed = False
         try:
             self._stage_all(plans, staged)
@@ -232,7 +202,7 @@ class _Run:
             try:
                 staged.check_targets(self.started)
             except OSError as exc:
-                raise _unwritable(self.layout, exc) from exc
+                raise unwritable(self.layout, exc) from exc
             try:
                 sides = staged.commit(self.started)
             except OSError as exc:

@@ -133,6 +133,32 @@ def source_columns(source: Source) -> list[str]:
     return names
 
 
+def check_columns(
+    source: Source, columns: list[Column], labels: bool
+) -> tuple[list[str], list[str]]:
+    """Refuse a source that lacks a required column; return (missing optional, ignored)."""
+    offered = source_columns(source)
+    wanted = {c.name for c in columns}
+    missing = [c for c in columns if c.name not in offered]
+    required = [c for c in missing if c.required]
+    if required:
+        listed = ", ".join(f"{c.name!r} ({c.role})" for c in required)
+        found = ", ".join(printable(c) for c in offered[:20]) + (" …" if len(offered) > 20 else "")
+        what = "label" if labels else "prediction"
+        raise DataError(
+            f"{source.name}: missing required column(s) {listed}; the file has: {found}",
+            hint=f"map the {what} log's columns in the config's `schema` section"
+            + ("" if len(offered) > 1 else f", or check that the file really is {source.format}"),
+        )
+    return [c.name for c in missing], [c for c in offered if c not in wanted]
+
+
+def printable(name: str) -> str:
+    """A column name safe to print: control characters escaped, long names cut."""
+    text = name if name.isprintable() else repr(name)[1:-1]
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 def _check_header(source: Source) -> None:
     """Refuse a CSV header wider than :data:`MAX_COLUMNS` before polars parses it (a header
     of millions of names is itself gigabytes to parse)."""

@@ -232,3 +232,13 @@ def clear_stale_staging(layout: StoreLayout) -> None:
     if layout.staging_dir.is_dir():
         for child in layout.staging_dir.iterdir():
             shutil.rmtree(child)  # an error here surfaces: the store needs attention
+
+
+def unwritable(layout: StoreLayout, exc: OSError) -> DataError:
+    """The error for a store that cannot be written: read-only, or a path of the wrong kind."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    return DataError(
+        f"cannot write to the store {layout.root}: {exc.strerror or exc}{where}",
+        hint="the store, its _staging folder and its .lock file must be directories and a "
+        "file mlmon may write; check the path and its permissions (nothing was written)",
+    )
