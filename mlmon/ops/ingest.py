@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from mlmon.config import Config
@@ -13,7 +14,7 @@ from mlmon.store.report import IngestResult
 
 def run(
     config: Config,
-    paths: str | Sequence[str],
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
     labels: bool = False,
     fmt: str | None = None,
@@ -33,7 +34,7 @@ def run(
         )
     return ingest(
         config,
-        [paths] if isinstance(paths, str) else list(paths),
+        [os.fspath(p) for p in ([paths] if isinstance(paths, str | os.PathLike) else paths)],
         labels=labels,
         fmt=fmt,
         dry_run=dry_run,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -41,10 +42,11 @@ class InitResult(StatusExit):
         return {"path": str(self.path), "written": self.written, "overwritten": self.overwritten}
 
 
-def run(path: Path, *, force: bool = False) -> InitResult:
+def run(path: str | os.PathLike[str], *, force: bool = False) -> InitResult:
     """Write the starter config to ``path`` atomically. A file that already holds it is left
     alone (``written`` false); any other existing file is a usage error (exit 2) unless
     ``force``."""
+    path = Path(path)
     text = starter_config()
     existed = path.exists()
     if existed and path.is_file() and path.read_bytes() == text:

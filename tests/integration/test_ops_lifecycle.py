@@ -113,6 +113,14 @@ def test_ingest_from_python_takes_one_path_and_a_dry_run_writes_nothing(
         result.files[0].rows_written = 0  # type: ignore[misc]
 
 
+def test_ingest_from_python_takes_paths_as_pathlib_paths_too(project: Project) -> None:
+    path = project.csv("a.csv", GOOD_ROWS)
+    one = ingest.run(project.config(), path, dry_run=True)
+    several = ingest.run(project.config(), [path, str(path)], dry_run=True)
+    assert one.rows_written == 5
+    assert [f.path for f in several.files] == [str(path), str(path)]
+
+
 def test_ingest_from_python_refuses_an_unknown_format(project: Project) -> None:
     path = str(project.csv("a.csv", GOOD_ROWS))
     with pytest.raises(UsageError, match="--format: 'xlsx' is not one of csv, jsonl, parquet"):

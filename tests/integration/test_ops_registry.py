@@ -176,3 +176,5 @@ def test_init_writes_once_refuses_to_overwrite_and_forces(tmp_path: Path) -> Non
     forced = init.run(target, force=True)
     assert (forced.written, forced.overwritten) == (True, True)
     assert target.read_bytes() == init.starter_config()
+    as_text = init.run(str(tmp_path / "other.yaml"))  # a string path, as from a script
+    assert as_text.written and (tmp_path / "other.yaml").read_bytes() == init.starter_config()
