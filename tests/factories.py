@@ -36,9 +36,9 @@ def metrics_result(
     """One daily window (the deciding one) of 1,000 rows: ROC AUC 0.70 breaking its 0.75
     minimum with ``breach``, else 0.80; latency p95 125 ms; error rate 0.002."""
     breaches = (
-        [Breach("roc_auc", "min", "below", 0.75, 0.70, 0.68, 0.72, significant=True)]
+        (Breach("roc_auc", "min", "below", 0.75, 0.70, 0.68, 0.72, significant=True),)
         if breach
-        else []
+        else ()
     )
     window = WindowReport(
         start=DAY,
@@ -56,7 +56,7 @@ def metrics_result(
         breaches=breaches,
         estimated={"roc_auc": Estimate(0.79)} if estimated else None,
     )
-    return MetricsResult(None, DAY + dt.timedelta(days=1), "1d", None, 0.95, 100, [window], [0])
+    return MetricsResult(None, DAY + dt.timedelta(days=1), "1d", None, 0.95, 100, (window,), (0,))
 
 
 def column(

@@ -8,9 +8,12 @@ least ``metrics.min_labelled`` labelled rows.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import polars as pl
@@ -36,7 +39,7 @@ _ERROR = "__error"
 _KEY, _MISSING, _LAG = "__w", "__missing", "__lag_h"
 
 
-@dataclass
+@dataclass(frozen=True)
 class WindowReport:
     """One window (and model version, with ``--by``)."""
 
@@ -47,9 +50,9 @@ class WindowReport:
     labelled: int
     label_lag_median_hours: float | None
     status: str
-    metrics: dict[str, Estimate]
-    breaches: list[Breach] = field(default_factory=list)
-    estimated: dict[str, Estimate] | None = None
+    metrics: Mapping[str, Estimate]
+    breaches: tuple[Breach, ...] = ()
+    estimated: Mapping[str, Estimate] | None = None
     """CBPE estimates of the quality metrics from every row's score (None: not estimated)."""
     verdict: str | None = None
     """What the window's quality verdict rests on: ``labels``, ``estimates`` (too few labels,
@@ -91,9 +94,9 @@ class MetricsResult(StatusExit):
     by: str | None
     confidence: float
     min_labelled: int
-    windows: list[WindowReport]
-    deciding: list[int]
-    baseline: dict[str, Estimate] | None = None
+    windows: tuple[WindowReport, ...]
+    deciding: tuple[int, ...]
+    baseline: Mapping[str, Estimate] | None = None
     estimation: dict[str, Any] | None = None
     """How the estimates were made (calibration), or why there are none."""
 
@@ -122,7 +125,7 @@ class MetricsResult(StatusExit):
             "by": self.by,
             "confidence": self.confidence,
             "min_labelled": self.min_labelled,
-            "deciding_windows": self.deciding,
+            "deciding_windows": list(self.deciding),
             "baseline": None
             if self.baseline is None
             else {k: v.to_dict() for k, v in self.baseline.items()},
@@ -203,25 +206,32 @@ def compute_metrics(
         report = _window_report(
             config, part, lo, min(end, until), str(group_key[1]) if by else None, confidence
         )
-        if calibration is not None:
-            report.estimated = calibrations.estimate_window(calibration, part, confidence)
+        estimated = (
+            None
+            if calibration is None
+            else calibrations.estimate_window(calibration, part, confidence)
+        )
         # undefined metrics (no quality verdict below min_labelled) breach nothing, unless
         # thresholds apply to the estimates there
         higher = directions(task)
-        report.breaches = evaluate(settings.thresholds, report.metrics, baseline, higher)
-        if report.status != "insufficient_data":
-            report.verdict = "labels"
-        elif report.estimated is not None and settings.estimate.use_estimates:
-            report.breaches += evaluate(
-                settings.thresholds, report.estimated, baseline, higher, estimated=True
-            )
+        breaches = evaluate(settings.thresholds, report.metrics, baseline, higher)
+        status, verdict = report.status, None
+        if status != "insufficient_data":
+            verdict = "labels"
+        elif estimated is not None and settings.estimate.use_estimates:
+            breaches += evaluate(settings.thresholds, estimated, baseline, higher, estimated=True)
             # An estimated verdict is a verdict, when every quality threshold has an estimate
             # to judge (CBPE estimates no log loss, say: a threshold on it leaves no verdict).
             judged = [m for m in settings.thresholds if m in quality_names(task)]
-            if judged and all(
-                m in report.estimated and report.estimated[m].value is not None for m in judged
-            ):
-                report.status, report.verdict = "ok", "estimates"
+            if judged and all(m in estimated and estimated[m].value is not None for m in judged):
+                status, verdict = "ok", "estimates"
+        return dataclasses.replace(
+            report,
+            status=status,
+            verdict=verdict,
+            breaches=tuple(breaches),
+            estimated=None if estimated is None else MappingProxyType(estimated),
+        )
         return report
 
     # Windows are independent and their work is in numpy, scipy and polars, which release the
@@ -237,8 +247,8 @@ def compute_metrics(
         by,
         confidence,
         settings.min_labelled,
-        reports,
-        deciding,
+        tuple(reports),
+        tuple(deciding),
         baseline,
         estimation,
     )
@@ -360,7 +370,7 @@ def _window_report(
         labelled,
         None if lag is None else float(lag),  # type: ignore[arg-type]
         status,
-        {**quality, **metrics},
+        MappingProxyType({**quality, **metrics}),
     )
 
 

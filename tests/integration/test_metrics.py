@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -149,8 +150,8 @@ def test_a_quality_drop_breaches_min_and_max_drop(mproject: Project) -> None:
 
 def test_fail_on_any_makes_every_window_decide(mproject: Project) -> None:
     _store(mproject, labelled_days=3, drop_after=1)
-    assert _run(mproject, fail_on="any").deciding == [0, 1, 2]
-    assert _run(mproject).deciding == [2]
+    assert _run(mproject, fail_on="any").deciding == (0, 1, 2)
+    assert _run(mproject).deciding == (2,)
 
 
 def test_split_by_model_version(mproject: Project) -> None:
@@ -207,3 +208,21 @@ def test_multiclass_windows_equal_scikit_learn(tmp_path: Path) -> None:
         skm.roc_auc_score(y[idx], proba[idx], multi_class="ovr"), abs=1e-12
     )
     assert day1.metrics["recall[dog]"].value is not None
+
+
+def test_a_metrics_result_cannot_be_changed_through_its_windows(mproject: Project) -> None:
+    """Frozen all the way down: a caller cannot turn a result's status by editing a window,
+    its metrics, its breaches or the deciding windows."""
+    _store(mproject, labelled_days=3, drop_after=2)
+    result = _run(mproject)
+    status, document = result.status, result.to_dict()
+    window = result.windows[-1]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        window.status = "ok"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        window.metrics["roc_auc"] = window.metrics["accuracy"]  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        result.deciding.clear()  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError):
+        window.breaches.append(window.breaches[0])  # type: ignore[attr-defined]
+    assert (result.status, result.to_dict()) == (status, document)
