@@ -70,7 +70,7 @@ def column(
     signal = Signal(
         "distribution", "ks", None, 0.5, effect, value, 0.1, True, fired=status == "drifted"
     )
-    return Comparison(name, "numerical", "auto", status, None, 500, 500, 0.0, 0.0, None, [signal])
+    return Comparison(name, "numerical", "auto", status, None, 500, 500, 0.0, 0.0, None, (signal,))
 
 
 def drift_result(
@@ -101,8 +101,8 @@ def drift_result(
     return DriftResult(
         reference=reference,
         current=CurrentSide(source, 500, None, None),
-        columns=list(columns),
-        prediction=[],
+        columns=tuple(columns),
+        prediction=(),
         settings=settings,
         fail_on="dataset",
         multivariate=multivariate,

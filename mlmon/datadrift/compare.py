@@ -33,7 +33,7 @@ value is kept in the signal's ``raw``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -45,7 +45,7 @@ OTHER = "(other)"
 """The pooled bin of a categorical column: categories beyond the reference's kept ones."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Signal:
     """One way a column can drift: a test's p-value (None when there is no test) and an effect
     (None when it cannot be computed), to be judged against ``threshold``."""
@@ -67,7 +67,7 @@ class Signal:
     effects that are not corrected)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Comparison:
     """A column's signals, or why it has none (``status`` skipped / insufficient_data)."""
 
@@ -81,7 +81,7 @@ class Comparison:
     null_share_reference: float | None
     null_share_current: float | None
     new_category_share: float | None
-    signals: list[Signal]
+    signals: tuple[Signal, ...]
     reference_distribution: dict[str, list[float] | list[str]] | None = None
     current_distribution: dict[str, list[float] | list[str]] | None = None
 
@@ -136,15 +136,21 @@ def _numerical(
     method = s.method
     base = _base(column, "numerical", method, ref, cur)
     signals = _missing_signal(ref, cur, s)
-    base.signals = signals
     if ref.count == 0 or cur.count == 0:
         which = "reference" if ref.count == 0 else "current data"
-        base.status, base.reason = "skipped", f"no finite values in the {which}"
-        return base
+        return replace(
+            base,
+            signals=tuple(signals),
+            status="skipped",
+            reason=f"no finite values in the {which}",
+        )
     if min(ref.count, cur.count) < s.min_rows:
-        base.status = "insufficient_data"
-        base.reason = f"{min(ref.count, cur.count)} values < drift.min_rows ({s.min_rows})"
-        return base
+        return replace(
+            base,
+            signals=tuple(signals),
+            status="insufficient_data",
+            reason=f"{min(ref.count, cur.count)} values < drift.min_rows ({s.min_rows})",
+        )
     ref_counts, cur_counts = np.asarray(ref.counts), np.asarray(cur.counts)
     samples = st.Samples(
         ref_counts,
@@ -158,11 +164,14 @@ def _numerical(
         ref_std=ref.std,
     )
     signals.insert(0, _distribution("numerical", samples, s))
-    base.status = "ok"
     edges = [float(e) for e in ref.edges]
-    base.reference_distribution = {"edges": edges, "shares": st.shares(ref_counts).tolist()}
-    base.current_distribution = {"edges": edges, "shares": st.shares(cur_counts).tolist()}
-    return base
+    return replace(
+        base,
+        signals=tuple(signals),
+        status="ok",
+        reference_distribution={"edges": edges, "shares": st.shares(ref_counts).tolist()},
+        current_distribution={"edges": edges, "shares": st.shares(cur_counts).tolist()},
+    )
 
 
 def _categorical(
@@ -171,16 +180,19 @@ def _categorical(
     method = s.method
     base = _base(column, "categorical", method, ref, cur)
     signals = _missing_signal(ref, cur, s)
-    base.signals = signals
     n_ref, n_cur = ref.rows - ref.nulls, cur.rows - cur.nulls
     if n_ref == 0 or n_cur == 0:
         which = "reference" if n_ref == 0 else "current data"
-        base.status, base.reason = "skipped", f"no values in the {which}"
-        return base
+        return replace(
+            base, signals=tuple(signals), status="skipped", reason=f"no values in the {which}"
+        )
     if min(n_ref, n_cur) < s.min_rows:
-        base.status = "insufficient_data"
-        base.reason = f"{min(n_ref, n_cur)} values < drift.min_rows ({s.min_rows})"
-        return base
+        return replace(
+            base,
+            signals=tuple(signals),
+            status="insufficient_data",
+            reason=f"{min(n_ref, n_cur)} values < drift.min_rows ({s.min_rows})",
+        )
     # Both samples' categories, so the test treats them alike (pooling what the reference
     # never saw into one bin made a sparse column look drifted); categories pooled by either
     # profile beyond drift.max_categories share the last bin.
@@ -188,14 +200,15 @@ def _categorical(
     ref_counts = np.array([*(ref.counts.get(k, 0) for k in names), ref.other], dtype=float)
     cur_counts = np.array([*(cur.counts.get(k, 0) for k in names), cur.other], dtype=float)
     expected_new = 0.0
+    new_share = None
     if ref.other == 0 and cur.other == 0:
         new = sum(v for k, v in cur.counts.items() if k not in ref.counts)
-        base.new_category_share = new / n_cur
+        new_share = new / n_cur
         expected_new = unseen_share(ref.counts.values())
     # else unknown: a profile pooled categories beyond drift.max_categories
     samples = st.Samples(ref_counts, cur_counts, n_ref=n_ref, n_cur=n_cur, js_base=s.js_base)
     signals.insert(0, _distribution("categorical", samples, s))
-    if s.new_category_threshold is not None and base.new_category_share is not None:
+    if s.new_category_threshold is not None and new_share is not None:
         signals.append(
             Signal(
                 "new_categories",
@@ -203,7 +216,7 @@ def _categorical(
                 None,
                 None,
                 "new_category_share_excess",
-                base.new_category_share - expected_new,
+                new_share - expected_new,
                 s.new_category_threshold,
                 # only an excess: fewer unseen categories than the reference's one-off ones
                 # predict is no appearance of new values (the distribution signal judges the
@@ -211,11 +224,15 @@ def _categorical(
                 higher_is_drift=True,
             )
         )
-    base.status = "ok"
     labels, ref_shown, cur_shown = _shown(names, ref_counts, cur_counts)
-    base.reference_distribution = {"categories": labels, "shares": st.shares(ref_shown).tolist()}
-    base.current_distribution = {"categories": labels, "shares": st.shares(cur_shown).tolist()}
-    return base
+    return replace(
+        base,
+        signals=tuple(signals),
+        status="ok",
+        new_category_share=new_share,
+        reference_distribution={"categories": labels, "shares": st.shares(ref_shown).tolist()},
+        current_distribution={"categories": labels, "shares": st.shares(cur_shown).tolist()},
+    )
 
 
 SHOWN_CATEGORIES = 50
@@ -295,13 +312,11 @@ def _base(
         null_share_reference=ref.missing / ref.rows if ref.rows else None,
         null_share_current=cur.missing / cur.rows if cur.rows else None,
         new_category_share=None,
-        signals=[],
+        signals=(),
     )
 
 
 def _skipped(
     column: str, kind: str, s: Settings, ref: ColumnProfile, cur: ColumnProfile, reason: str
 ) -> Comparison:
-    out = _base(column, kind, s.method, ref, cur)
-    out.status, out.reason = "skipped", reason
-    return out
+    return replace(_base(column, kind, s.method, ref, cur), status="skipped", reason=reason)

@@ -3,7 +3,7 @@ is the JSON contract (DESIGN.md §3), and how one column's comparison appears in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from mlmon.datadrift import sources
@@ -132,8 +132,8 @@ class DriftResult(StatusExit):
 
     reference: ReferenceSide
     current: CurrentSide
-    columns: list[Comparison]
-    prediction: list[Comparison]
+    columns: tuple[Comparison, ...]
+    prediction: tuple[Comparison, ...]
     settings: DriftSettings
     fail_on: str
     roles_inferred: dict[str, list[str]] | None = None
@@ -197,8 +197,7 @@ class DriftResult(StatusExit):
 
 def renamed(c: Comparison) -> Comparison:
     """``c`` under the name the result shows for a derived prediction column."""
-    c.column = PREDICTION_LABELS.get(c.column, c.column)
-    return c
+    return replace(c, column=PREDICTION_LABELS.get(c.column, c.column))
 
 
 def column_dict(c: Comparison) -> dict[str, Any]:

@@ -20,6 +20,7 @@ trivial changes in huge ones, where every p-value is tiny.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -60,20 +61,28 @@ def decide(
     correction: Correction,
     significance: bool,
     effect: bool,
-) -> None:
-    """Adjust every signal's p-value across all ``comparisons``, set ``fired`` on each signal,
-    and mark a comparison ``drifted`` when any of its signals fired. A column skipped for its
-    values can still drift on its missing share (a column that became empty has drifted)."""
+) -> list[Comparison]:
+    """The ``comparisons`` decided, in the same order: every signal's p-value adjusted across
+    all of them, each signal ``fired`` or not, and a comparison ``drifted`` when any of its
+    signals fired. A column skipped for its values can still drift on its missing share (a
+    column that became empty has drifted)."""
     comparisons = list(comparisons)
-    tested = [s for c in comparisons for s in c.signals if s.p_value is not None]
-    adjusted = adjust([s.p_value for s in tested if s.p_value is not None], correction)
-    for signal, p in zip(tested, adjusted, strict=True):
-        signal.p_value_adjusted = p
-    for c in comparisons:
-        for signal in c.signals:
-            signal.fired = _fires(signal, alpha, significance, effect)
-        if any(s.fired for s in c.signals):
-            c.status = "drifted"
+    tested = [(i, j) for i, c in enumerate(comparisons) for j, s in enumerate(c.signals)]
+    tested = [(i, j) for i, j in tested if comparisons[i].signals[j].p_value is not None]
+    p_values = [comparisons[i].signals[j].p_value for i, j in tested]
+    adjusted = dict(
+        zip(tested, adjust([p for p in p_values if p is not None], correction), strict=True)
+    )
+    out = []
+    for i, c in enumerate(comparisons):
+        signals = []
+        for j, signal in enumerate(c.signals):
+            if (i, j) in adjusted:
+                signal = replace(signal, p_value_adjusted=adjusted[i, j])
+            signals.append(replace(signal, fired=_fires(signal, alpha, significance, effect)))
+        drifted = any(s.fired for s in signals)
+        out.append(replace(c, signals=tuple(signals), status="drifted" if drifted else c.status))
+    return out
 
 
 def _fires(signal: Signal, alpha: float, significance: bool, effect: bool) -> bool:

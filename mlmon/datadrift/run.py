@@ -182,13 +182,15 @@ def _compute_drift(
         + [(c, "categorical") for c in categorical]
     }
     label = _label_drift(config, reference, current, settings) if config is not None else None
-    decide(
+    decided = decide(
         [*comparisons.values(), *([label] if label is not None else [])],
         alpha=settings.alpha,
         correction=settings.correction,
         significance=settings.significance,
         effect=settings.effect,
     )
+    comparisons = dict(zip(comparisons, decided, strict=False))
+    label = decided[-1] if label is not None else None
     concept_section = concept(reference, current) if concept is not None else None
     multivariate = None
     if settings.multivariate.enabled:
@@ -214,8 +216,8 @@ def _compute_drift(
             since=iso_utc(current.since),
             until=iso_utc(current.until),
         ),
-        columns=[comparisons[c] for c in compared],
-        prediction=[renamed(comparisons[c]) for c in roles.prediction],
+        columns=tuple(comparisons[c] for c in compared),
+        prediction=tuple(renamed(comparisons[c]) for c in roles.prediction),
         settings=DriftSettings(
             alpha=settings.alpha,
             correction=settings.correction,
@@ -316,7 +318,7 @@ def _missing_column(column: str, kind: str, method: str, reason: str) -> Compari
         null_share_reference=None,
         null_share_current=None,
         new_category_share=None,
-        signals=[],
+        signals=(),
     )
 
 

@@ -95,6 +95,21 @@ def test_an_unwritable_cache_is_a_warning_of_a_frozen_result(project: Project) -
         result.fail_on = "column"  # type: ignore[misc]
 
 
+def test_a_drift_result_cannot_be_changed_through_its_columns(project: Project) -> None:
+    """Frozen all the way down: editing a column's comparison or signal cannot turn the
+    result's status (the tuple holds frozen comparisons of frozen signals)."""
+    result = drift.run(project.config(), since="2026-10-02", until="2026-10-03")
+    status, document = result.status, result.to_dict()
+    column = result.columns[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        column.status = "drifted"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        column.signals[0].fired = True  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        result.columns.append(column)  # type: ignore[attr-defined]
+    assert (result.status, result.to_dict()) == (status, document)
+
+
 @pytest.mark.parametrize(
     ("method", "fail_on", "message"),
     [

@@ -175,12 +175,12 @@ def test_the_rule_applies_the_declared_direction(
     for threshold, fires in ((psi / 2, False), (psi, True), (psi * 2, True)):
         c = _compare(profiles, "numerical", "psi", threshold)
         assert c.signals[0].higher_is_drift is False
-        decide([c], alpha=0.05, correction="none", significance=False, effect=True)
+        (c,) = decide([c], alpha=0.05, correction="none", significance=False, effect=True)
         assert c.signals[0].fired is fires
     monkeypatch.undo()
     for threshold, fires in ((psi / 2, True), (psi, True), (psi * 2, False)):
         c = _compare(profiles, "numerical", "psi", threshold)
-        decide([c], alpha=0.05, correction="none", significance=False, effect=True)
+        (c,) = decide([c], alpha=0.05, correction="none", significance=False, effect=True)
         assert c.signals[0].fired is fires
 
 
@@ -215,5 +215,6 @@ def test_the_missing_share_drifts_either_way() -> None:
         (missing,) = [s for s in c.signals if s.name == "missing"]
         assert missing.higher_is_drift is None
         assert missing.value == pytest.approx(sign * 0.3)
-        decide([c], alpha=0.05, correction="none", significance=True, effect=True)
-        assert missing.fired
+        (c,) = decide([c], alpha=0.05, correction="none", significance=True, effect=True)
+        (missing,) = [s for s in c.signals if s.name == "missing"]
+        assert missing.fired and c.status == "drifted"
