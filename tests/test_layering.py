@@ -48,6 +48,7 @@ LAYERS: dict[str, int] = {
     "mlmon.alerts": DOMAIN,
     "mlmon.concept": DOMAIN,
     "mlmon.datadrift": DOMAIN,
+    "mlmon.health": DOMAIN,
     "mlmon.lifecycle": DOMAIN,
     "mlmon.performance": DOMAIN,
     "mlmon.registry": DOMAIN,
