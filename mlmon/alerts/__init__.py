@@ -32,7 +32,6 @@ from mlmon.config import Config
 from mlmon.errors import LockTimeoutError, MlmonError
 from mlmon.fsutil import STATE_LOCK_HINT, STATE_LOCK_TIMEOUT, exclusive_lock
 from mlmon.outcome import Outcome
-from mlmon.store.layout import StoreLayout
 from mlmon.timewindow import iso_utc
 
 
@@ -196,6 +195,10 @@ def _deliver(sink: Any, delivery: Delivery, where: str) -> None:
 
 
 def _state_path(config: Config) -> Path:
+    # imported here: mlmon.store's package imports ingest (polars), which a rollback's or a
+    # promotion's alerts do not otherwise need
+    from mlmon.store.layout import StoreLayout
+
     base = config.alerts.state or StoreLayout(config.store.path).alert_state_dir()
     return Path(base) / f"{config.model.name}.json"
 

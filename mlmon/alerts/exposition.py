@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from mlmon.concept.run import ConceptSection
-from mlmon.datadrift.result import DriftResult
+from mlmon.alerts.findings import concept_of
 from mlmon.outcome import Outcome
-from mlmon.performance.windows import MetricsResult
+
+if TYPE_CHECKING:  # told by the command, as in mlmon.alerts.findings
+    from mlmon.datadrift.result import DriftResult
+    from mlmon.performance.windows import MetricsResult
 
 FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "mlmon_metric_value": (
@@ -95,10 +97,10 @@ def samples(result: Outcome, model: str, now: float) -> list[Sample]:
             now,
         )
     ]
-    if isinstance(result, MetricsResult):
-        out += _metrics(result, model)
-    elif isinstance(result, DriftResult):
-        out += _drift(result, model)
+    if result.command == "metrics":
+        out += _metrics(cast("MetricsResult", result), model)
+    elif result.command == "drift":
+        out += _drift(cast("DriftResult", result), model)
     return [s for s in out if math.isfinite(s.value)]
 
 
@@ -171,8 +173,8 @@ def _drift(result: DriftResult, model: str) -> list[Sample]:
     multivariate = result.multivariate
     if multivariate is not None and multivariate.auc is not None:
         out.append(Sample("mlmon_multivariate_drift_auc", {"model": model}, multivariate.auc))
-    concept = result.concept
-    if isinstance(concept, ConceptSection) and concept.status != "skipped":
+    concept = concept_of(result)
+    if concept is not None and concept.status != "skipped":
         out.append(Sample("mlmon_concept_drift_detected", {"model": model}, float(concept.drifted)))
         if concept.error is not None:
             measure = "error_rate" if concept.stream == "misclassification" else "mae"

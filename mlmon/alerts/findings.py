@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from mlmon.concept.run import ConceptSection
-from mlmon.datadrift.result import DriftResult
-from mlmon.lifecycle.promote import PromoteResult
-from mlmon.lifecycle.retrain import RetrainResult
 from mlmon.outcome import Outcome
-from mlmon.performance.windows import MetricsResult
-from mlmon.registry.rollback import RollbackResult
 from mlmon.timewindow import iso_utc
+
+if TYPE_CHECKING:  # a result's class is told by its command: importing every command's result
+    # module (polars, numpy, scipy) would slow the alerts of a rollback by half a second
+    from mlmon.concept.run import ConceptSection
+    from mlmon.datadrift.result import DriftResult
+    from mlmon.lifecycle.promote import PromoteResult
+    from mlmon.lifecycle.retrain import RetrainResult
+    from mlmon.performance.windows import MetricsResult
+    from mlmon.registry.rollback import RollbackResult
 
 CONDITIONS = {
     "metrics": ("threshold_breach", "stale_data"),
@@ -38,14 +41,16 @@ def judged(result: Outcome, *, staleness_known: bool) -> set[str]:
     skipped, or a comparison of two files (not the store the alerts are about) judges
     nothing, and so resolves nothing."""
     out: set[str] = set()
-    if isinstance(result, MetricsResult):
-        deciding = [result.windows[i] for i in result.deciding]
+    if result.command == "metrics":
+        metrics = cast("MetricsResult", result)
+        deciding = [metrics.windows[i] for i in metrics.deciding]
         if deciding and all(w.status != "insufficient_data" or w.estimated for w in deciding):
             out.add("threshold_breach")
-    elif isinstance(result, DriftResult):
-        if result.current.source.startswith("file "):
+    elif result.command == "drift":
+        drift = cast("DriftResult", result)
+        if drift.current.source.startswith("file "):
             return set()
-        out |= _drift_judged(result)
+        out |= _drift_judged(drift)
     if result.command in CONDITIONS and staleness_known:
         out.add("stale_data")
     return out
@@ -74,16 +79,16 @@ def findings(
     """The findings in ``result``. ``latest_data`` is the newest prediction time in the
     store, for ``stale_data``."""
     out: list[Finding] = []
-    if isinstance(result, MetricsResult):
-        out += _metrics(result)
-    elif isinstance(result, DriftResult):
-        out += _drift(result)
-    elif isinstance(result, PromoteResult):
-        out += _promote(result)
-    elif isinstance(result, RollbackResult):
-        out += _rollback(result)
-    elif isinstance(result, RetrainResult):
-        out += _retrain(result)
+    if result.command == "metrics":
+        out += _metrics(cast("MetricsResult", result))
+    elif result.command == "drift":
+        out += _drift(cast("DriftResult", result))
+    elif result.command == "promote":
+        out += _promote(cast("PromoteResult", result))
+    elif result.command == "rollback":
+        out += _rollback(cast("RollbackResult", result))
+    elif result.command == "retrain":
+        out += _retrain(cast("RetrainResult", result))
     if result.command in CONDITIONS and latest_data is not None:
         age = (now - latest_data).total_seconds()
         if age > stale_after:
@@ -126,8 +131,8 @@ def _drift_judged(result: DriftResult) -> set[str]:
     out = set()
     if result.dataset.n_columns:
         out.add("drift")
-    concept = result.concept
-    if isinstance(concept, ConceptSection) and concept.status in ("ok", "drifted"):
+    concept = concept_of(result)
+    if concept is not None and concept.status in ("ok", "drifted"):
         out.add("concept_drift")
     return out
 
@@ -153,8 +158,8 @@ def _drift(result: DriftResult) -> list[Finding]:
                 },
             )
         )
-    concept = result.concept
-    if isinstance(concept, ConceptSection) and concept.drifted:
+    concept = concept_of(result)
+    if concept is not None and concept.drifted:
         comparison = concept.comparison
         out.append(
             Finding(
@@ -165,6 +170,11 @@ def _drift(result: DriftResult) -> list[Finding]:
             )
         )
     return out
+
+
+def concept_of(result: DriftResult) -> ConceptSection | None:
+    """The concept section, as the operation builds it (:mod:`mlmon.concept.run`'s)."""
+    return cast("ConceptSection | None", result.concept)
 
 
 def _concept_summary(concept: ConceptSection) -> str:

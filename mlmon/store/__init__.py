@@ -1,7 +1,5 @@
-"""The Parquet log store: ingest (validated, deduplicated, atomic) and lazy windowed reads."""
+"""The Parquet log store: ingest (validated, deduplicated, atomic) and lazy windowed reads.
 
-from mlmon.store.ingest import ingest
-from mlmon.store.layout import StoreLayout
-from mlmon.store.report import FileReport, IngestResult
-
-__all__ = ["FileReport", "IngestResult", "StoreLayout", "ingest"]
+Nothing is imported here: a module that needs only the layout (:mod:`mlmon.store.layout`)
+does not pay for ingest's polars and numpy. Import from the modules themselves.
+"""

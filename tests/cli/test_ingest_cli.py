@@ -8,7 +8,7 @@ from collections.abc import Callable
 import polars as pl
 import pytest
 
-from mlmon.store import ingest
+from mlmon.store.ingest import ingest
 from tests.conftest import GOOD_ROWS, MULTICLASS_CONFIG, Project
 
 

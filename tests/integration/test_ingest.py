@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from mlmon.errors import DataError
-from mlmon.store import ingest
+from mlmon.store.ingest import ingest
 from mlmon.store.layout import StoreLayout
 from mlmon.store.scan import latest_timestamp, read_window, scan_predictions
 from tests.conftest import GOOD_ROWS, HEADER, Project

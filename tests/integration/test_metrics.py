@@ -14,7 +14,7 @@ from sklearn import metrics as skm
 
 from mlmon.errors import DataError
 from mlmon.performance.windows import MetricsResult, compute_metrics
-from mlmon.store import ingest
+from mlmon.store.ingest import ingest
 from tests.conftest import BINARY_CONFIG, MULTICLASS_CONFIG, Project
 
 UTC = dt.UTC

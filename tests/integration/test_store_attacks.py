@@ -21,7 +21,7 @@ import polars as pl
 import pytest
 
 from mlmon.errors import DataError
-from mlmon.store import ingest
+from mlmon.store.ingest import ingest
 from mlmon.store.report import IngestResult
 from mlmon.store.scan import latest_timestamp, read_window
 from tests.conftest import GOOD_ROWS, HEADER, Project

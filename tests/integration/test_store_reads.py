@@ -12,9 +12,9 @@ import polars as pl
 import pytest
 
 from mlmon.config import load_config
-from mlmon.store import ingest
 from mlmon.store.address import DAY, FILE, ROW
 from mlmon.store.columns import MISSING, MISSING_OF, missing_features
+from mlmon.store.ingest import ingest
 from mlmon.store.scan import missing_feature_flag, read_window
 from tests.conftest import GOOD_ROWS, Project
 
