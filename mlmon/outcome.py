@@ -71,3 +71,16 @@ class StatusExit:
     @property
     def warnings(self) -> tuple[str, ...]:
         return ()
+
+
+class Report(StatusExit):
+    """A result that only reports (``init``, the registry's reads): status ``ok``, exit 0,
+    nothing for the alert sinks."""
+
+    @property
+    def status(self) -> str:
+        return "ok"
+
+    @property
+    def alerts(self) -> bool:
+        return False

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from mlmon.errors import UsageError
 from mlmon.fsutil import atomic_write_bytes
-from mlmon.outcome import StatusExit
+from mlmon.outcome import Report
 
 
 def starter_config() -> bytes:
@@ -19,7 +19,7 @@ def starter_config() -> bytes:
 
 
 @dataclass(frozen=True)
-class InitResult(StatusExit):
+class InitResult(Report):
     """What ``mlmon init`` did; :meth:`to_dict` is the JSON contract."""
 
     command: ClassVar[str] = "init"
@@ -29,14 +29,6 @@ class InitResult(StatusExit):
     """False when the file already held the starter config (nothing to do)."""
     overwritten: bool
     """An existing, different file was replaced (``force``)."""
-
-    @property
-    def status(self) -> str:
-        return "ok"
-
-    @property
-    def alerts(self) -> bool:
-        return False
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": str(self.path), "written": self.written, "overwritten": self.overwritten}

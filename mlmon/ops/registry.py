@@ -13,22 +13,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mlmon.config import Config
-from mlmon.outcome import StatusExit
+from mlmon.outcome import Report
 from mlmon.registry import Event, open_registry
 
 
-class _Read(StatusExit):
-    """What the four read-only results share: status ``ok``, no alerts."""
+class _Read(Report):
+    """The four read-only results (:class:`mlmon.outcome.Report`: status ``ok``, no alerts)."""
 
     command: ClassVar[str] = "registry"
-
-    @property
-    def status(self) -> str:
-        return "ok"
-
-    @property
-    def alerts(self) -> bool:
-        return False
 
 
 def trigger_summary(trigger: object) -> str:

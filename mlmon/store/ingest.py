@@ -14,7 +14,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import polars as pl
@@ -127,21 +127,15 @@ class _FileTally:
     nonfinite_values: dict[str, int] = field(default_factory=dict)
 
     def report(self) -> FileReport:
+        """The tally frozen (same fields; the lists as tuples, the counts copied)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
         return FileReport(
-            self.path,
-            self.format,
-            self.sha256,
-            rows_read=self.rows_read,
-            rows_written=self.rows_written,
-            duplicates_skipped=self.duplicates_skipped,
-            rows_rejected=self.rows_rejected,
-            labels_updated=self.labels_updated,
-            labels_ignored=self.labels_ignored,
-            already_ingested_at=self.already_ingested_at,
-            label_time_from=self.label_time_from,
-            missing_optional_columns=tuple(self.missing_optional_columns),
-            ignored_columns=tuple(self.ignored_columns),
-            nonfinite_values=dict(self.nonfinite_values),
+            **values
+            | {
+                "missing_optional_columns": tuple(self.missing_optional_columns),
+                "ignored_columns": tuple(self.ignored_columns),
+                "nonfinite_values": dict(self.nonfinite_values),
+            }
         )
 
 
