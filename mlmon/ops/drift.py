@@ -26,7 +26,8 @@ from mlmon.datadrift.profile import Profile
 from mlmon.datadrift.result import DriftResult
 from mlmon.datadrift.run import Concept
 from mlmon.datadrift.run import compute_drift as data_drift
-from mlmon.errors import RegistryError, UsageError
+from mlmon.errors import RegistryError
+from mlmon.ops.arguments import check_choice
 from mlmon.ops.window import When, ends_now, resolve
 from mlmon.registry import open_registry
 from mlmon.store.cache import EntryCache, store_cache
@@ -68,8 +69,8 @@ def run(
     ``exclude`` choose the feature columns compared. The reference's profile is cached in the
     store unless ``no_cache``. A window ending now or at ``latest`` continues the concept
     detectors' saved stream; ``reset_concept_state`` discards it first."""
-    _choice(method, METHODS, "--method")
-    _choice(fail_on, FAIL_ON, "--fail-on")
+    check_choice(method, METHODS, "--method")
+    check_choice(fail_on, FAIL_ON, "--fail-on")
     start = end = None
     if config is not None and current is None:
         start, end = resolve(config, since, until)
@@ -190,11 +191,3 @@ def _production_version(config: Config) -> str:
         return open_registry(config).aliases().get("production", "unversioned")
     except OSError:
         return "unversioned"
-
-
-def _choice(value: str | None, choices: tuple[str, ...], flag: str) -> None:
-    if value is not None and value not in choices:
-        raise UsageError(
-            f"{flag}: {value!r} is not one of {', '.join(choices)}",
-            hint=f"pass {flag} {choices[0]}",
-        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mlmon.config import Config
 from mlmon.errors import UsageError
+from mlmon.ops.arguments import check_choice
 from mlmon.ops.window import When, resolve
 from mlmon.performance.windows import MetricsResult, compute_metrics
 from mlmon.store.cache import store_cache
@@ -30,8 +31,8 @@ def run(
     the day of the newest row. ``by="model_version"`` splits each window by serving version.
     ``fail_on``: ``latest`` — the newest window decides the status; ``any`` — every window.
     CBPE's calibration is cached in the store (``_cache/calibrations``)."""
-    _choice(window, WINDOWS, "--window")
-    _choice(fail_on, FAIL_ON, "--fail-on")
+    check_choice(window, WINDOWS, "--window")
+    check_choice(fail_on, FAIL_ON, "--fail-on")
     if confidence is not None and not 0 < confidence < 1:
         raise UsageError(
             f"--confidence: {confidence} is not between 0 and 1", hint="pass e.g. 0.95"
@@ -49,11 +50,3 @@ def run(
         baseline_window=(b.since, b.until) if b is not None else None,
         cache=store_cache(config.store.path, "calibrations"),
     )
-
-
-def _choice(value: str | None, choices: tuple[str, ...], flag: str) -> None:
-    if value is not None and value not in choices:
-        raise UsageError(
-            f"{flag}: {value!r} is not one of {', '.join(choices)}",
-            hint=f"pass {flag} {choices[0]}",
-        )

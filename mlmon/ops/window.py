@@ -13,16 +13,14 @@ When = str | dt.datetime | None
 line (``"7d"``, ``"latest"``), an aware datetime, or None for the default."""
 
 
-def resolve(
-    config: Config, since: When, until: When, *, default_span: float | None = None
-) -> tuple[dt.datetime | None, dt.datetime]:
+def resolve(config: Config, since: When, until: When) -> tuple[dt.datetime | None, dt.datetime]:
     """``(since, until)`` in UTC: ``until`` None is now and ``"latest"`` the end of the day
-    of the store's newest row; ``since`` None is the start (or ``default_span`` seconds
-    before ``until``), a duration string counts back from ``until``."""
+    of the store's newest row; ``since`` None is the start, a duration string counts back
+    from ``until``."""
     return resolve_window(
         _text(since),
         _text(until),
-        default_span=default_span,
+        default_span=None,
         latest=lambda: latest_timestamp(config),
     )
 
