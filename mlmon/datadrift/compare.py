@@ -130,27 +130,31 @@ def _missing_signal(ref: ColumnProfile, cur: ColumnProfile, s: Settings) -> list
     ]
 
 
+def _unjudged(
+    base: Comparison, signals: list[Signal], n_ref: int, n_cur: int, what: str, s: Settings
+) -> Comparison | None:
+    """The column without a distribution verdict (its missing share is still judged): no
+    ``what`` on a side is ``skipped``, fewer than ``drift.min_rows`` ``insufficient_data``;
+    None when it can be compared."""
+    if n_ref == 0 or n_cur == 0:
+        which = "reference" if n_ref == 0 else "current data"
+        reason = f"no {what} in the {which}"
+        return replace(base, signals=tuple(signals), status="skipped", reason=reason)
+    if min(n_ref, n_cur) < s.min_rows:
+        reason = f"{min(n_ref, n_cur)} values < drift.min_rows ({s.min_rows})"
+        return replace(base, signals=tuple(signals), status="insufficient_data", reason=reason)
+    return None
+
+
 def _numerical(
     column: str, ref: NumericalProfile, cur: NumericalProfile, s: Settings
 ) -> Comparison:
     method = s.method
     base = _base(column, "numerical", method, ref, cur)
     signals = _missing_signal(ref, cur, s)
-    if ref.count == 0 or cur.count == 0:
-        which = "reference" if ref.count == 0 else "current data"
-        return replace(
-            base,
-            signals=tuple(signals),
-            status="skipped",
-            reason=f"no finite values in the {which}",
-        )
-    if min(ref.count, cur.count) < s.min_rows:
-        return replace(
-            base,
-            signals=tuple(signals),
-            status="insufficient_data",
-            reason=f"{min(ref.count, cur.count)} values < drift.min_rows ({s.min_rows})",
-        )
+    unjudged = _unjudged(base, signals, ref.count, cur.count, "finite values", s)
+    if unjudged is not None:
+        return unjudged
     ref_counts, cur_counts = np.asarray(ref.counts), np.asarray(cur.counts)
     samples = st.Samples(
         ref_counts,
@@ -181,18 +185,9 @@ def _categorical(
     base = _base(column, "categorical", method, ref, cur)
     signals = _missing_signal(ref, cur, s)
     n_ref, n_cur = ref.rows - ref.nulls, cur.rows - cur.nulls
-    if n_ref == 0 or n_cur == 0:
-        which = "reference" if n_ref == 0 else "current data"
-        return replace(
-            base, signals=tuple(signals), status="skipped", reason=f"no values in the {which}"
-        )
-    if min(n_ref, n_cur) < s.min_rows:
-        return replace(
-            base,
-            signals=tuple(signals),
-            status="insufficient_data",
-            reason=f"{min(n_ref, n_cur)} values < drift.min_rows ({s.min_rows})",
-        )
+    unjudged = _unjudged(base, signals, n_ref, n_cur, "values", s)
+    if unjudged is not None:
+        return unjudged
     # Both samples' categories, so the test treats them alike (pooling what the reference
     # never saw into one bin made a sparse column look drifted); categories pooled by either
     # profile beyond drift.max_categories share the last bin.
