@@ -2,7 +2,7 @@
 
 Seeded and deterministic: every run writes the same bytes (fixed seeds, fixed Parquet settings,
 no wall-clock values). See README.md next to this file for what the data holds, where the drift
-is and what is wrong in the malformed file.
+is, which silent failures are injected on which days and what is wrong in the malformed file.
 
     python sample_logs/generate.py [--rows-per-day N] [--out DIR]
 """
@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 SEED = 20261001
@@ -40,6 +41,45 @@ OUTAGE_DAY = dt.date(2026, 10, 9)
 OUTAGE_START = dt.time(3, 12)
 OUTAGE_ROWS = 20
 OUTAGE_LABEL_LAG_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Injection:
+    """A silent failure (issue 16): rows of ``day`` whose UTC hour is in ``[start, end)``.
+
+    ``drop`` removes the rows (their labels are not written either); ``set`` writes a value,
+    ``scale`` multiplies one (column, value per change). ``share`` < 1 picks that share of the
+    hours' rows at random (exactly round(share * rows), from the injection's own generator).
+    Only the logged columns change: the score and prediction stay what the model computed
+    (except where the injection sets them), failed requests keep their null score.
+    """
+
+    name: str
+    day: dt.date
+    start: int
+    end: int
+    action: str
+    changes: tuple[tuple[str, float | str], ...] = ()
+    share: float = 1.0
+
+
+# Applied after a day's rows and labels are drawn, with a generator of their own
+# ([INJECTION_SEED, position in the table]): every other day's files stay byte for byte what
+# they were before the injections existed. All on days with 3 earlier weeks of history, which
+# the volume check compares an hour with.
+INJECTION_SEED = 20261016
+INJECTIONS = (
+    Injection("outage", dt.date(2026, 10, 26), 2, 5, "drop"),
+    Injection("zeros", dt.date(2026, 10, 27), 10, 16, "set", (("credit_score", 0),)),
+    Injection("unit_change", dt.date(2026, 10, 28), 12, 24, "scale", (("income", 100.0),)),
+    Injection("volume_drop", dt.date(2026, 10, 29), 6, 18, "drop", share=0.5),
+    Injection(
+        "new_category", dt.date(2026, 10, 30), 8, 12, "set", (("loan_purpose", "crypto"),), 0.4
+    ),
+    Injection(
+        "stuck_score", dt.date(2026, 10, 30), 18, 22, "set", (("score", 0.0731), ("prediction", 0))
+    ),
+)
 
 MODEL_VERSION = "1.4.0"
 LABEL_COVERAGE = 0.85
@@ -360,6 +400,36 @@ def subset(day: Day, keep: np.ndarray) -> Day:
     )
 
 
+def inject(day: Day, date: dt.date) -> Day:
+    """``day`` with the silent failures of ``date`` applied, in table order."""
+    for index, injection in enumerate(INJECTIONS):
+        if injection.day != date:
+            continue
+        hour_ms = (day.ts_ms - day_ms(date)) // 3_600_000
+        rows = np.flatnonzero((hour_ms >= injection.start) & (hour_ms < injection.end))
+        if injection.share < 1.0:
+            rng = np.random.default_rng([INJECTION_SEED, index])
+            picked = rng.choice(rows, size=round(injection.share * rows.size), replace=False)
+            rows = np.sort(picked)
+        if injection.action == "drop":
+            keep = np.ones(day.ts_ms.size, dtype=bool)
+            keep[rows] = False
+            day = subset(day, keep)
+            continue
+        columns = dict(day.columns)
+        for name, value in injection.changes:
+            column = columns[name].astype(np.result_type(columns[name], np.asarray(value)))
+            if injection.action == "set":
+                column[rows] = value
+            elif injection.action == "scale":
+                column[rows] = column[rows] * value
+            else:
+                raise ValueError(f"unknown injection action {injection.action!r}")
+            columns[name] = column
+        day = Day(columns=columns, valid=day.valid, ts_ms=day.ts_ms, label=day.label)
+    return day
+
+
 def prediction_table(day: Day) -> pa.Table:
     arrays = []
     for field in PREDICTION_SCHEMA:
@@ -499,7 +569,14 @@ def generate(out: Path, rows_per_day: int) -> list[tuple[Path, int]]:
             lost[start : start + OUTAGE_ROWS] = True
             labels.append(outage_labels(subset(sim, lost), label_rng))
             sim = subset(sim, ~lost)
-        labels.append(draw_labels(sim, label_rng))
+        drawn = draw_labels(sim, label_rng)
+        logged = sim.ts_ms.size
+        sim = inject(sim, day)
+        if sim.ts_ms.size < logged:
+            # rows an injection dropped were never logged: keep no label for them
+            kept = pa.array(sim.columns["request_id"], type=pa.string())
+            drawn = drawn.filter(pc.is_in(drawn["request_id"], value_set=kept))
+        labels.append(drawn)
         table = prediction_table(sim)
         stem = out / "predictions" / f"predictions-{day.isoformat()}"
         if day == CSV_DAY:
