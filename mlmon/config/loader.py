@@ -213,6 +213,9 @@ def parse_config(text: str, path: Path) -> Config:
     if retrain.base_data is not None:
         retrain = retrain.model_copy(update={"base_data": _relative_to(path, retrain.base_data)})
     alerts = _alerts_relative(config.alerts, path)
+    check = config.check
+    if check.contract is not None:
+        check = check.model_copy(update={"contract": _relative_to(path, check.contract)})
     return config.model_copy(
         update={
             "source": path,
@@ -220,6 +223,7 @@ def parse_config(text: str, path: Path) -> Config:
             "registry": registry,
             "retrain": retrain,
             "alerts": alerts,
+            "check": check,
         }
     )
 

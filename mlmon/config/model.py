@@ -17,6 +17,8 @@ from mlmon.config.alerts import AlertsSection
 from mlmon.config.base import (
     Section,
 )
+from mlmon.config.check import CheckSection
+from mlmon.config.contract import column_kinds
 from mlmon.config.drift import DriftSection
 from mlmon.config.metric_names import directions, metric_names
 from mlmon.config.promote import GATE_METRICS, PromoteSection
@@ -41,6 +43,7 @@ class Config(Section):
     drift: DriftSection = DriftSection()
     retrain: RetrainSection = RetrainSection()
     promote: PromoteSection = PromoteSection()
+    check: CheckSection = CheckSection()
     alerts: AlertsSection = AlertsSection()
     source: Path | None = Field(default=None, exclude=True)
 
@@ -95,6 +98,7 @@ class Config(Section):
         self._check_concept_detectors()
         self._check_retrain()
         self._check_promote()
+        self._check_sentinels()
         return self
 
     def _check_paths(self) -> None:
@@ -108,6 +112,16 @@ class Config(Section):
                 "give each its own",
                 {"store": repr(str(self.store.path)), "registry": repr(str(self.registry.path))},
             )
+
+    def _check_sentinels(self) -> None:
+        kinds = column_kinds(self)
+        for column in self.check.sentinels:
+            if column not in kinds:
+                raise PydanticCustomError(
+                    "column",
+                    "check.sentinels.{column}: not a logged column (known: {known})",
+                    {"column": column, "known": ", ".join(kinds)},
+                )
 
     def _check_promote(self) -> None:
         valid = GATE_METRICS[self.model.task]

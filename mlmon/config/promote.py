@@ -40,3 +40,6 @@ class PromoteSection(Section):
     """Metric → how much worse it may get (absolute)."""
     threshold: float | None = None
     """With no production version: the candidate's metric must reach this."""
+    require_contract: bool = False
+    """Refuse a candidate whose training data's contract the recent serving data violates
+    (without it, the violations are reported and the gate decides alone)."""

@@ -22,7 +22,11 @@ from typing import Any
 from mlmon.fsutil import atomic_write_bytes, read_regular_file, temp_path
 from mlmon.store.layout import Cache, StoreLayout
 
-FIELDS: dict[Cache, str] = {"profiles": "profile", "calibrations": "calibration"}
+FIELDS: dict[Cache, str] = {
+    "profiles": "profile",
+    "calibrations": "calibration",
+    "contracts": "contract",
+}
 """The object each cache's entries hold."""
 
 

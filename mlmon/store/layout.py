@@ -11,6 +11,7 @@
   .lock                                            (flock held by the one writer)
   _cache/profiles/<key>.json                       (drift: reference profiles, by content)
   _cache/calibrations/<key>.json                   (CBPE calibrations, by content)
+  _cache/contracts/<key>.json                      (check: contracts learned from a reference)
   _state/concept/<model>/                          (concept detectors' saved stream, locked)
   _state/alerts/<model>.json                       (alert state: cooldowns, first seen;
                                                     alerts.state moves it elsewhere)
@@ -32,7 +33,7 @@ from mlmon.fsutil import TMP_PREFIX
 
 Table = Literal["predictions", "labels"]
 Side = Literal["quarantine", "label_updates"]
-Cache = Literal["profiles", "calibrations"]
+Cache = Literal["profiles", "calibrations", "contracts"]
 """The caches kept under ``_cache``: one directory of ``<key>.json`` entries each."""
 """Files an ingest run writes beside the tables: one of each kind per run, at most."""
 PARTITION_KEY = "date"

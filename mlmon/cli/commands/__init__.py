@@ -5,6 +5,7 @@ from typing import Any
 
 import typer
 
+from mlmon.cli.commands.check import check_command, contract_app
 from mlmon.cli.commands.drift import drift_command
 from mlmon.cli.commands.ingest import ingest_command
 from mlmon.cli.commands.init import init
@@ -21,7 +22,8 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "retrain": retrain_command,
     "promote": promote_command,
     "rollback": rollback_command,
+    "check": check_command,
 }
 
-GROUPS: dict[str, typer.Typer] = {"registry": registry_app}
+GROUPS: dict[str, typer.Typer] = {"registry": registry_app, "contract": contract_app}
 """Commands with subcommands (``mlmon registry list``, ...)."""

@@ -1,0 +1,357 @@
+"""``mlmon check``: cheap health checks of the recent logs for the silent failures.
+
+Freshness, gaps and volume read the timestamp column only; the feature, prediction and
+contract checks read the contract's columns of the checked range once (one ``group_by`` per
+window, :mod:`mlmon.health.tally`); ingest health reads the quarantine and the manifest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from mlmon.config import Config
+from mlmon.config.contract import Contract, column_kinds, load_contract
+from mlmon.errors import DataError
+from mlmon.health.freshness import Freshness, freshness, gaps
+from mlmon.health.judge import Item, correct, judge_window, kind_of
+from mlmon.health.result import CheckGroup, CheckResult, VolumeWindow
+from mlmon.health.shares import judge_share
+from mlmon.health.tally import WINDOW, condition, tally, typed_contract
+from mlmon.health.volume import judge_volume
+from mlmon.ops.arguments import check_choice
+from mlmon.ops.contract import learned_contract
+from mlmon.ops.window import When, resolve
+from mlmon.store import health as reads
+from mlmon.store.columns import prediction_columns, storage_schema
+from mlmon.store.layout import StoreLayout
+from mlmon.store.scan import scan_predictions
+from mlmon.timewindow import WINDOW_STEPS
+
+WINDOWS = ("1h", "1d")
+WEEK = dt.timedelta(weeks=1)
+EXAMPLES = 3
+
+
+def run(
+    config: Config,
+    *,
+    since: When = None,
+    until: When = None,
+    window: str | None = None,
+    contract: Path | None = None,
+) -> CheckResult:
+    """The health of ``[since, until)`` per ``window`` (default ``check.window``).
+
+    ``until`` None is now, ``"latest"`` the store's newest row; ``since`` None is
+    ``check.since`` back from ``until``. Freshness is measured at the end of the range (at the
+    newest row for ``latest``). ``contract`` overrides ``check.contract``; with neither, the
+    contract is learned from ``check.reference`` (or ``drift.reference``) and cached."""
+    check_choice(window, WINDOWS, "--window")
+    c = config.check
+    every = window or c.window
+    step = WINDOW_STEPS[every]
+    layout = StoreLayout(config.store.path)
+    if not layout.files("predictions"):
+        raise DataError(
+            f"{config.store.path}: the store holds no predictions",
+            hint="ingest the logs first: mlmon ingest FILE...",
+        )
+    start, end = resolve(config, since, until)
+    if start is None or since is None:
+        start = end - dt.timedelta(seconds=c.since)
+    latest = isinstance(until, str) and until.strip().lower() == "latest"
+    first_window = _floor(start, step)
+    history_from = first_window - c.volume.seasons * WEEK
+    counts, newest = reads.row_counts(config, history_from, end, every)
+    as_of = (newest or end) if latest else end
+    insufficient: list[str] = []
+
+    predictions = freshness(newest, as_of, c.freshness.max_age)
+    labels = _label_freshness(config, as_of)
+    windows = _windows(first_window, end, step)
+    complete = [w for w in windows if w + step <= as_of]
+    first = reads.first_timestamp(config)
+    volume, gap_list = _volume(config, complete, counts, first, step, insufficient)
+
+    items: list[Item] = []
+    notes: list[str] = []
+    source, chosen = _contract(config, contract, every, notes)
+    rows_in_range = sum(counts.get(w, 0) for w in windows)
+    if chosen is not None:
+        items += _column_checks(config, chosen, start, end, every, step, insufficient)
+    items += _ingest_checks(config, start, end, every, counts, windows)
+
+    tested_volume = [
+        i for i, v in enumerate(volume) if v.verdict.p_value is not None and v.status != "gap"
+    ]
+    p_items = [
+        Item("volume", None, "volume_anomaly", v.start, v.end,
+             "candidate" if v.status == "anomaly" else "ok", p_value=v.verdict.p_value)
+        for v in (volume[i] for i in tested_volume)
+    ]  # fmt: skip
+    decided = correct([*p_items, *items], c.alpha, c.correction)
+    for i, it in zip(tested_volume, decided[: len(p_items)], strict=True):
+        v = volume[i]
+        status = "anomaly" if it.status == "finding" else "ok"
+        volume[i] = VolumeWindow(v.start, v.end, v.verdict, it.p_adjusted, status)
+    items = _with_examples(config, decided[len(p_items) :], chosen)
+    return CheckResult(
+        since=start,
+        until=end,
+        as_of=as_of,
+        window=every,
+        step=step,
+        rows=rows_in_range,
+        contract=source,
+        predictions=predictions,
+        labels=labels,
+        volume=tuple(volume),
+        gaps=tuple(gap_list),
+        groups=_groups(items),
+        ingest=_ingest_totals(config, start, end),
+        alpha=c.alpha,
+        correction=c.correction,
+        insufficient=tuple(insufficient),
+        notes=tuple(notes),
+    )
+
+
+def _floor(instant: dt.datetime, step: dt.timedelta) -> dt.datetime:
+    day = instant.replace(hour=0, minute=0, second=0, microsecond=0)
+    if step >= dt.timedelta(days=1):
+        return day
+    return day + ((instant - day) // step) * step
+
+
+def _windows(first: dt.datetime, end: dt.datetime, step: dt.timedelta) -> list[dt.datetime]:
+    out, w = [], first
+    while w < end:
+        out.append(w)
+        w += step
+    return out
+
+
+def _label_freshness(config: Config, as_of: dt.datetime) -> Freshness | None:
+    max_age = config.check.freshness.max_label_age
+    if max_age is None:
+        return None
+    return freshness(reads.newest_label(config, as_of), as_of, max_age)
+
+
+def _volume(
+    config: Config,
+    complete: list[dt.datetime],
+    counts: dict[dt.datetime, int],
+    first: dt.datetime | None,
+    step: dt.timedelta,
+    insufficient: list[str],
+) -> tuple[list[VolumeWindow], list[Any]]:
+    """Each complete window's count against the same window of earlier weeks that the store
+    covers (a week before the first row is not a week of zero rows), and the gaps."""
+    v = config.check.volume
+    if not v.enabled or not complete:
+        return [], []
+    origin = _floor(first, step) if first is not None else None
+    out: list[VolumeWindow] = []
+    for w in complete:
+        history = [
+            counts.get(w - k * WEEK, 0)
+            for k in range(1, v.seasons + 1)
+            if origin is not None and w - k * WEEK >= origin
+        ]
+        verdict = judge_volume(
+            counts.get(w, 0), history, direction=v.direction, confidence=v.confidence,
+            min_change=v.min_change, min_history=v.min_history, floor=v.floor,
+        )  # fmt: skip
+        out.append(VolumeWindow(w, w + step, verdict, None, verdict.status))
+    expected = [(o.verdict.expected or 0) >= 1 or config.check.volume.floor > 0 for o in out]
+    found = gaps(complete, [o.verdict.rows for o in out], expected, step)
+    empty = {o.start for o in out if o.verdict.rows == 0}
+    out = [
+        VolumeWindow(o.start, o.end, o.verdict, None, "gap") if o.start in empty and e else o
+        for o, e in zip(out, expected, strict=True)
+    ]
+    short = [o for o in out if o.status == "insufficient_data"]
+    if short:
+        since = f" (the store starts {first:%Y-%m-%d %H:%M})" if first is not None else ""
+        insufficient.append(
+            f"volume: {len(short)} of {len(out)} windows have fewer than {v.min_history} earlier "
+            f"weeks of history{since}; a verdict needs {v.min_history} weeks of logs before "
+            "the window"
+        )
+    return out, found
+
+
+def _contract(
+    config: Config, explicit: Path | None, every: str, notes: list[str]
+) -> tuple[str | None, Contract | None]:
+    path = explicit or config.check.contract
+    if path is not None:
+        return f"file {path}", load_contract(path, config)
+    reference = config.check.reference or config.drift.reference
+    if reference is None:
+        notes.append(
+            "no data contract: feature and prediction checks skipped; set check.contract "
+            "(mlmon contract infer) or check.reference"
+        )
+        return None, None
+    contract = learned_contract(config, reference.since, reference.until, every, notes)
+    return contract.source, contract
+
+
+def _column_checks(
+    config: Config,
+    contract: Contract,
+    start: dt.datetime,
+    end: dt.datetime,
+    every: str,
+    step: dt.timedelta,
+    insufficient: list[str],
+) -> list[Item]:
+    c = config.check
+    layout = StoreLayout(config.store.path)
+    files = layout.files("predictions", start.date(), end.date())
+    if not files:
+        return []
+    in_files = reads.file_columns(files)
+    wanted = [n for n in contract.columns if n in column_kinds(config)]
+    present = {n for n in wanted if n in in_files}
+    outputs = _outputs(config)
+    out = [
+        Item("missing_column", n, kind_of("missing_column", n, outputs), start, end, "finding",
+             reason=f"no file of the range holds {n!r}")
+        for n in wanted if n not in present
+    ]  # fmt: skip
+    schema = storage_schema(config, prediction_columns(config))
+    typed = typed_contract(contract, schema)
+    ts = config.schema_.timestamp
+    frame = scan_predictions(config, start, end, columns=[ts, *sorted(present)])
+    table = tally(frame, ts, every, typed, present)
+    judged = 0
+    for row in table.iter_rows(named=True):
+        w = row[WINDOW]
+        items = judge_window(
+            row, w, w + step, typed, present, outputs, min_rows=c.min_rows, confidence=1 - c.alpha
+        )
+        judged += any(it.status != "insufficient_data" for it in items)
+        out += items
+    if table.height and not judged:
+        insufficient.append(
+            f"columns: no window of the range has check.min_rows ({c.min_rows:,}) values"
+        )
+    return out
+
+
+def _outputs(config: Config) -> frozenset[str]:
+    s = config.schema_
+    names = [s.prediction, s.score, *(s.probabilities or {}).values()]
+    return frozenset(n for n in names if n is not None)
+
+
+def _ingest_checks(
+    config: Config,
+    start: dt.datetime,
+    end: dt.datetime,
+    every: str,
+    counts: dict[dt.datetime, int],
+    windows: list[dt.datetime],
+) -> list[Item]:
+    """The share of rows that ingest quarantined, of rows stored plus quarantined, against
+    ``check.ingest.max_quarantine_share``: per window, and over the whole range (a quiet
+    window's few rejections add up)."""
+    c = config.check
+    step = WINDOW_STEPS[every]
+    rejected, _ = reads.quarantined(config, start, end, every)
+    spans = [(w, w + step, counts.get(w, 0), *rejected.get(w, (0, 0))) for w in windows]
+    total_bad = sum(bad for *_, bad, _ in spans)
+    total_dup = sum(dup for *_, dup in spans)
+    total = (start, end, sum(n for _, _, n, _, _ in spans), total_bad, total_dup)
+    out = []
+    for first, last, stored, bad, duplicates in [*spans, total]:
+        n = stored + bad
+        if n == 0:
+            continue
+        bound = c.ingest.max_quarantine_share
+        t = judge_share(bad, n, bound, min_rows=c.min_rows, confidence=1 - c.alpha)
+        short = None if t.p_value is not None else f"{n:,} rows < check.min_rows {c.min_rows:,}"
+        status = "insufficient_data" if short else ("candidate" if t.beyond else "ok")
+        out.append(
+            Item(
+                "quarantine_share", None, "contract_violation", first, last, status,
+                p_value=t.p_value, test=t, evidence={"duplicates": duplicates}, reason=short,
+            )
+        )  # fmt: skip
+    return out
+
+
+def _ingest_totals(config: Config, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """What ingest did in the range (by ingest time): files, rows, duplicates skipped, and
+    whether the duplicate share stays under ``check.ingest.max_duplicate_share``."""
+    totals = reads.ingest_runs(config, start, end)
+    _, unplaced = reads.quarantined(config, start, end, config.check.window)
+    share = totals["duplicates"] / totals["rows_read"] if totals["rows_read"] else None
+    bound = config.check.ingest.max_duplicate_share
+    return totals | {
+        "duplicate_share": share,
+        "max_duplicate_share": bound,
+        "quarantined_without_timestamp": unplaced,
+    }
+
+
+def _with_examples(config: Config, items: list[Item], contract: Contract | None) -> list[Item]:
+    """Up to three request ids of the rows behind each failed share check (one read of the
+    failing window's rows per check and column: findings are rare)."""
+    if contract is None:
+        return items
+    schema = storage_schema(config, prediction_columns(config))
+    typed = typed_contract(contract, schema)
+    seen: set[tuple[str, str | None]] = set()
+    out = list(items)
+    for i, it in enumerate(items):
+        key = (it.check, it.column)
+        if it.status != "finding" or it.column is None or key in seen or it.start is None:
+            continue
+        cc = typed.columns.get(it.column)
+        if cc is None or it.check not in _ROW_CHECKS:
+            continue
+        seen.add(key)
+        value = it.evidence.get("value")
+        expr = condition(it.column, it.check, cc, value)
+        ids = (
+            scan_predictions(config, it.start, it.end, columns=[config.schema_.id, it.column])
+            .filter(expr)
+            .select(config.schema_.id)
+            .head(EXAMPLES)
+            .collect()
+            .to_series()
+            .to_list()
+        )
+        out[i] = replace(it, examples=tuple(str(x) for x in ids))
+    return out
+
+
+_ROW_CHECKS = frozenset(
+    {
+        "null_share",
+        "zero_share",
+        "nonfinite_share",
+        "out_of_range_share",
+        "sentinel_share",
+        "new_value_share",
+        "top_share",
+        "value_share",
+    }
+)
+
+
+def _groups(items: list[Item]) -> tuple[CheckGroup, ...]:
+    grouped: dict[tuple[str, str | None], list[Item]] = {}
+    for it in items:
+        grouped.setdefault((it.check, it.column), []).append(it)
+    return tuple(
+        CheckGroup(check, column, members[0].kind, tuple(members))
+        for (check, column), members in grouped.items()
+    )

@@ -1,0 +1,173 @@
+"""``mlmon contract infer``: a reviewable data contract learned from a reference, and the
+contract ``mlmon check`` learns (and caches) when none is configured."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import polars as pl
+
+from mlmon.config import Config
+from mlmon.config.contract import Contract, column_kinds, dump_contract
+from mlmon.errors import DataError, UsageError
+from mlmon.fsutil import atomic_write_bytes
+from mlmon.health.infer import infer_contract
+from mlmon.ops.window import When, resolve
+from mlmon.outcome import Report
+from mlmon.store.cache import store_cache
+from mlmon.store.datasets import Source, file_source, store_window
+from mlmon.store.scan import reading
+
+CACHE_FORMAT = 1
+"""Bump when a learned contract's content changes for the same inputs (old entries then
+miss and are learned again)."""
+
+
+@dataclass(frozen=True)
+class ContractResult(Report):
+    """The contract written by ``mlmon contract infer``."""
+
+    command: ClassVar[str] = "contract"
+    contract: Contract
+    text: str
+    """The YAML, as written (or printed)."""
+    output: Path | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "output": None if self.output is None else str(self.output),
+            "source": self.contract.source,
+            "columns": len(self.contract.columns),
+            "contract": self.contract.model_dump(mode="json", exclude_none=True),
+        }
+
+
+def monitored(config: Config) -> dict[str, str]:
+    """The columns a contract constrains by default: the features and the model's outputs
+    (latency belongs to ``metrics``; metadata such as a client version changes by design)."""
+    s = config.schema_
+    outputs = {s.prediction, s.score, *(s.probabilities or {}).values()}
+    keep = set(s.features.all) | {n for n in outputs if n is not None}
+    return {n: k for n, k in column_kinds(config).items() if n in keep}
+
+
+def contract_of(config: Config, source: Source, every: str) -> Contract:
+    """The contract learned from ``source`` (DataError when it lacks a column or rows)."""
+    kinds = monitored(config)
+    names = set(source.frame.collect_schema().names())
+    missing = [n for n in kinds if n not in names]
+    if missing:
+        raise DataError(
+            f"{source.description}: no column {', '.join(map(repr, missing))}",
+            hint="a reference needs every feature and output column of schema",
+        )
+    c = config.check
+    ts = config.schema_.timestamp
+    frame = source.frame
+    if frame.collect_schema()[ts] == pl.String:  # a CSV or JSON Lines reference
+        frame = frame.with_columns(pl.col(ts).str.to_datetime(time_zone="UTC"))
+    try:
+        with reading(source.files):
+            return infer_contract(
+                frame,
+                kinds,
+                timestamp=ts,
+                every=every,
+                tolerance=c.tolerance,
+                class_tolerance=c.class_tolerance,
+                prediction=config.schema_.prediction,
+                sentinels=c.sentinels,
+                model=config.model.name,
+                source=source.description,
+            )
+    except ValueError as exc:
+        raise DataError(
+            f"{source.description}: {exc}", hint="choose a reference window that holds logs"
+        ) from None
+
+
+def learned_contract(
+    config: Config, since: dt.datetime, until: dt.datetime, every: str, notes: list[str]
+) -> Contract:
+    """The contract of the store window ``[since, until)``, from the cache when the window's
+    files and the settings that shape it are unchanged."""
+    source = store_window(config, since, until)
+    c = config.check
+    key = _key(
+        {
+            "format": CACHE_FORMAT,
+            "source": source.key(),
+            "kinds": monitored(config),
+            "every": every,
+            "settings": [c.tolerance, c.class_tolerance, c.sentinels],
+            "prediction": config.schema_.prediction,
+        }
+    )
+    cache = store_cache(config.store.path, "contracts")
+    try:
+        entry = cache.read(key)
+    except (ValueError, OSError) as exc:
+        notes.append(f"the cached contract {key} is unusable ({exc}): learning it again")
+        entry = None
+    if entry is not None:
+        return Contract.model_validate(entry)
+    contract = contract_of(config, source, every)
+    try:
+        cache.write(key, contract.model_dump(mode="json"), {})
+    except OSError as exc:
+        notes.append(f"could not cache the learned contract ({exc})")
+    return contract
+
+
+def _key(parts: dict[str, Any]) -> str:
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def infer(
+    config: Config,
+    *,
+    since: When = None,
+    until: When = None,
+    reference: Path | None = None,
+    output: Path | None = None,
+    force: bool = False,
+) -> ContractResult:
+    """Learn a contract from the store window ``[since, until)`` or from the file
+    ``reference``; write it to ``output`` (refused when it exists, unless ``force``)."""
+    if reference is not None and (since is not None or until is not None):
+        raise UsageError(
+            "--reference and --since/--until both name the reference",
+            hint="give a file or a window, not both",
+        )
+    if output is not None and output.exists() and not force:
+        raise UsageError(
+            f"{output}: exists; a contract is reviewed by people, so it is not overwritten",
+            hint="pass --force to replace it, or choose another --output",
+        )
+    if reference is not None:
+        source = file_source(reference)
+    else:
+        if since is None:
+            raise UsageError(
+                "contract infer needs the reference: --since (and --until) or --reference FILE",
+                hint="e.g. mlmon contract infer --since 2026-10-01 --until 2026-10-08",
+            )
+        start, end = resolve(config, since, until)
+        assert start is not None
+        source = store_window(config, start, end)
+    contract = contract_of(config, source, config.check.window)
+    header = (
+        f"mlmon data contract for {config.model.name}, learned from {source.description}.\n"
+        "Review it and keep it in git; `mlmon check` reads it from check.contract.\n"
+        "Shares are the largest allowed (the reference's share plus check.tolerance)."
+    )
+    text = dump_contract(contract, header)
+    if output is not None:
+        atomic_write_bytes(output, text.encode())
+    return ContractResult(contract, text, output)

@@ -1,0 +1,171 @@
+"""The store reads of ``mlmon check``: row counts and the newest rows (the timestamp column
+only), the columns the files hold (their Parquet footers), the quarantined rows and the
+ingest manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from mlmon.config import Config
+from mlmon.fsutil import TMP_PREFIX
+from mlmon.store.columns import INGESTED
+from mlmon.store.layout import StoreLayout
+from mlmon.store.scan import reading, scan_files, scan_predictions
+from mlmon.store.timestamps import parse_timestamps
+from mlmon.store.validate import EARLIEST
+
+WINDOW = "window"
+ROWS = "rows"
+
+
+def row_counts(
+    config: Config, since: dt.datetime, until: dt.datetime, every: str
+) -> tuple[dict[dt.datetime, int], dt.datetime | None]:
+    """Rows per window (``every``) of ``[since, until)`` and the newest row's time, reading
+    only the timestamp column."""
+    ts = config.schema_.timestamp
+    frame = (
+        scan_predictions(config, since, until, columns=[ts])
+        .group_by(pl.col(ts).dt.truncate(every).alias(WINDOW))
+        .agg(pl.len().alias(ROWS), pl.col(ts).max().alias("newest"))
+        .collect()
+    )
+    counts = dict(zip(frame[WINDOW].to_list(), frame[ROWS].to_list(), strict=True))
+    newest = frame["newest"].max() if frame.height else None
+    assert newest is None or isinstance(newest, dt.datetime)
+    return counts, newest
+
+
+def first_timestamp(config: Config) -> dt.datetime | None:
+    """The oldest prediction's time (reads the earliest partition's timestamps), or None
+    for a store without predictions."""
+    layout = StoreLayout(config.store.path)
+    ts = pl.col(config.schema_.timestamp)
+    for day in sorted(layout.partitions("predictions")):
+        files = layout.files("predictions", day, day)
+        if not files:
+            continue
+        with reading(files):
+            oldest = (
+                scan_files(config, "predictions", files)
+                .select(ts.filter(ts >= EARLIEST).min())
+                .collect()
+                .item()
+            )
+        if oldest is not None:
+            assert isinstance(oldest, dt.datetime)
+            return oldest
+    return None
+
+
+def newest_label(config: Config, before: dt.datetime) -> dt.datetime | None:
+    """When the newest label known before ``before`` became known (``label_timestamp`` if
+    the schema has one, else when it was ingested)."""
+    layout = StoreLayout(config.store.path)
+    column = config.schema_.label_timestamp or INGESTED
+    c = pl.col(column)
+    for day in sorted(layout.partitions("labels"), reverse=True):
+        if day > before.date():
+            continue
+        files = layout.files("labels", day, day)
+        if not files:
+            continue
+        with reading(files):
+            newest = (
+                scan_files(config, "labels", files)
+                .select(c.filter(c < before).max())
+                .collect()
+                .item()
+            )
+        if newest is not None:
+            assert isinstance(newest, dt.datetime)
+            return newest
+    return None
+
+
+def file_columns(files: Sequence[Path]) -> set[str]:
+    """The columns any of ``files`` holds (from their footers, no data read)."""
+    names: set[str] = set()
+    with reading(files):
+        for path in files:
+            names.update(pq.read_schema(path).names)
+    return names
+
+
+def quarantined(
+    config: Config, since: dt.datetime, until: dt.datetime, every: str
+) -> tuple[dict[dt.datetime, tuple[int, int]], int]:
+    """Quarantined rows per window of their own timestamp: ``{window: (rows, duplicates)}``
+    (duplicates: rows rejected for a repeated id), and how many rows in quarantine have no
+    readable timestamp (so no window)."""
+    layout = StoreLayout(config.store.path)
+    directory = layout.quarantine_dir
+    if not directory.is_dir() or directory.is_symlink():
+        return {}, 0
+    files = sorted(
+        p
+        for p in directory.glob("*.parquet")
+        if not p.name.startswith((TMP_PREFIX, ".")) and not p.is_symlink()
+    )
+    if not files:
+        return {}, 0
+    ts = config.schema_.timestamp
+    parts = []
+    with reading(files):
+        for path in files:
+            if ts in pq.read_schema(path).names:  # a file of an older schema may lack it
+                part = pl.read_parquet(path, columns=[ts, "_reason"])
+                parts.append(part.with_columns(pl.col(ts).cast(pl.String)))
+    if not parts:
+        return {}, 0
+    frame = pl.concat(parts, how="vertical")
+    placed = frame.with_columns(parse_timestamps(pl.col(ts)).alias("_at"))
+    unplaced = int(placed["_at"].null_count())
+    inside = placed.filter((pl.col("_at") >= since) & (pl.col("_at") < until))
+    grouped = inside.group_by(pl.col("_at").dt.truncate(every).alias(WINDOW)).agg(
+        pl.len().alias(ROWS),
+        pl.col("_reason").str.contains("duplicate").sum().alias("duplicates"),
+    )
+    out = {
+        w: (int(n), int(d))
+        for w, n, d in zip(grouped[WINDOW], grouped[ROWS], grouped["duplicates"], strict=True)
+    }
+    return out, unplaced
+
+
+def ingest_runs(config: Config, since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
+    """The prediction files committed (by ingest time) in ``[since, until)``: rows read,
+    written, rejected, and skipped as duplicates of stored rows."""
+    layout = StoreLayout(config.store.path)
+    totals = dict.fromkeys(
+        ("files", "rows_read", "rows_written", "rows_rejected", "duplicates", "damaged_lines"), 0
+    )
+    if not layout.manifest.is_file() or layout.manifest.is_symlink():
+        return totals
+    for raw in layout.manifest.read_bytes().splitlines():
+        try:
+            entry = json.loads(raw)
+            at = dt.datetime.strptime(entry["ingested_at"], "%Y-%m-%dT%H:%M:%SZ").replace(
+                tzinfo=dt.UTC
+            )
+            if entry["table"] != "predictions" or not since <= at < until:
+                continue
+            read, written, rejected = (
+                int(entry[k]) for k in ("rows_read", "rows_written", "rows_rejected")
+            )
+        except (ValueError, KeyError, TypeError):
+            totals["damaged_lines"] += 1  # ingest refuses to run until it is repaired
+            continue
+        totals["files"] += 1
+        totals["rows_read"] += read
+        totals["rows_written"] += written
+        totals["rows_rejected"] += rejected
+        totals["duplicates"] += max(read - written - rejected, 0)
+    return totals
