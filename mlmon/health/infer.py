@@ -6,7 +6,7 @@ For each feature and each of the model's outputs (prediction, score or class pro
   sentinels, values out of range, new values);
 - a numerical range is the reference's 0.1% and 99.9% quantiles widened by ``RANGE_MARGIN``
   of their span on each side (quantiles, not min/max: one absurd reference value does not
-  open the range to everything);
+  open the range to everything), and never below 0 for a column that never was;
 - a numerical column (or score) that was not constant may not concentrate on one value
   beyond the reference's most common value's share plus ``tolerance`` (``top_share``: a
   feature sending a default, a model stuck on one score), nor lose its spread below
@@ -127,8 +127,11 @@ def _numerical(present: pl.Series, tolerance: float) -> dict[str, Any]:
         return spec
     low, high = (float(finite.quantile(q, interpolation="linear") or 0.0) for q in QUANTILES)
     margin = (high - low) * RANGE_MARGIN
+    floor = low - margin
+    if float(finite.min() or 0.0) >= 0:  # type: ignore[arg-type]
+        floor = max(floor, 0.0)  # a count or an amount: the margin does not open negatives
     spec |= {
-        "range": [_round(low - margin), _round(high + margin)],
+        "range": [_round(floor), _round(high + margin)],
         "out_of_range_share": _bound(0.0, tolerance),
     }
     counts = finite.value_counts(sort=True)

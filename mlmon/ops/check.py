@@ -12,6 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from mlmon.config import Config
 from mlmon.config.contract import Contract, column_kinds, load_contract
 from mlmon.errors import DataError
@@ -19,7 +21,7 @@ from mlmon.health.freshness import Freshness, freshness, gaps
 from mlmon.health.judge import Item, correct, judge_window, kind_of
 from mlmon.health.result import CheckGroup, CheckResult, VolumeWindow
 from mlmon.health.shares import judge_share
-from mlmon.health.tally import WINDOW, condition, tally, typed_contract
+from mlmon.health.tally import WINDOW, aggregations, condition, tally, typed_contract
 from mlmon.health.volume import judge_volume
 from mlmon.ops.arguments import check_choice
 from mlmon.ops.contract import learned_contract
@@ -243,6 +245,40 @@ def _column_checks(
             f"columns: no window of the range has check.min_rows ({c.min_rows:,}) values"
         )
     return out
+
+
+def judge_frame(
+    config: Config,
+    contract: Contract,
+    frame: pl.LazyFrame,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> tuple[CheckGroup, ...]:
+    """The contract's checks over all of ``frame`` as one window ``[start, end)`` (the
+    serving data a promotion is judged on), corrected together; a contract column the frame
+    lacks is a ``missing_column`` failure."""
+    c = config.check
+    names = set(frame.collect_schema().names())
+    wanted = [n for n in contract.columns if n in column_kinds(config)]
+    present = {n for n in wanted if n in names}
+    outputs = _outputs(config)
+    items = [
+        Item("missing_column", n, kind_of("missing_column", n, outputs), start, end, "finding",
+             reason=f"the data has no column {n!r}")
+        for n in wanted if n not in present
+    ]  # fmt: skip
+    typed = typed_contract(contract, storage_schema(config, prediction_columns(config)))
+    # one group of every row, keyed by a column: polars 2.1 cannot run
+    # drop_nulls().unique_counts().max() in a select or with a literal key (ShapeError)
+    one = frame.with_columns(pl.lit(0).alias(WINDOW))
+    table = one.group_by(WINDOW).agg(aggregations(typed, present)).collect()
+    if table.height == 0:
+        return _groups(items)
+    row = table.row(0, named=True)
+    items += judge_window(
+        row, start, end, typed, present, outputs, min_rows=c.min_rows, confidence=1 - c.alpha
+    )
+    return _groups(correct(items, c.alpha, c.correction))
 
 
 def _outputs(config: Config) -> frozenset[str]:
