@@ -8,7 +8,7 @@ These files are the one source of truth; ``docs/schema/`` points here. :func:`lo
 package (``pip install jsonschema``), which mlmon itself does not depend on.
 
 >>> sorted(COMMANDS)
-['drift', 'ingest', 'init', 'metrics', 'promote', 'registry', 'retrain', 'rollback']
+['check', 'contract', 'drift', 'ingest', 'init', 'metrics', 'promote', 'registry', 'retrain', 'rollback']
 >>> load("rollback")["$defs"]["document"]["properties"]["command"]
 {'const': 'rollback'}
 >>> schema_for({"command": "nope", "status": "error"}), schema_for({"command": "drift"})
@@ -32,8 +32,11 @@ COMMANDS = (
     "rollback",
     "registry",
     "init",
+    "check",
+    "contract",
 )
-"""The commands with a ``--json`` result; ``registry`` covers list, show, history and path."""
+"""The commands with a ``--json`` result; ``registry`` covers list, show, history and path,
+``contract`` covers ``contract infer``."""
 
 ERROR = "error"
 """The name of the error envelope's schema."""
