@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_CONFIG := configs/example.yaml
 
-.PHONY: demo test test-chaos lint docs bench-ingest bench-metrics bench-drift bench-concept sample-logs clean
+.PHONY: demo test test-chaos lint docs bench-ingest bench-metrics bench-drift bench-check bench-concept sample-logs clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "mlmon needs Python 3.11+"'
@@ -93,6 +93,10 @@ bench-metrics: $(STAMP)
 
 bench-drift: $(STAMP)
 	$(BIN)/python bench/drift.py --setup
+
+# `mlmon check` against one polars scan (issue 16); builds bench/out/check-store the first time.
+bench-check: $(STAMP)
+	$(BIN)/python bench/check.py
 
 bench-concept: $(STAMP)
 	$(BIN)/python bench/concept.py
