@@ -57,7 +57,7 @@ class CheckSection(Section):
     """A data contract (``mlmon contract infer``); without one, learned from ``reference``."""
     reference: TimeRange | None = None
     """The window a contract is learned from when there is no file (default: drift.reference)."""
-    min_rows: int = Field(default=100, ge=1)
+    min_rows: int = Field(default=50, ge=1)
     """Fewer rows (non-null values) in a window: that check has no verdict there."""
     alpha: float = Field(default=0.01, gt=0, lt=1)
     correction: Literal["bh", "bonferroni", "none"] = "bh"

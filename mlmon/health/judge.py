@@ -130,7 +130,7 @@ def _judge_column(
 
     def share(check: str, count_key: str, n: int, bound: float, **kw: Any) -> None:
         t = judge_share(
-            int(counts[stat(name, count_key)]),
+            int(counts[stat(name, count_key)] or 0),  # None: no value to count
             n,
             bound,
             min_rows=min_rows,

@@ -18,7 +18,7 @@ from mlmon.config import Config
 from mlmon.config.contract import Contract, column_kinds, load_contract
 from mlmon.errors import DataError
 from mlmon.health.freshness import Freshness, freshness, gaps
-from mlmon.health.judge import Item, correct, judge_window, kind_of
+from mlmon.health.judge import Item, correct, judge_window, kind_of, worst
 from mlmon.health.result import CheckGroup, CheckResult, VolumeWindow
 from mlmon.health.shares import judge_share
 from mlmon.health.tally import WINDOW, aggregations, condition, tally, typed_contract
@@ -344,20 +344,19 @@ def _with_examples(config: Config, items: list[Item], contract: Contract | None)
         return items
     schema = storage_schema(config, prediction_columns(config))
     typed = typed_contract(contract, schema)
-    seen: set[tuple[str, str | None]] = set()
-    out = list(items)
+    failed: dict[tuple[str, str], list[int]] = {}
     for i, it in enumerate(items):
-        key = (it.check, it.column)
-        if it.status != "finding" or it.column is None or key in seen or it.start is None:
+        if it.status == "finding" and it.column is not None and it.check in _ROW_CHECKS:
+            failed.setdefault((it.check, it.column), []).append(i)
+    out = list(items)
+    for (_, column), indices in failed.items():
+        cc = typed.columns.get(column)
+        it = worst([items[i] for i in indices])  # the window the finding shows
+        if cc is None or it.start is None:
             continue
-        cc = typed.columns.get(it.column)
-        if cc is None or it.check not in _ROW_CHECKS:
-            continue
-        seen.add(key)
-        value = it.evidence.get("value")
-        expr = condition(it.column, it.check, cc, value)
+        expr = condition(column, it.check, cc, it.evidence.get("value"))
         ids = (
-            scan_predictions(config, it.start, it.end, columns=[config.schema_.id, it.column])
+            scan_predictions(config, it.start, it.end, columns=[config.schema_.id, column])
             .filter(expr)
             .select(config.schema_.id)
             .head(EXAMPLES)
@@ -365,7 +364,7 @@ def _with_examples(config: Config, items: list[Item], contract: Contract | None)
             .to_series()
             .to_list()
         )
-        out[i] = replace(it, examples=tuple(str(x) for x in ids))
+        out[items.index(it)] = replace(it, examples=tuple(str(x) for x in ids))
     return out
 
 
