@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from mlmon.alerts.exposition import Sample, production_info, samples
-from mlmon.alerts.findings import CONDITIONS, Finding, findings, judged
+from mlmon.alerts.findings import STORE_STALENESS, Finding, findings, judged, unjudged
 from mlmon.alerts.sinks import Delivery, Notification, SinkError, scrub
 from mlmon.alerts.state import AlertState
 from mlmon.config import Config
@@ -87,14 +87,16 @@ def _dispatch_locked(
     command = result.command
     state = AlertState.load(path)
     severity: dict[str, str] = {r.finding: r.severity for r in a.rules}
-    latest = _latest_data(config) if command in CONDITIONS else None
+    latest = _latest_data(config) if command in STORE_STALENESS else None
     seen = [
         f
         for f in findings(result, latest_data=latest, now=now, stale_after=a.stale_after)
         if f.kind in severity
     ]
     resolvable = judged(result, staleness_known=latest is not None)
-    notifications, held, updates = _decide(state, seen, resolvable, severity, now, a.cooldown)
+    firing = [k for k, e in state.alerts.items() if e["status"] == "firing"]
+    kept = unjudged(result, (k for k in firing if state.alerts[k]["kind"] in resolvable))
+    notifications, held, updates = _decide(state, seen, resolvable, kept, severity, now, a.cooldown)
     state.samples[command] = [
         s.to_dict() for s in samples(result, config.model.name, now.timestamp())
     ]
@@ -127,11 +129,14 @@ def _decide(
     state: AlertState,
     seen: list[Finding],
     resolvable: set[str],
+    kept: set[str],
     severity: dict[str, str],
     now: dt.datetime,
     cooldown: float,
 ) -> tuple[list[Notification], list[str], dict[str, dict[str, Any]]]:
-    """What to send, what the cooldown holds back, and the state entries once sent."""
+    """What to send, what the cooldown holds back, and the state entries once sent. A
+    firing alert that this run no longer sees resolves when the run judged its kind and the
+    key is not one the run could not judge (``kept``)."""
     stamp = iso_utc(now)
     assert stamp is not None
     out: list[Notification] = []
@@ -167,7 +172,7 @@ def _decide(
             "severity": n.severity,
             "labels": f.labels,
         }
-    current = {f.key for f in seen}
+    current = {f.key for f in seen} | kept
     for key, entry in state.alerts.items():
         if entry["status"] == "firing" and entry["kind"] in resolvable and key not in current:
             out.append(

@@ -12,11 +12,12 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from mlmon.alerts.findings import concept_of
+from mlmon.alerts.findings import CHECK_FINDINGS, concept_of
 from mlmon.outcome import Outcome
 
 if TYPE_CHECKING:  # told by the command, as in mlmon.alerts.findings
     from mlmon.datadrift.result import DriftResult
+    from mlmon.health.result import CheckResult
     from mlmon.performance.windows import MetricsResult
 
 FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -56,6 +57,34 @@ FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "mlmon_concept_error": (
         "Error of the labelled current rows (error rate, or mean absolute error)",
         ("model", "measure"),
+    ),
+    "mlmon_check_rows": (
+        "Rows in the newest complete window of mlmon check",
+        ("model", "window"),
+    ),
+    "mlmon_check_rows_expected": (
+        "Rows the same window of earlier weeks predicts for the newest complete window",
+        ("model", "window"),
+    ),
+    "mlmon_freshness_seconds": (
+        "Age of the newest row at the end of the checked range",
+        ("model", "table"),
+    ),
+    "mlmon_freshness_max_seconds": (
+        "The age beyond which the table is stale (check.freshness)",
+        ("model", "table"),
+    ),
+    "mlmon_check_status": (
+        "1 when the check failed in some window of the range, 0 when it passed",
+        ("model", "check", "column", "kind"),
+    ),
+    "mlmon_check_insufficient": (
+        "1 when no window of the range had the rows for the check's verdict (else absent)",
+        ("model", "check", "column", "kind"),
+    ),
+    "mlmon_check_findings": (
+        "Findings of mlmon check by kind",
+        ("model", "kind"),
     ),
     "mlmon_production_version_info": (
         "The registry's production version (value 1)",
@@ -101,6 +130,8 @@ def samples(result: Outcome, model: str, now: float) -> list[Sample]:
         out += _metrics(cast("MetricsResult", result), model)
     elif result.command == "drift":
         out += _drift(cast("DriftResult", result), model)
+    elif result.command == "check":
+        out += _check(cast("CheckResult", result), model)
     return [s for s in out if math.isfinite(s.value)]
 
 
@@ -181,6 +212,49 @@ def _drift(result: DriftResult, model: str) -> list[Sample]:
             out.append(
                 Sample("mlmon_concept_error", {"model": model, "measure": measure}, concept.error)
             )
+    return out
+
+
+def _check(result: CheckResult, model: str) -> list[Sample]:
+    """Rows against the expectation in the newest complete window, freshness, each check's
+    verdict (status 1 failing or 0 passing, or else insufficient 1: one series per check and
+    column, no window label: the range is the run's), and the findings per kind (0
+    included)."""
+    out = []
+    if result.volume:
+        newest = result.volume[-1]
+        labels = {"model": model, "window": result.window}
+        out.append(Sample("mlmon_check_rows", labels, newest.verdict.rows))
+        if newest.verdict.expected is not None:
+            out.append(Sample("mlmon_check_rows_expected", labels, newest.verdict.expected))
+    verdicts: list[tuple[str, str, str, str]] = []  # (check, column, kind, status)
+    for table, fresh in (("predictions", result.predictions), ("labels", result.labels)):
+        if fresh is None:
+            continue
+        labels = {"model": model, "table": table}
+        if fresh.age_seconds is not None:
+            out.append(Sample("mlmon_freshness_seconds", labels, fresh.age_seconds))
+        out.append(Sample("mlmon_freshness_max_seconds", labels, fresh.max_age))
+        status = "finding" if fresh.status == "stale" else "ok"
+        verdicts.append(("freshness", table, "stale_data", status))
+    if result.volume:
+        judged = [v for v in result.volume if v.status != "insufficient_data"]
+        volume = "ok" if judged else "insufficient_data"
+        gaps = "finding" if result.gaps else volume
+        if any(v.status == "anomaly" for v in judged):
+            volume = "finding"
+        verdicts += [("volume", "", "volume_anomaly", volume), ("gaps", "", "no_data", gaps)]
+    verdicts += [(g.check, g.column or "", g.kind, g.status) for g in result.groups]
+    for check, column, kind, status in verdicts:
+        labels = {"model": model, "check": check, "column": column, "kind": kind}
+        if status == "insufficient_data":
+            out.append(Sample("mlmon_check_insufficient", labels, 1))
+        else:
+            out.append(Sample("mlmon_check_status", labels, float(status == "finding")))
+    found = result.findings
+    for kind in CHECK_FINDINGS:
+        n = sum(1 for f in found if f.kind == kind)
+        out.append(Sample("mlmon_check_findings", {"model": model, "kind": kind}, n))
     return out
 
 

@@ -1,6 +1,7 @@
 """From a command's result to the findings that may alert. Pure.
 
-A finding is a condition (drift, a threshold breach, concept drift, stale data), which holds
+A finding is a condition (drift, a threshold breach, concept drift, stale data, a failed
+health check), which holds
 while the command keeps seeing it and *resolves* when a later run of the same command no
 longer does, or an event (a failed promotion gate, a rollback, a triggered retraining),
 which happens once. Each has a stable key, so the same finding seen by two runs is one alert.
@@ -8,11 +9,19 @@ which happens once. Each has a stable key, so the same finding seen by two runs 
 The findings are read from the typed result of the operation (:mod:`mlmon.ops`), the object
 whose ``to_dict()`` the command prints; a finding's ``details`` carry the JSON of the parts it
 rests on, for the sinks' payloads.
+
+``stale_data`` has two sources, kept apart by key: ``metrics`` and ``drift`` compare the
+store's newest prediction with ``alerts.stale_after`` (key ``stale_data``), and ``check``
+compares the newest prediction and label with ``check.freshness`` (keys
+``stale_data:freshness:predictions`` and ``stale_data:freshness:labels``). One rule
+``{finding: stale_data}`` enables both; each source resolves only its own keys
+(:func:`unjudged`), so a clean ``mlmon check`` never resolves what ``mlmon metrics`` found.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -23,16 +32,33 @@ if TYPE_CHECKING:  # a result's class is told by its command: importing every co
     # module (polars, numpy, scipy) would slow the alerts of a rollback by half a second
     from mlmon.concept.run import ConceptSection
     from mlmon.datadrift.result import DriftResult
+    from mlmon.health.result import CheckResult
     from mlmon.lifecycle.promote import PromoteResult
     from mlmon.lifecycle.retrain import RetrainResult
     from mlmon.performance.windows import MetricsResult
     from mlmon.registry.rollback import RollbackResult
 
+CHECK_FINDINGS = (
+    "no_data",
+    "stale_data",
+    "volume_anomaly",
+    "feature_anomaly",
+    "contract_violation",
+    "prediction_anomaly",
+)
+"""The findings of ``mlmon check`` (:data:`mlmon.health.result.FINDINGS`, repeated here so
+that the alerts of a rollback need not import polars; a test keeps the two equal)."""
+
 CONDITIONS = {
     "metrics": ("threshold_breach", "stale_data"),
     "drift": ("drift", "concept_drift", "stale_data"),
+    "check": CHECK_FINDINGS,
 }
 """The condition findings each command evaluates (and so may resolve)."""
+
+STORE_STALENESS = ("metrics", "drift")
+"""The commands whose runs judge ``alerts.stale_after`` (key ``stale_data``); ``check``
+judges its own freshness bounds instead."""
 
 
 def judged(result: Outcome, *, staleness_known: bool) -> set[str]:
@@ -51,8 +77,24 @@ def judged(result: Outcome, *, staleness_known: bool) -> set[str]:
         if drift.current.source.startswith("file "):
             return set()
         out |= _drift_judged(drift)
-    if result.command in CONDITIONS and staleness_known:
+    elif result.command == "check":
+        out |= _check_judged(cast("CheckResult", result))
+    if result.command in STORE_STALENESS and staleness_known:
         out.add("stale_data")
+    return out
+
+
+def unjudged(result: Outcome, keys: Iterable[str]) -> set[str]:
+    """Among ``keys`` (of firing alerts whose kind this run judged), those this run must
+    still not resolve: the other source's ``stale_data`` (see the module docstring), and a
+    check of ``mlmon check`` whose every window lacked the rows for a verdict this time."""
+    keys = set(keys)
+    check = result.command == "check"
+    out = {k for k in keys if k.split(":", 1)[0] == "stale_data" and (k == "stale_data") == check}
+    if check:
+        groups = cast("CheckResult", result).groups
+        short = {_key(g.kind, g.check, g.column) for g in groups if g.status == "insufficient_data"}
+        out |= short & keys
     return out
 
 
@@ -89,7 +131,9 @@ def findings(
         out += _rollback(cast("RollbackResult", result))
     elif result.command == "retrain":
         out += _retrain(cast("RetrainResult", result))
-    if result.command in CONDITIONS and latest_data is not None:
+    elif result.command == "check":
+        out += _check(cast("CheckResult", result))
+    if result.command in STORE_STALENESS and latest_data is not None:
         age = (now - latest_data).total_seconds()
         if age > stale_after:
             out.append(
@@ -194,6 +238,50 @@ def _concept_summary(concept: ConceptSection) -> str:
         return f"the {measure} rose"
     detectors = [d.detector for d in concept.detectors if d.status == "drifted"]
     return f"a change point in the {measure}" + (f" ({', '.join(detectors)})" if detectors else "")
+
+
+def _check_judged(result: CheckResult) -> set[str]:
+    """Freshness is judged on every run (no row at all is stale); gaps and volume when some
+    window had a volume verdict (a store with too little history judges neither); a column
+    finding's kind when some check of that kind had a verdict in some window."""
+    out = {"stale_data"}
+    if any(v.status != "insufficient_data" for v in result.volume):
+        out |= {"no_data", "volume_anomaly"}
+    out |= {g.kind for g in result.groups if g.status != "insufficient_data"}
+    return out
+
+
+def _key(*parts: str | None) -> str:
+    """A health finding's key (:attr:`mlmon.health.result.HealthFinding.key`)."""
+    return ":".join(p for p in parts if p)
+
+
+SUMMARY_WINDOWS = 120
+"""At most this many characters of a finding's windows go into its summary (all of them
+are in its details)."""
+
+
+_SAYS_WHEN = ("freshness", "gaps")
+"""Checks whose summary says when already (the age at the run's end; the empty hours)."""
+
+
+def _check(result: CheckResult) -> list[Finding]:
+    out = []
+    for f in result.findings:
+        labels = {"check": f.check} | ({"column": f.column} if f.column else {})
+        where = f.windows
+        if len(where) > SUMMARY_WINDOWS:
+            where = where[: SUMMARY_WINDOWS - 1].rsplit(", ", 1)[0] + ", …"
+        out.append(
+            Finding(
+                f.kind,
+                f.key,
+                f.summary + (f" [{where}]" if where and f.check not in _SAYS_WHEN else ""),
+                labels,
+                {"windows": f.windows, "evidence": f.evidence},
+            )
+        )
+    return out
 
 
 def _promote(result: PromoteResult) -> list[Finding]:

@@ -35,8 +35,14 @@ Finding = Literal[
     "rollback",
     "retrain_triggered",
     "stale_data",
+    "no_data",
+    "volume_anomaly",
+    "feature_anomaly",
+    "contract_violation",
+    "prediction_anomaly",
 ]
-"""Every finding a rule can name."""
+"""Every finding a rule can name (``stale_data`` and the last five are ``mlmon check``'s;
+``metrics`` and ``drift`` report ``stale_data`` too, from ``stale_after``)."""
 
 Severity = Literal["info", "warning", "critical"]
 
@@ -99,6 +105,7 @@ class AlertsSection(Section):
     cooldown: Duration = 3600.0
     """The same firing alert is not sent again within this time."""
     stale_after: Duration = 86400.0
-    """``stale_data`` fires when the newest prediction in the store is older than this."""
+    """``stale_data`` of ``metrics`` and ``drift`` fires when the newest prediction in the store
+    is older than this (``mlmon check`` uses ``check.freshness`` instead)."""
     state: Path | None = None
     """Where alert state lives (default ``<store>/_state/alerts``)."""

@@ -45,7 +45,7 @@ def test_promtool_checks_the_shipped_rules() -> None:
         [_tool("promtool"), "check", "rules", str(RULES)], capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "SUCCESS: 5 rules found" in proc.stdout
+    assert "SUCCESS: 11 rules found" in proc.stdout
 
 
 def test_promtool_unit_tests_of_the_shipped_rules_pass() -> None:
@@ -74,6 +74,9 @@ def test_every_metric_the_rules_and_dashboard_use_is_one_mlmon_exports() -> None
         "Label coverage",
         "Latency",
         "Production version",
+        "Freshness",
+        "Rows vs expected",
+        "Failing checks",
     ):
         assert any(t.startswith(topic) for t in panels), topic
 

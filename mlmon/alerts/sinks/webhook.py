@@ -39,6 +39,11 @@ ALERT_NAMES = {
     "rollback": "MlmonRollback",
     "retrain_triggered": "MlmonRetrainTriggered",
     "stale_data": "MlmonStaleData",
+    "no_data": "MlmonNoData",
+    "volume_anomaly": "MlmonVolumeAnomaly",
+    "feature_anomaly": "MlmonFeatureAnomaly",
+    "contract_violation": "MlmonContractViolation",
+    "prediction_anomaly": "MlmonPredictionAnomaly",
 }
 
 
