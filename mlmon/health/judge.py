@@ -308,7 +308,8 @@ def windows_text(items: Iterable[Item], every: dt.timedelta) -> str:
             days = (last - first).days
             parts.append(f"{first:%Y-%m-%d}" + (f" .. {last - every:%Y-%m-%d}" if days > 1 else ""))
         elif first.date() == (last - dt.timedelta(microseconds=1)).date():
-            parts.append(f"{first:%Y-%m-%d %H:%M}-{last:%H:%M}")
+            end = "24:00" if last.date() != first.date() else f"{last:%H:%M}"
+            parts.append(f"{first:%Y-%m-%d %H:%M}-{end}")
         else:
             parts.append(f"{first:%Y-%m-%d %H:%M} - {last:%Y-%m-%d %H:%M}")
     return ", ".join(parts)

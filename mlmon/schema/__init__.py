@@ -7,8 +7,9 @@ These files are the one source of truth; ``docs/schema/`` points here. :func:`lo
 :func:`path` need only the standard library; :func:`validate` needs the ``jsonschema``
 package (``pip install jsonschema``), which mlmon itself does not depend on.
 
->>> sorted(COMMANDS)
-['check', 'contract', 'drift', 'ingest', 'init', 'metrics', 'promote', 'registry', 'retrain', 'rollback']
+>>> sorted(COMMANDS)  # doctest: +NORMALIZE_WHITESPACE
+['check', 'contract', 'drift', 'ingest', 'init', 'metrics', 'promote', 'registry', 'retrain',
+ 'rollback']
 >>> load("rollback")["$defs"]["document"]["properties"]["command"]
 {'const': 'rollback'}
 >>> schema_for({"command": "nope", "status": "error"}), schema_for({"command": "drift"})

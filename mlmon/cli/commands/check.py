@@ -67,46 +67,50 @@ def check_command(
 
 
 def render(out: Output, result: CheckResult) -> None:
-    from mlmon.health.judge import summary, worst
-
-    fresh = [("predictions", result.predictions), ("labels", result.labels)]
     rows = []
-    for name, f in fresh:
-        if f is None:
+    for name, fresh in (("predictions", result.predictions), ("labels", result.labels)):
+        if fresh is None:
             continue
-        age = "-" if f.age_seconds is None else f"{f.age_seconds / 3600:.1f} h"
-        rows.append(["freshness", name, f.status, f"newest {age} old, max {f.max_age / 3600:g} h"])
-    judged = [v for v in result.volume if v.status != "insufficient_data"]
-    bad = [v for v in result.volume if v.status == "anomaly"]
-    gaps = "; ".join(g.summary for g in result.gaps)
+        age = "none" if fresh.age_seconds is None else f"{fresh.age_seconds / 3600:.1f} h old"
+        status = "finding" if fresh.status == "stale" else "ok"
+        limit = f"max {fresh.max_age / 3600:g} h"
+        rows.append(["freshness", name, status, f"newest {age} ({limit})", ""])
     if result.volume:
-        status = "finding" if bad else ("ok" if judged else "insufficient_data")
+        judged = sum(v.status != "insufficient_data" for v in result.volume)
+        status = "ok" if judged else "insufficient_data"
         rows.append(
-            ["volume", "rows", status, f"{len(judged)} of {len(result.volume)} windows judged"]
+            ["volume", "rows", status, f"{judged} of {len(result.volume)} windows judged", ""]
         )
-    if gaps:
-        rows.append(["gaps", "rows", "finding", gaps])
-    for g in result.groups:
-        if g.status == "ok" and g.check not in ("missing_column",):
+    for f in result.findings:
+        if f.kind == "stale_data":
+            rows = [
+                r if r[:2] != ["freshness", f.column] else [*r[:3], f.summary, ""] for r in rows
+            ]
             continue
-        detail = summary(worst(g.failed)) if g.failed else (g.items[0].reason or "")
-        rows.append([g.check, g.column or "rows", g.status, detail])
+        if f.kind == "volume_anomaly":
+            rows = [r for r in rows if r[0] != "volume"]
+        evidence = f.summary.removeprefix(f"{f.column}: ")
+        rows.append([f.kind, f.column or "rows", "finding", evidence, _runs(f.windows)])
     ok = sum(1 for g in result.groups if g.status == "ok")
     out.table(
         f"check {result.since:%Y-%m-%d %H:%M} .. {result.until:%Y-%m-%d %H:%M} per "
-        f"{result.window} ({result.rows:,} rows; {ok} column checks ok)",
-        ["check", "column", "status", "evidence"],
+        f"{result.window}: {result.rows:,} rows, {ok} column checks ok",
+        ["check", "column", "status", "evidence", "windows"],
         rows,
     )
-    for finding in result.findings:
-        where = f" [{finding.windows}]" if finding.windows else ""
-        out.note(f"{finding.kind}: {finding.summary}{where}")
     for reason in result.insufficient:
         out.note(f"insufficient data: {reason}")
     out.note(
         f"contract: {result.contract or 'none'}; {result.correction} correction at alpha "
         f"{result.alpha}; status: {result.status}"
     )
+
+
+def _runs(windows: str, shown: int = 3) -> str:
+    """The first few runs of windows, and how many more (the JSON has them all)."""
+    runs = [w for w in windows.split(", ") if w]
+    more = f" (+{len(runs) - shown} more)" if len(runs) > shown else ""
+    return ", ".join(runs[:shown]) + more
 
 
 contract_app = typer.Typer(
@@ -132,6 +136,15 @@ def infer(
             show_default=False,
         ),
     ] = None,
+    reference_version: Annotated[
+        str | None,
+        typer.Option(
+            "--reference-version",
+            help="A registered version (or alias) whose training data is the reference: "
+            "the contract stored with it, else learned from its training window.",
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -140,13 +153,20 @@ def infer(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --output.")] = False,
 ) -> None:
-    """Learn a reviewable YAML data contract from a reference window or file."""
+    """Learn a reviewable YAML data contract from a reference window, a file or a registered
+    version's training data."""
     from mlmon.ops import contract
 
     state = state_of(ctx)
     config = state.config()
     result = contract.infer(
-        config, since=since, until=until, reference=reference, output=output, force=force
+        config,
+        since=since,
+        until=until,
+        reference=reference,
+        reference_version=reference_version,
+        output=output,
+        force=force,
     )
     finish(state, config, result, lambda out: render_contract(out, result))
 
