@@ -75,6 +75,11 @@ demo: $(STAMP)
 	@echo "--- and a bad promotion is undone with one command:"
 	$(BIN)/mlmon -c $(DEMO_CONFIG) rollback --reason "demo: undo the last promotion"
 	$(BIN)/mlmon -c $(DEMO_CONFIG) registry list
+	@echo "--- health checks: the days before the injected silent failures are clean (exit 0):"
+	$(BIN)/mlmon -c $(DEMO_CONFIG) check --since 2026-10-22 --until 2026-10-26
+	@echo "--- and each silent failure of sample_logs/README.md is caught: the outage, the zeros, the unit"
+	@echo "    change, the volume drop, the new category, the stuck score (exit 1):"
+	$(BIN)/mlmon -c $(DEMO_CONFIG) check --since 2026-10-26 --until 2026-10-31 --exit-zero
 	@echo "--- alerts: what the sinks received (configs/example.yaml: alerts):"
 	@echo "    the Prometheus textfile .demo/textfile/mlmon_loan-default.prom holds"
 	@grep -c '^mlmon_' .demo/textfile/mlmon_loan-default.prom | sed 's/^/    samples: /'
