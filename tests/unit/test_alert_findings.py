@@ -121,3 +121,28 @@ def test_only_what_a_run_judged_can_resolve() -> None:
     two_files = drift_result([column("a")], source="file cur.parquet")
     assert judged(two_files, staleness_known=True) == set()
     assert judged(rollback_result("2", "1"), staleness_known=True) == set()
+
+
+def test_every_check_finding_can_be_named_by_a_rule_and_has_an_alert_name() -> None:
+    from typing import get_args
+
+    from mlmon.alerts.findings import CHECK_FINDINGS, CONDITIONS
+    from mlmon.alerts.sinks.webhook import ALERT_NAMES
+    from mlmon.config.alerts import Finding
+    from mlmon.health.result import FINDINGS
+
+    assert CHECK_FINDINGS == FINDINGS  # the copy alerts keep to stay light matches check's
+    assert CONDITIONS["check"] == FINDINGS
+    assert set(FINDINGS) <= set(get_args(Finding))
+    assert set(ALERT_NAMES) == set(get_args(Finding))
+    assert ALERT_NAMES["no_data"] == "MlmonNoData"
+    assert ALERT_NAMES["volume_anomaly"] == "MlmonVolumeAnomaly"
+
+
+def test_check_does_not_judge_stale_after_and_metrics_keeps_check_s_staleness() -> None:
+    from mlmon.alerts.findings import unjudged
+
+    keys = ["stale_data", "stale_data:freshness:predictions", "threshold_breach:roc_auc:min"]
+    # metrics judges stale_data, but only its own key (alerts.stale_after) may resolve
+    assert unjudged(metrics_result(breach=False), keys) == {"stale_data:freshness:predictions"}
+    assert unjudged(drift_result(), keys) == {"stale_data:freshness:predictions"}
