@@ -37,7 +37,7 @@ Absent keys are not checked (``top_share`` absent: the column may be constant).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
@@ -193,10 +193,20 @@ def load_contract(path: Path, config: Config) -> Contract:
     return parse_contract(text, str(path), config)
 
 
+def _plain(value: Any) -> Any:
+    """Tuples as lists, all the way down (YAML's safe dumper writes no tuples)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def dump_contract(contract: Contract, header: str = "") -> str:
     """The contract as YAML a person reviews: columns in order, flow style for short lists
     and maps, and ``header`` as leading comment lines."""
-    data = contract.model_dump(mode="json", exclude_none=True)
+    # python mode keeps a class label 1 an int key (json mode would write '1')
+    data = _plain(contract.model_dump(mode="python", exclude_none=True))
     for column in data["columns"].values():
         if column.get("null_share") == 1.0:
             column.pop("null_share")
