@@ -10,7 +10,7 @@ The Python API (DESIGN.md §8) is the command line without the parsing, printing
 
 One function per command, each :func:`run` of its module in :mod:`mlmon.ops` (the
 registry's subcommands are ``registry_list``, ``registry_show``, ``registry_history`` and
-``registry_path``). They are imported on first use: this module imports nothing heavy.
+``registry_path``; ``mlmon contract infer`` is ``contract_infer``). They are imported on first use: this module imports nothing heavy.
 Importing mlmon changes nothing in the host process (no environment variables, threads or
 signal handlers): the command line's entry point, :func:`mlmon.cli.main`, makes those
 settings.
@@ -25,6 +25,8 @@ from mlmon._version import __version__
 
 if TYPE_CHECKING:
     from mlmon.config import load_config
+    from mlmon.ops.check import run as check
+    from mlmon.ops.contract import infer as contract_infer
     from mlmon.ops.drift import run as drift
     from mlmon.ops.ingest import run as ingest
     from mlmon.ops.init import run as init
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
 
 _API: dict[str, tuple[str, str]] = {
     "load_config": ("mlmon.config", "load_config"),
+    "check": ("mlmon.ops.check", "run"),
+    "contract_infer": ("mlmon.ops.contract", "infer"),
     "drift": ("mlmon.ops.drift", "run"),
     "ingest": ("mlmon.ops.ingest", "run"),
     "init": ("mlmon.ops.init", "run"),
@@ -55,6 +59,8 @@ _API: dict[str, tuple[str, str]] = {
 
 __all__ = [
     "__version__",
+    "check",
+    "contract_infer",
     "drift",
     "ingest",
     "init",
