@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from mlmon.alerts import dispatch
@@ -29,8 +30,10 @@ from mlmon.alerts.findings import CHECK_FINDINGS, findings, judged
 from mlmon.config import Config, parse_config
 from mlmon.health.result import CheckResult
 from mlmon.ops import check, ingest
+from tests.conftest import REPO
 from tests.factories import metrics_result
 
+RULES = REPO / "configs" / "prometheus" / "alerts.yml"
 T0 = dt.datetime(2026, 10, 20, 12, 0, tzinfo=dt.UTC)
 FIRST = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
 ROWS = 240
@@ -338,3 +341,67 @@ def test_a_check_with_too_few_rows_exports_insufficient_not_a_status(
         s.value for s in samples if s.name == "mlmon_check_insufficient" and s.labels == zeros
     ] == [1]
     assert not [s for s in samples if s.name == "mlmon_check_status" and s.labels == zeros]
+
+
+def test_the_shipped_check_rules_match_the_series_a_real_check_exports(
+    tmp_path: Path, store: Path
+) -> None:
+    """The six check rules' expressions evaluated by promtool over the series of a real
+    textfile: each failing column of the run fires its rule once, as the webhook alerts it."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed (Debian package 'prometheus'; .ci/run installs it)")
+    directory = tmp_path / "textfile"
+    directory.mkdir()
+    config = _config(tmp_path, store, f"[{{type: textfile, directory: '{directory}'}}]")
+    dispatch(config, _run(config, FAILING), now=T0)
+    text = (directory / "mlmon_loans.prom").read_text()
+    series = [
+        {
+            "series": s.name
+            + "{"
+            + ",".join(f'{k}="{v}"' for k, v in sorted(s.labels.items()))
+            + "}",
+            "values": f"{s.value:g}x10",
+        }
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+    ]
+    rules = yaml.safe_load(RULES.read_text())["groups"][0]["rules"]
+    expr = {r["alert"]: r["expr"] for r in rules}
+
+    def fired(**labels: str) -> dict[str, Any]:
+        return {"labels": "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}", "value": 1}
+
+    expected = {
+        "MlmonNoData": [],  # the range has rows every day
+        "MlmonStaleData": [],  # its newest row is minutes before the end of the range
+        "MlmonVolumeAnomaly": [fired(model="loans")],
+        # one alert per column, however many of its checks fail (x: four)
+        "MlmonFeatureAnomaly": [fired(column="x", model="loans")],
+        "MlmonContractViolation": [fired(column="c", model="loans")],
+        "MlmonPredictionAnomaly": [
+            fired(column="pred", model="loans"),
+            fired(column="score", model="loans"),
+        ],
+    }
+    test = {
+        "rule_files": [],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": series,
+                "promql_expr_test": [
+                    {"expr": expr[name], "eval_time": "1m", "exp_samples": samples}
+                    for name, samples in expected.items()
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "check_rules_test.yml"
+    path.write_text(yaml.safe_dump(test))
+    proc = subprocess.run(
+        [promtool, "test", "rules", str(path)], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
