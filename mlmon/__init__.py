@@ -10,7 +10,8 @@ The Python API (DESIGN.md §8) is the command line without the parsing, printing
 
 One function per command, each :func:`run` of its module in :mod:`mlmon.ops` (the
 registry's subcommands are ``registry_list``, ``registry_show``, ``registry_history`` and
-``registry_path``; ``mlmon contract infer`` is ``contract_infer``). They are imported on first use: this module imports nothing heavy.
+``registry_path``; ``mlmon contract infer`` is ``contract_infer``). They are imported on
+first use: this module imports nothing heavy.
 Importing mlmon changes nothing in the host process (no environment variables, threads or
 signal handlers): the command line's entry point, :func:`mlmon.cli.main`, makes those
 settings.

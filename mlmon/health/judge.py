@@ -45,6 +45,7 @@ LABELS = {
     "cardinality": "distinct values",
     "missing_column": "column missing from the logs",
     "quarantine_share": "share of rows quarantined at ingest",
+    "duplicate_share": "share of ingested rows that were duplicates",
 }
 
 

@@ -36,6 +36,7 @@ PRECEDENCE = (
     "spread",
     "cardinality",
     "quarantine_share",
+    "duplicate_share",
 )
 """Which failed check names a column's finding when several fail together."""
 
@@ -191,11 +192,12 @@ class CheckResult(StatusExit):
                     v.to_dict(),
                 )
             )  # fmt: skip
-        by_column: dict[tuple[str, str | None], list[CheckGroup]] = {}
+        by_column: dict[tuple[str, str | None, str | None], list[CheckGroup]] = {}
         for g in self.groups:
-            if g.failed:
-                by_column.setdefault((g.kind, g.column), []).append(g)
-        for (kind, column), failed in by_column.items():
+            if g.failed:  # a column's checks fail together; checks of the rows stand alone
+                key = (g.kind, g.column, g.check if g.column is None else None)
+                by_column.setdefault(key, []).append(g)
+        for (kind, column, _), failed in by_column.items():
             # one failure often breaks several checks (a feature sending zeros: zero share,
             # range, spread, distinct values): one finding per column, the clearest check first
             failed.sort(key=lambda g: PRECEDENCE.index(g.check) if g.check in PRECEDENCE else 99)

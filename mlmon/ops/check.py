@@ -84,7 +84,9 @@ def run(
     rows_in_range = sum(counts.get(w, 0) for w in windows)
     if chosen is not None:
         items += _column_checks(config, chosen, start, end, every, step, insufficient)
-    items += _ingest_checks(config, start, end, every, counts, windows)
+    rejected, unplaced = reads.quarantined(config, start, end, every)
+    runs = reads.ingest_runs(config, start, end)
+    items += _ingest_checks(config, start, end, step, counts, windows, rejected, runs)
 
     tested_volume = [
         i for i, v in enumerate(volume) if v.verdict.p_value is not None and v.status != "gap"
@@ -113,7 +115,7 @@ def run(
         volume=tuple(volume),
         gaps=tuple(gap_list),
         groups=_groups(items),
-        ingest=_ingest_totals(config, start, end),
+        ingest=_ingest_totals(config, runs, unplaced),
         alpha=c.alpha,
         correction=c.correction,
         insufficient=tuple(insufficient),
@@ -291,16 +293,17 @@ def _ingest_checks(
     config: Config,
     start: dt.datetime,
     end: dt.datetime,
-    every: str,
+    step: dt.timedelta,
     counts: dict[dt.datetime, int],
     windows: list[dt.datetime],
+    rejected: dict[dt.datetime, tuple[int, int]],
+    runs: dict[str, int],
 ) -> list[Item]:
     """The share of rows that ingest quarantined, of rows stored plus quarantined, against
     ``check.ingest.max_quarantine_share``: per window, and over the whole range (a quiet
-    window's few rejections add up)."""
+    window's few rejections add up); and the share of the range's ingested rows that were
+    duplicates of stored ones, against ``max_duplicate_share``."""
     c = config.check
-    step = WINDOW_STEPS[every]
-    rejected, _ = reads.quarantined(config, start, end, every)
     spans = [(w, w + step, counts.get(w, 0), *rejected.get(w, (0, 0))) for w in windows]
     total_bad = sum(bad for *_, bad, _ in spans)
     total_dup = sum(dup for *_, dup in spans)
@@ -310,29 +313,50 @@ def _ingest_checks(
         n = stored + bad
         if n == 0:
             continue
-        bound = c.ingest.max_quarantine_share
-        t = judge_share(bad, n, bound, min_rows=c.min_rows, confidence=1 - c.alpha)
-        short = None if t.p_value is not None else f"{n:,} rows < check.min_rows {c.min_rows:,}"
-        status = "insufficient_data" if short else ("candidate" if t.beyond else "ok")
         out.append(
-            Item(
-                "quarantine_share", None, "contract_violation", first, last, status,
-                p_value=t.p_value, test=t, evidence={"duplicates": duplicates}, reason=short,
+            _share_check(
+                config, "quarantine_share", bad, n, c.ingest.max_quarantine_share, first, last,
+                {"duplicates": duplicates},
+            )
+        )  # fmt: skip
+    if runs["rows_read"]:
+        out.append(
+            _share_check(
+                config, "duplicate_share", runs["duplicates"], runs["rows_read"],
+                c.ingest.max_duplicate_share, start, end, {"files": runs["files"]},
             )
         )  # fmt: skip
     return out
 
 
-def _ingest_totals(config: Config, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
-    """What ingest did in the range (by ingest time): files, rows, duplicates skipped, and
-    whether the duplicate share stays under ``check.ingest.max_duplicate_share``."""
-    totals = reads.ingest_runs(config, start, end)
-    _, unplaced = reads.quarantined(config, start, end, config.check.window)
-    share = totals["duplicates"] / totals["rows_read"] if totals["rows_read"] else None
-    bound = config.check.ingest.max_duplicate_share
-    return totals | {
+def _share_check(
+    config: Config,
+    check: str,
+    count: int,
+    n: int,
+    bound: float,
+    first: dt.datetime,
+    last: dt.datetime,
+    evidence: dict[str, Any],
+) -> Item:
+    """An ingest share, a contract_violation when it fails (rows that broke the log's
+    contract at the door)."""
+    c = config.check
+    t = judge_share(count, n, bound, min_rows=c.min_rows, confidence=1 - c.alpha)
+    short = None if t.p_value is not None else f"{n:,} rows < check.min_rows {c.min_rows:,}"
+    status = "insufficient_data" if short else ("candidate" if t.beyond else "ok")
+    return Item(
+        check, None, "contract_violation", first, last, status,
+        p_value=t.p_value, test=t, evidence=evidence, reason=short,
+    )  # fmt: skip
+
+
+def _ingest_totals(config: Config, runs: dict[str, int], unplaced: int) -> dict[str, Any]:
+    """What ingest did in the range (by ingest time): files, rows, duplicates skipped."""
+    share = runs["duplicates"] / runs["rows_read"] if runs["rows_read"] else None
+    return runs | {
         "duplicate_share": share,
-        "max_duplicate_share": bound,
+        "max_duplicate_share": config.check.ingest.max_duplicate_share,
         "quarantined_without_timestamp": unplaced,
     }
 

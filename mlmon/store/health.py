@@ -8,7 +8,6 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -140,7 +139,7 @@ def quarantined(
     return out, unplaced
 
 
-def ingest_runs(config: Config, since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
+def ingest_runs(config: Config, since: dt.datetime, until: dt.datetime) -> dict[str, int]:
     """The prediction files committed (by ingest time) in ``[since, until)``: rows read,
     written, rejected, and skipped as duplicates of stored rows."""
     layout = StoreLayout(config.store.path)

@@ -132,3 +132,29 @@ def test_contract_infer_needs_a_reference(logged: Project) -> None:
     r = logged.cli("contract", "infer")
     assert r.code == 2
     assert "needs the reference" in r.stderr
+
+
+def _recent(project: Project, name: str, ids: range, bad: int = 0) -> None:
+    """A CSV of rows in the last hours, ``bad`` of them with an unreadable score."""
+    base = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=1)
+    rows = [
+        f"r{i},{(base + dt.timedelta(seconds=10 * i)).isoformat()},v1,1,"
+        f"{'high' if k < bad else '0.5'},1.0,2.0,a,10.0,"
+        for k, i in enumerate(ids)
+    ]
+    project.csv(name, rows)
+
+
+def test_duplicates_and_quarantined_rows_are_ingest_health_findings(project: Project) -> None:
+    _recent(project, "a.csv", range(200), bad=40)  # 20% of the rows quarantined
+    assert project.cli("ingest", str(project.root / "a.csv")).code == 1
+    _recent(project, "b.csv", range(100, 300))  # half of them already stored
+    assert project.cli("ingest", str(project.root / "b.csv")).code == 0
+    r = project.cli("--json", "check", "--since", "2h")
+    result = json.loads(r.stdout)["result"]
+    found = {(f["kind"], f["check"]) for f in result["findings"]}
+    assert ("contract_violation", "quarantine_share") in found
+    assert ("contract_violation", "duplicate_share") in found
+    assert result["ingest"]["files"] == 2
+    assert result["ingest"]["duplicates"] == 100  # b's ids 100..199, already stored from a
+    assert result["ingest"]["rows_read"] == 400
