@@ -4,9 +4,10 @@ moves the alias.
 
 The gate (:mod:`mlmon.lifecycle.gate`) compares candidate and production on the same labelled
 rows that the candidate was not trained on: the store's labelled rows from the start of the
-candidate's holdout period up to ``until``. A pass moves the alias (event ``promoted``, with
-the gate's figures); a failure changes nothing but the log (``gate_failed``); ``force`` moves
-it anyway and records why (``forced``).
+candidate's holdout period up to ``until``; the serving data of that window is checked
+against the candidate's training contract (:mod:`mlmon.lifecycle.skew`). A pass moves the
+alias (event ``promoted``, with the gate's figures); a failure changes nothing but the log
+(``gate_failed``); ``force`` moves it anyway and records why (``forced``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from mlmon.config import Config
 from mlmon.errors import DataError, InsufficientDataError, RegistryError
 from mlmon.lifecycle import model as lm
 from mlmon.lifecycle.gate import GateResult, decide, metric_functions
+from mlmon.lifecycle.skew import ContractCheck
 from mlmon.outcome import StatusExit
 from mlmon.timewindow import parse_iso_utc
 
@@ -40,6 +42,13 @@ class PromoteResult(StatusExit):
     dry_run: bool
     forced: str | None = None
     note: str | None = None
+    contract: ContractCheck | None = None
+    """The candidate's training contract against the serving data (None: nothing gated)."""
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The training contract's violations (whether or not they refuse the promotion)."""
+        return () if self.contract is None else self.contract.warnings()
 
     @property
     def status(self) -> str:
@@ -62,6 +71,7 @@ class PromoteResult(StatusExit):
             "forced": self.forced,
             "note": self.note,
             "gate": None if self.gate is None else self.gate.to_dict(),
+            "contract": None if self.contract is None else self.contract.to_dict(),
         }
 
 

@@ -7,8 +7,10 @@ The triggers' decisions are in :mod:`mlmon.lifecycle.triggers`.
 Training uses the labelled logs of ``[until - retrain.window, until)`` (plus
 ``retrain.base_data``), oldest first; the latest ``retrain.holdout`` share is held out. The new
 model and the production model are both evaluated on those holdout rows. The version is
-registered with the ``candidate`` alias, its lineage, and the drift profile of its training
-data (``reference_profile.json``).
+registered with the ``candidate`` alias, its lineage, the drift profile of its training
+data (``reference_profile.json``) and the data contract of its training rows
+(``contract.yaml``, which ``mlmon promote`` checks the serving data against: see
+:mod:`mlmon.lifecycle.skew`).
 """
 
 from __future__ import annotations
@@ -32,10 +34,13 @@ from mlmon.performance.estimate import Estimate
 from mlmon.timewindow import iso_utc
 
 if TYPE_CHECKING:
+    from mlmon.config.contract import Contract
     from mlmon.datadrift.profile import Profile
 
 ARTIFACT = "model.skops"
 PROFILE = "reference_profile.json"
+CONTRACT = "contract.yaml"
+_STAMP = "__mlmon_timestamp"
 
 
 @dataclass(frozen=True)
@@ -270,6 +275,43 @@ def training_profile(config: Config, train: lm.Dataset) -> Profile:
         bins=d.bins,
         sample_rows=d.sample_rows,
         max_categories=d.max_categories,
+    )
+
+
+def training_contract(config: Config, trained: Trained) -> Contract:
+    """The data contract of the rows the candidate was trained on (``contract.yaml``), with
+    ``check``'s tolerances and window.
+
+    Its features only: the outputs logged in the training window are the model of that time's,
+    not this version's, so a contract of them would say nothing about it (and ``promote``
+    checks features only, :mod:`mlmon.lifecycle.skew`). Rows from ``retrain.base_data`` have
+    no timestamps: the distinct-value floor is then learned from all rows as one window."""
+    from mlmon.config.contract import column_kinds
+    from mlmon.health.infer import infer_contract
+
+    f = config.schema_.features
+    features = {*f.numerical, *f.categorical}
+    kinds = {n: k for n, k in column_kinds(config).items() if n in features}
+    train = trained.train
+    stamps = (
+        pl.lit(dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+        if train.timestamps is None
+        else pl.lit(train.timestamps)
+    )
+    c = config.check
+    w = trained.training
+    base = f" and retrain.base_data {w.base_data}" if w.base_data else ""
+    return infer_contract(
+        train.features.lazy().with_columns(stamps.alias(_STAMP)),
+        kinds,
+        timestamp=_STAMP,
+        every=c.window,
+        tolerance=c.tolerance,
+        class_tolerance=c.class_tolerance,
+        prediction=None,
+        sentinels=c.sentinels,
+        model=config.model.name,
+        source=f"the {train.rows:,} training rows of {w.since} .. {w.until}{base}",
     )
 
 

@@ -135,35 +135,58 @@ def infer(
     since: When = None,
     until: When = None,
     reference: Path | None = None,
+    reference_version: str | None = None,
     output: Path | None = None,
     force: bool = False,
 ) -> ContractResult:
-    """Learn a contract from the store window ``[since, until)`` or from the file
-    ``reference``; write it to ``output`` (refused when it exists, unless ``force``)."""
-    if reference is not None and (since is not None or until is not None):
+    """Learn a contract from the store window ``[since, until)``, from the file
+    ``reference``, or from the training data of the registered version (or alias)
+    ``reference_version``; write it to ``output`` (refused when it exists, unless ``force``).
+
+    A version registered by ``mlmon retrain`` carries the contract of its training rows
+    (features only), which is returned as stored (its SHA-256 checked); an older one is
+    learned from its training window in the store (every monitored column of every row of
+    the window, labelled or not)."""
+    named = [
+        flag
+        for flag, given in (
+            ("--reference", reference is not None),
+            ("--reference-version", reference_version is not None),
+            ("--since/--until", since is not None or until is not None),
+        )
+        if given
+    ]
+    if len(named) > 1:
         raise UsageError(
-            "--reference and --since/--until both name the reference",
-            hint="give a file or a window, not both",
+            f"{' and '.join(named)} all name the reference"
+            if len(named) > 2
+            else f"{named[0]} and {named[1]} both name the reference",
+            hint="give a file, a version or a window, not more than one",
         )
     if output is not None and output.exists() and not force:
         raise UsageError(
             f"{output}: exists; a contract is reviewed by people, so it is not overwritten",
             hint="pass --force to replace it, or choose another --output",
         )
-    if reference is not None:
-        source = file_source(reference)
+    if reference_version is not None:
+        contract, described = _of_version(config, reference_version)
     else:
-        if since is None:
-            raise UsageError(
-                "contract infer needs the reference: --since (and --until) or --reference FILE",
-                hint="e.g. mlmon contract infer --since 2026-10-01 --until 2026-10-08",
-            )
-        start, end = resolve(config, since, until)
-        assert start is not None
-        source = store_window(config, start, end)
-    contract = contract_of(config, source, config.check.window)
+        if reference is not None:
+            source = file_source(reference)
+        else:
+            if since is None:
+                raise UsageError(
+                    "contract infer needs the reference: --since (and --until), "
+                    "--reference FILE or --reference-version VERSION",
+                    hint="e.g. mlmon contract infer --since 2026-10-01 --until 2026-10-08",
+                )
+            start, end = resolve(config, since, until)
+            assert start is not None
+            source = store_window(config, start, end)
+        contract = contract_of(config, source, config.check.window)
+        described = source.description
     header = (
-        f"mlmon data contract for {config.model.name}, learned from {source.description}.\n"
+        f"mlmon data contract for {config.model.name}, learned from {described}.\n"
         "Review it and keep it in git; `mlmon check` reads it from check.contract.\n"
         "Shares are the largest allowed (the reference's share plus check.tolerance)."
     )
@@ -171,3 +194,30 @@ def infer(
     if output is not None:
         atomic_write_bytes(output, text.encode())
     return ContractResult(contract, text, output)
+
+
+def _of_version(config: Config, ref: str) -> tuple[Contract, str]:
+    """The training contract of the version ``ref`` and where it came from: stored with it,
+    or learned from its training window in the store."""
+    from mlmon.ops.promote import stored_contract
+    from mlmon.registry import open_registry
+    from mlmon.timewindow import parse_iso_utc
+
+    registry = open_registry(config)
+    version = registry.resolve(ref)
+    stored = stored_contract(config, registry, version)
+    if stored is not None:
+        return stored, f"the training rows of version {version} ({stored.source})"
+    training = registry.metadata(version).get("training")
+    window = training if isinstance(training, dict) else {}
+    try:
+        start, end = (parse_iso_utc(str(window[k])) for k in ("since", "until"))
+    except (KeyError, ValueError):
+        raise DataError(
+            f"version {version} of {config.model.name!r} has no training contract and no "
+            "training window (since, until) in its metadata",
+            hint="infer one from a window: mlmon contract infer --since ... --until ...",
+        ) from None
+    source = store_window(config, start, end)
+    contract = contract_of(config, source, config.check.window)
+    return contract, f"the training window of version {version}: {source.description}"

@@ -2,19 +2,29 @@
 the ``production`` alias (see :mod:`mlmon.lifecycle.promote` for the rules).
 
 This module reads the registry and the store and moves the alias; the gate's decision is
-:mod:`mlmon.lifecycle.promote`'s.
+:mod:`mlmon.lifecycle.promote`'s, the training/serving skew check's
+:mod:`mlmon.lifecycle.skew`'s.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
+import polars as pl
+
 from mlmon.config import Config
+from mlmon.config.contract import Contract, parse_contract
 from mlmon.errors import RegistryError
 from mlmon.lifecycle import promote as lp
+from mlmon.lifecycle import skew
 from mlmon.lifecycle.promote import PromoteResult
+from mlmon.lifecycle.skew import ContractCheck
 from mlmon.ops.retrain import training_data
 from mlmon.ops.window import When, resolve
-from mlmon.registry import open_registry
+from mlmon.registry import Registry, open_registry
+from mlmon.registry import layout as registry_layout
 from mlmon.registry.artifact import load_model
+from mlmon.timewindow import iso_utc
 
 
 def run(
@@ -32,7 +42,11 @@ def run(
 
     ``force`` (the reason, recorded) promotes past a failed gate, and is also what it takes
     to promote a version that was rolled back out of production. ``reason`` is recorded in
-    the event when there is no ``force``. The status is ``finding`` when the gate fails."""
+    the event when there is no ``force``. The status is ``finding`` when the gate fails.
+
+    The serving data of the compared window is checked against the candidate's training
+    contract (:mod:`mlmon.lifecycle.skew`); with ``promote.require_contract`` a violation
+    fails the gate."""
     _, end = resolve(config, None, until)
     registry = open_registry(config)
     candidate = registry.resolve(version or "candidate")
@@ -65,13 +79,20 @@ def run(
     prod_model = (
         None if production is None else load_model(registry.artifact_path(production), trusted)
     )
-    gate = lp.gate(config, data, cand_model, prod_model)
+    skewed = serving_skew(config, registry, candidate, since, end)
+    gate = skew.apply(lp.gate(config, data, cand_model, prod_model), skewed)
     if dry_run:
-        return PromoteResult(candidate, production, production, False, gate, dry_run, force)
-    details = gate.to_dict()
+        return PromoteResult(
+            candidate, production, production, False, gate, dry_run, force, contract=skewed
+        )
+    details = gate.to_dict() | {"contract": skewed.to_dict()}
     if not gate.passed and force is None:
+        if reason is None and skewed.refuses:
+            reason = skewed.rule().rule
         registry.record("gate_failed", version=candidate, reason=reason, details=details)
-        return PromoteResult(candidate, production, production, False, gate, dry_run, force)
+        return PromoteResult(
+            candidate, production, production, False, gate, dry_run, force, contract=skewed
+        )
     registry.set_alias(
         "production",
         candidate,
@@ -80,4 +101,45 @@ def run(
         details=details,
         expect=production,
     )
-    return PromoteResult(candidate, production, candidate, True, gate, dry_run, force)
+    return PromoteResult(
+        candidate, production, candidate, True, gate, dry_run, force, contract=skewed
+    )
+
+
+def stored_contract(config: Config, registry: Registry, version: str) -> Contract | None:
+    """The training contract ``version`` was registered with, its SHA-256 checked (exit 5
+    on a mismatch); None for a version registered without one."""
+    path = registry.contract_path(version)
+    if path is None:
+        return None
+    text = registry_layout.decode(registry_layout.read_bytes(path), path)
+    return parse_contract(text, str(path), config)
+
+
+def serving_skew(
+    config: Config, registry: Registry, version: str, since: dt.datetime, until: dt.datetime
+) -> ContractCheck:
+    """Every serving row of ``[since, until)`` against the feature columns of ``version``'s
+    training contract, as one window (:func:`mlmon.ops.check.judge_frame`)."""
+    from mlmon.ops.check import judge_frame
+    from mlmon.store.scan import scan_predictions
+
+    required = config.promote.require_contract
+    contract = stored_contract(config, registry, version)
+    if contract is None:
+        return skew.absent(version, required)
+    checked = skew.features_only(contract, config.schema_.features.all)
+    columns = list(checked.columns)
+    frame = scan_predictions(config, since, until, columns=[config.schema_.timestamp, *columns])
+    groups = judge_frame(config, checked, frame, since, until)
+    rows = int(frame.select(pl.len()).collect().item())
+    return skew.judged(
+        version,
+        groups,
+        required=required,
+        since=iso_utc(since),
+        until=iso_utc(until),
+        rows=rows,
+        columns=columns,
+        min_rows=config.check.min_rows,
+    )

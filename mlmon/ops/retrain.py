@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from mlmon.config import Config
+from mlmon.config.contract import dump_contract
 from mlmon.errors import DataError, MlmonError
 from mlmon.lifecycle import model as lm
 from mlmon.lifecycle import retrain as lr
@@ -73,15 +74,29 @@ def run(
         config_digest=config_digest,
         now=dt.datetime.now(dt.UTC),
     )
+    contract = lr.training_contract(config, trained)
+    contract_text = dump_contract(
+        contract,
+        f"mlmon data contract of the training rows of a {config.model.name} version (its "
+        "features).\nmlmon promote checks the serving data against it; written by mlmon "
+        "retrain, checked by its SHA-256 in metadata.json: do not edit.",
+    ).encode()
+    metadata["contract"] = {
+        "file": lr.CONTRACT,
+        "sha256": hashlib.sha256(contract_text).hexdigest(),
+        "columns": len(contract.columns),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         artifact = Path(tmp) / lr.ARTIFACT
         save_model(trained.model, artifact)
         profile_path = Path(tmp) / lr.PROFILE
         profile_path.write_text(json.dumps(lr.training_profile(config, trained.train).to_dict()))
+        contract_path = Path(tmp) / lr.CONTRACT
+        contract_path.write_bytes(contract_text)
         version = registry.register(
             artifact,
             metadata,
-            extra_files={lr.PROFILE: profile_path},
+            extra_files={lr.PROFILE: profile_path, lr.CONTRACT: contract_path},
             alias="candidate",
             reason=force or "; ".join(t.reason for t in triggers if t.fired),
         )

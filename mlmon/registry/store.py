@@ -2,7 +2,8 @@
 
 ```
 <registry>/<model>/
-  versions/<N>/         artifact, metadata.json (lineage, artifact SHA-256), reference profile
+  versions/<N>/         artifact, metadata.json (lineage, artifact SHA-256), reference profile,
+                        contract.yaml (the training data's contract, its SHA-256 in metadata)
   aliases/<alias>       one line: the version it points to (production, candidate, ...)
   events.jsonl          append-only: registered, alias_set, promoted, gate_failed, forced,
                         rolled_back, alias_removed
@@ -141,19 +142,36 @@ class Registry:
         """The artifact file of a version or alias, its SHA-256 checked first (exit 5 on a
         mismatch: never hand out a file that is not what was registered)."""
         version = self.resolve(ref)
-        meta = self.metadata(version)
-        path = layout.inside(
-            self.version_dir(version),
-            meta["artifact"]["file"],
-            "artifact.file",
-            self.version_dir(version) / METADATA,
-        )
+        return self._file(version, self.metadata(version)["artifact"], "artifact", verify)
+
+    def contract_path(self, ref: str) -> Path | None:
+        """The training data's contract (``contract.yaml``) of a version or alias, its
+        SHA-256 checked (exit 5 on a mismatch or a damaged ``contract`` section); None for a
+        version registered without one (before mlmon stored contracts)."""
+        version = self.resolve(ref)
+        section = self.metadata(version).get("contract")
+        if section is None:
+            return None
+        sha = section.get("sha256") if isinstance(section, dict) else None
+        if not (isinstance(sha, str) and len(sha) == 64 and set(sha) <= layout.SHA256):
+            raise RegistryError(
+                f"{self.version_dir(version) / METADATA}: the 'contract' section has no valid "
+                "SHA-256, so the training contract cannot be checked",
+                hint="the version is damaged; register a new one",
+            )
+        return self._file(version, section, "contract", True)
+
+    def _file(self, version: str, section: Mapping[str, Any], what: str, verify: bool) -> Path:
+        """The file a metadata ``section`` (``file``, ``sha256``) names, inside the version
+        directory, and unless ``verify`` is false with its SHA-256 checked (exit 5)."""
+        directory = self.version_dir(version)
+        path = layout.inside(directory, section.get("file"), f"{what}.file", directory / METADATA)
         if verify:
-            expected = meta["artifact"]["sha256"]
+            expected = section["sha256"]
             actual = sha256_file(path) if path.is_file() else None
             if actual != expected:
                 raise RegistryError(
-                    f"version {version} of {self.model!r}: the artifact {path} "
+                    f"version {version} of {self.model!r}: the {what} {path} "
                     + ("is missing" if actual is None else "does not match its SHA-256")
                     + f" (expected {expected}"
                     + ("" if actual is None else f", found {actual}")

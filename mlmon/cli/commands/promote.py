@@ -60,6 +60,20 @@ def render(out: Output, result: PromoteResult) -> None:
         )
     for rule in gate.rules:
         out.result_line(f"  {'pass' if rule.passed else 'FAIL'}  {rule.rule}")
+    skew = result.contract
+    if skew is not None and not skew.required:
+        if skew.status == "violated":
+            out.note(
+                f"contract: {len(skew.violations)} violation(s) of version {skew.version}'s "
+                "training contract (reported only: promote.require_contract is off)"
+            )
+        elif skew.status == "ok":
+            out.note(
+                f"contract: the serving data satisfies version {skew.version}'s training "
+                f"contract ({len(skew.columns)} feature columns)"
+            )
+        else:
+            out.note(f"contract: not checked: {skew.reason}")
     if result.dry_run:
         verdict = "would promote" if gate.passed else "would not promote"
         out.result_line(f"{verdict} version {result.candidate} (dry run: nothing changed)")
