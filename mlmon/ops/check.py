@@ -370,7 +370,13 @@ def _with_examples(config: Config, items: list[Item], contract: Contract | None)
     typed = typed_contract(contract, schema)
     failed: dict[tuple[str, str], list[int]] = {}
     for i, it in enumerate(items):
-        if it.status == "finding" and it.column is not None and it.check in _ROW_CHECKS:
+        below = it.test is not None and it.test.side == "below"  # too few: no row to show
+        if (
+            it.status == "finding"
+            and it.column is not None
+            and it.check in _ROW_CHECKS
+            and not below
+        ):
             failed.setdefault((it.check, it.column), []).append(i)
     out = list(items)
     for (_, column), indices in failed.items():

@@ -36,6 +36,21 @@ def test_a_share_above_its_bound_has_the_exact_binomial_tail_and_wilson_interval
     assert t.beyond
 
 
+def test_the_share_test_agrees_with_scipy_binomtest_on_random_inputs() -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        n = int(rng.integers(1, 3000))
+        k = int(rng.integers(0, n + 1))
+        bound = float(rng.uniform(0.001, 0.999))
+        above = bool(rng.random() < 0.5)
+        t = judge_share(k, n, bound, side="above" if above else "below", confidence=0.9)
+        exact = binomtest(k, n, bound, alternative="greater" if above else "less")
+        assert t.p_value == (pytest.approx(exact.pvalue, rel=1e-9, abs=1e-300) if t.beyond else 1.0)
+        ci = binomtest(k, n).proportion_ci(confidence_level=0.9, method="wilson")
+        assert t.low == pytest.approx(ci.low, abs=1e-12)
+        assert t.high == pytest.approx(ci.high, abs=1e-12)
+
+
 def test_a_share_within_its_bound_is_not_evidence_and_a_small_sample_has_no_verdict() -> None:
     assert judge_share(3, 200, 0.05).p_value == 1.0
     below = judge_share(2, 200, 0.2, side="below")
