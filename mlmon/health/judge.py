@@ -145,8 +145,7 @@ def _judge_column(
     if cc.sentinels and cc.sentinel_share is not None:
         share("sentinel_share", "sentinels", nonnull, cc.sentinel_share)
     if cc.top_share is not None:
-        value = counts[stat(name, "top_value")]
-        share("top_share", "top", nonnull, cc.top_share, evidence={"value": value})
+        share("top_share", "top", nonnull, cc.top_share)  # the value itself: read for findings
     if cc.kind == "numerical":
         finite = int(counts[stat(name, "finite")])
         if cc.zero_share is not None:
@@ -178,8 +177,9 @@ def _share_item(
             check, status="insufficient_data", test=t,
             reason=f"{t.n:,} values < check.min_rows {min_rows:,}", **kw,
         )  # fmt: skip
-    status = "candidate" if t.beyond else "ok"
-    return make(check, status=status, p_value=t.p_value, test=t, **kw)
+    if not t.beyond:  # p = 1, and so adjusted 1 under any correction
+        return make(check, status="ok", p_value=t.p_value, p_adjusted=t.p_value, test=t, **kw)
+    return make(check, status="candidate", p_value=t.p_value, test=t, **kw)
 
 
 def _spread(
@@ -264,6 +264,11 @@ def correct(items: Sequence[Item], alpha: float, correction: Correction) -> list
     out = list(items)
     for i, q in zip(tested, adjusted, strict=True):
         it = items[i]
+        if it.p_value == 1.0 and it.status == "ok":
+            # the largest p-value stays 1 under any correction: most items of a run are these,
+            # and copying tens of thousands of them costs more than the whole judgement
+            out[i] = it if it.p_adjusted == 1.0 else replace(it, p_adjusted=1.0)
+            continue
         status = it.status
         if status == "candidate":
             status = "finding" if q < alpha else "ok"

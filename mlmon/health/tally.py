@@ -90,7 +90,6 @@ def aggregations(contract: Contract, present: set[str]) -> list[pl.Expr]:
         ]
         if cc.top_share is not None:
             out.append(c.drop_nulls().unique_counts().max().alias(stat(name, "top")))
-            out.append(c.drop_nulls().mode().first().alias(stat(name, "top_value")))
         if cc.sentinels:
             out.append(condition(name, "sentinel_share", cc).sum().alias(stat(name, "sentinels")))
         if cc.kind == "numerical":

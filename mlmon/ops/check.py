@@ -384,17 +384,25 @@ def _with_examples(config: Config, items: list[Item], contract: Contract | None)
         it = worst([items[i] for i in indices])  # the window the finding shows
         if cc is None or it.start is None:
             continue
-        expr = condition(column, it.check, cc, it.evidence.get("value"))
+        rows = scan_predictions(config, it.start, it.end, columns=[config.schema_.id, column])
+        evidence = dict(it.evidence)
+        if it.check == "top_share":  # which value it is stuck on (the smallest of tied ones)
+            top = (
+                rows.group_by(column).len().drop_nulls(column)
+                .sort(["len", column], descending=[True, False]).head(1).collect()
+            )  # fmt: skip
+            evidence["value"] = top[column].item() if top.height else None
+        expr = condition(column, it.check, cc, evidence.get("value"))
         ids = (
-            scan_predictions(config, it.start, it.end, columns=[config.schema_.id, column])
-            .filter(expr)
+            rows.filter(expr)
             .select(config.schema_.id)
             .head(EXAMPLES)
             .collect()
             .to_series()
             .to_list()
         )
-        out[items.index(it)] = replace(it, examples=tuple(str(x) for x in ids))
+        at = next(i for i in indices if items[i] is it)
+        out[at] = replace(it, examples=tuple(str(x) for x in ids), evidence=evidence)
     return out
 
 
