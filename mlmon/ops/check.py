@@ -220,17 +220,9 @@ def _column_checks(
     files = layout.files("predictions", start.date(), end.date())
     if not files:
         return []
-    in_files = reads.file_columns(files)
-    wanted = [n for n in contract.columns if n in column_kinds(config)]
-    present = {n for n in wanted if n in in_files}
+    present, out = _present(config, contract, reads.file_columns(files), start, end)
     outputs = _outputs(config)
-    out = [
-        Item("missing_column", n, kind_of("missing_column", n, outputs), start, end, "finding",
-             reason=f"no file of the range holds {n!r}")
-        for n in wanted if n not in present
-    ]  # fmt: skip
-    schema = storage_schema(config, prediction_columns(config))
-    typed = typed_contract(contract, schema)
+    typed = typed_contract(contract, storage_schema(config, prediction_columns(config)))
     ts = config.schema_.timestamp
     frame = scan_predictions(config, start, end, columns=[ts, *sorted(present)])
     table = tally(frame, ts, every, typed, present)
@@ -261,14 +253,8 @@ def judge_frame(
     lacks is a ``missing_column`` failure."""
     c = config.check
     names = set(frame.collect_schema().names())
-    wanted = [n for n in contract.columns if n in column_kinds(config)]
-    present = {n for n in wanted if n in names}
+    present, items = _present(config, contract, names, start, end)
     outputs = _outputs(config)
-    items = [
-        Item("missing_column", n, kind_of("missing_column", n, outputs), start, end, "finding",
-             reason=f"the data has no column {n!r}")
-        for n in wanted if n not in present
-    ]  # fmt: skip
     typed = typed_contract(contract, storage_schema(config, prediction_columns(config)))
     # one group of every row, keyed by a column: polars 2.1 cannot run
     # drop_nulls().unique_counts().max() in a select or with a literal key (ShapeError)
@@ -281,6 +267,21 @@ def judge_frame(
         row, start, end, typed, present, outputs, min_rows=c.min_rows, confidence=1 - c.alpha
     )
     return _groups(correct(items, c.alpha, c.correction))
+
+
+def _present(
+    config: Config, contract: Contract, names: set[str], start: dt.datetime, end: dt.datetime
+) -> tuple[set[str], list[Item]]:
+    """The contract's columns among ``names`` (the data's columns), and a ``missing_column``
+    failure for each one the config logs but the data lacks."""
+    wanted = [n for n in contract.columns if n in column_kinds(config)]
+    outputs = _outputs(config)
+    missing = [
+        Item("missing_column", n, kind_of("missing_column", n, outputs), start, end, "finding",
+             reason=f"the data of the range holds no column {n!r}")
+        for n in wanted if n not in names
+    ]  # fmt: skip
+    return {n for n in wanted if n in names}, missing
 
 
 def _outputs(config: Config) -> frozenset[str]:

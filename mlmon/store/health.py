@@ -16,7 +16,7 @@ from mlmon.config import Config
 from mlmon.fsutil import TMP_PREFIX
 from mlmon.store.columns import INGESTED
 from mlmon.store.layout import StoreLayout
-from mlmon.store.scan import reading, scan_files, scan_predictions
+from mlmon.store.scan import first_instant, reading, scan_predictions
 from mlmon.store.timestamps import parse_timestamps
 from mlmon.store.validate import EARLIEST
 
@@ -45,48 +45,18 @@ def row_counts(
 def first_timestamp(config: Config) -> dt.datetime | None:
     """The oldest prediction's time (reads the earliest partition's timestamps), or None
     for a store without predictions."""
-    layout = StoreLayout(config.store.path)
+    days = sorted(StoreLayout(config.store.path).partitions("predictions"))
     ts = pl.col(config.schema_.timestamp)
-    for day in sorted(layout.partitions("predictions")):
-        files = layout.files("predictions", day, day)
-        if not files:
-            continue
-        with reading(files):
-            oldest = (
-                scan_files(config, "predictions", files)
-                .select(ts.filter(ts >= EARLIEST).min())
-                .collect()
-                .item()
-            )
-        if oldest is not None:
-            assert isinstance(oldest, dt.datetime)
-            return oldest
-    return None
+    return first_instant(config, "predictions", days, ts.filter(ts >= EARLIEST).min())
 
 
 def newest_label(config: Config, before: dt.datetime) -> dt.datetime | None:
     """When the newest label known before ``before`` became known (``label_timestamp`` if
     the schema has one, else when it was ingested)."""
-    layout = StoreLayout(config.store.path)
-    column = config.schema_.label_timestamp or INGESTED
-    c = pl.col(column)
-    for day in sorted(layout.partitions("labels"), reverse=True):
-        if day > before.date():
-            continue
-        files = layout.files("labels", day, day)
-        if not files:
-            continue
-        with reading(files):
-            newest = (
-                scan_files(config, "labels", files)
-                .select(c.filter(c < before).max())
-                .collect()
-                .item()
-            )
-        if newest is not None:
-            assert isinstance(newest, dt.datetime)
-            return newest
-    return None
+    partitions = StoreLayout(config.store.path).partitions("labels")
+    days = sorted((d for d in partitions if d <= before.date()), reverse=True)
+    c = pl.col(config.schema_.label_timestamp or INGESTED)
+    return first_instant(config, "labels", days, c.filter(c < before).max())
 
 
 def file_columns(files: Sequence[Path]) -> set[str]:

@@ -315,22 +315,26 @@ def latest_timestamp(config: Config, now: dt.datetime | None = None) -> dt.datet
     """
     layout = StoreLayout(config.store.path)
     bound = (now or dt.datetime.now(dt.UTC)) + dt.timedelta(seconds=config.store.max_future)
-    parts = layout.partitions("predictions")
+    days = [d for d in layout.partitions("predictions") if EARLIEST.date() <= d <= bound.date()]
     ts = pl.col(config.schema_.timestamp)
-    for day in sorted(parts, reverse=True):
-        if day > bound.date() or day < EARLIEST.date():
-            continue
-        files = layout.files("predictions", day, day)
+    plausible = ts.filter((ts >= EARLIEST) & (ts <= bound)).max()
+    return first_instant(config, "predictions", sorted(days, reverse=True), plausible)
+
+
+def first_instant(
+    config: Config, table: Table, days: Sequence[dt.date], aggregate: pl.Expr
+) -> dt.datetime | None:
+    """``aggregate`` (a min or max of a time column) over one day partition of ``table`` at a
+    time, in the order of ``days``: the first that is not null (None when none is). Reads
+    as few partitions as the answer needs."""
+    layout = StoreLayout(config.store.path)
+    for day in days:
+        files = layout.files(table, day, day)
         if not files:
             continue
         with reading(files):
-            newest = (
-                scan_files(config, "predictions", list(files))
-                .select(ts.filter((ts >= EARLIEST) & (ts <= bound)).max())
-                .collect()
-                .item()
-            )
-        if newest is not None:
-            assert isinstance(newest, dt.datetime)
-            return newest
+            value = scan_files(config, table, files).select(aggregate).collect().item()
+        if value is not None:
+            assert isinstance(value, dt.datetime)
+            return value
     return None
