@@ -66,14 +66,18 @@ def run(
         start = end - dt.timedelta(seconds=c.since)
     latest = isinstance(until, str) and until.strip().lower() == "latest"
     first_window = _floor(start, step)
-    history_from = first_window - c.volume.seasons * WEEK
-    counts, newest = reads.row_counts(config, history_from, end, every)
+    windows = _windows(first_window, end, step)
+    seasons = c.volume.seasons if c.volume.enabled else 0
+    # the range's days and, for the volume's history, the same days of earlier weeks: a
+    # day's check reads 1 + seasons day partitions' timestamps, not every day in between
+    days = {(w - k * WEEK).date() for w in windows for k in range(seasons + 1)}
+    counts = reads.row_counts(config, days, first_window - seasons * WEEK, end, every)
+    newest = reads.newest_prediction(config, end)
     as_of = (newest or end) if latest else end
     insufficient: list[str] = []
 
     predictions = freshness(newest, as_of, c.freshness.max_age)
     labels = _label_freshness(config, as_of)
-    windows = _windows(first_window, end, step)
     complete = [w for w in windows if w + step <= as_of]
     first = reads.first_timestamp(config)
     volume, gap_list = _volume(config, complete, counts, first, step, insufficient)
@@ -224,8 +228,16 @@ def _column_checks(
     outputs = _outputs(config)
     typed = typed_contract(contract, storage_schema(config, prediction_columns(config)))
     ts = config.schema_.timestamp
-    frame = scan_predictions(config, start, end, columns=[ts, *sorted(present)])
-    table = tally(frame, ts, every, typed, present)
+    # day by day: a window (an hour or a day) never spans two UTC days, so the tallies of the
+    # day partitions are the range's, and memory holds one day's columns, not the range's
+    day = dt.datetime.combine(start.date(), dt.time(), dt.UTC)
+    tallies = []
+    while day < end:
+        lo, hi = max(start, day), min(end, day + dt.timedelta(days=1))
+        frame = scan_predictions(config, lo, hi, columns=[ts, *sorted(present)])
+        tallies.append(tally(frame, ts, every, typed, present))
+        day += dt.timedelta(days=1)
+    table = pl.concat(tallies, how="vertical")
     judged = 0
     for row in table.iter_rows(named=True):
         w = row[WINDOW]

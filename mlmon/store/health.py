@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -16,7 +16,7 @@ from mlmon.config import Config
 from mlmon.fsutil import TMP_PREFIX
 from mlmon.store.columns import INGESTED
 from mlmon.store.layout import StoreLayout
-from mlmon.store.scan import first_instant, reading, scan_predictions
+from mlmon.store.scan import check_footers, first_instant, reading, scan_files
 from mlmon.store.timestamps import parse_timestamps
 from mlmon.store.validate import EARLIEST
 
@@ -24,22 +24,39 @@ WINDOW = "window"
 ROWS = "rows"
 
 
+def timestamps(
+    config: Config, days: Iterable[dt.date], since: dt.datetime, until: dt.datetime
+) -> pl.LazyFrame:
+    """The timestamp column, and nothing else, of the predictions of the day partitions
+    ``days`` with ``since <= timestamp < until``."""
+    files = StoreLayout(config.store.path).files("predictions", days=days)
+    check_footers(files)
+    ts = pl.col(config.schema_.timestamp)
+    return scan_files(config, "predictions", files).select(ts).filter((ts >= since) & (ts < until))
+
+
 def row_counts(
-    config: Config, since: dt.datetime, until: dt.datetime, every: str
-) -> tuple[dict[dt.datetime, int], dt.datetime | None]:
-    """Rows per window (``every``) of ``[since, until)`` and the newest row's time, reading
-    only the timestamp column."""
+    config: Config, days: Iterable[dt.date], since: dt.datetime, until: dt.datetime, every: str
+) -> dict[dt.datetime, int]:
+    """Rows per window (``every``) of the day partitions ``days`` within ``[since, until)``,
+    reading only the timestamp column."""
     ts = config.schema_.timestamp
     frame = (
-        scan_predictions(config, since, until, columns=[ts])
+        timestamps(config, days, since, until)
         .group_by(pl.col(ts).dt.truncate(every).alias(WINDOW))
-        .agg(pl.len().alias(ROWS), pl.col(ts).max().alias("newest"))
+        .agg(pl.len().alias(ROWS))
         .collect()
     )
-    counts = dict(zip(frame[WINDOW].to_list(), frame[ROWS].to_list(), strict=True))
-    newest = frame["newest"].max() if frame.height else None
-    assert newest is None or isinstance(newest, dt.datetime)
-    return counts, newest
+    return dict(zip(frame[WINDOW].to_list(), frame[ROWS].to_list(), strict=True))
+
+
+def newest_prediction(config: Config, before: dt.datetime) -> dt.datetime | None:
+    """The newest prediction's time before ``before`` (reads the timestamps of the newest
+    partition that has one)."""
+    partitions = StoreLayout(config.store.path).partitions("predictions")
+    days = sorted((d for d in partitions if d <= before.date()), reverse=True)
+    ts = pl.col(config.schema_.timestamp)
+    return first_instant(config, "predictions", days, ts.filter(ts < before).max())
 
 
 def first_timestamp(config: Config) -> dt.datetime | None:

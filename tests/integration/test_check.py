@@ -7,6 +7,7 @@ import datetime as dt
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -229,26 +230,32 @@ def test_too_little_history_is_insufficient_data_with_the_history_needed(clean_s
     assert "the store starts 2026-09-07" in result.insufficient[0]
 
 
-def test_volume_reads_only_the_timestamp_column(
+def test_freshness_gaps_and_volume_read_only_the_timestamp_column(
     clean: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mlmon.store.scan import scan_predictions as original
+    from mlmon.store.health import timestamps as original
 
-    seen: list[list[str]] = []
+    read: list[list[str]] = []
 
-    def spy(config, since=None, until=None, columns=None):  # type: ignore[no-untyped-def]
-        seen.append(list(columns or []))
-        return original(config, since, until, columns)
+    def spy(*args: Any) -> pl.LazyFrame:
+        frame = original(*args)
+        read.append(frame.collect_schema().names())
+        return frame
 
-    monkeypatch.setattr("mlmon.store.health.scan_predictions", spy)
+    def no_columns(*args: Any) -> pl.LazyFrame:
+        raise AssertionError("feature columns read without a contract")
+
+    monkeypatch.setattr("mlmon.store.health.timestamps", spy)
+    monkeypatch.setattr("mlmon.ops.check.scan_predictions", no_columns)
     clean.config_path.write_text(
         clean.config_path.read_text().replace(
             "reference: {since: 2026-09-07, until: 2026-09-14}", "reference: null"
         )
     )
     result = check.run(clean.config(), since="1d", until=START + dt.timedelta(days=DAYS))
-    assert seen == [["ts"]]
+    assert read == [["ts"]]
     assert result.contract is None and result.status == "ok"
+    assert len(result.volume) == 24 and result.predictions.status == "ok"
 
 
 def test_a_contract_column_the_logs_no_longer_hold_is_a_finding(clean: Project) -> None:
