@@ -3,7 +3,8 @@
 A finding is a condition (drift, a threshold breach, concept drift, stale data, a failed
 health check), which holds while the command keeps seeing it and *resolves* when a later run
 of the same command no longer does, or an event (a failed promotion gate, a rollback, a
-triggered retraining), which happens once. Each has a stable key, so the same finding seen by two runs is one alert.
+triggered retraining), which happens once. Each has a stable key, so the same finding seen
+by two runs is one alert.
 
 The findings are read from the typed result of the operation (:mod:`mlmon.ops`), the object
 whose ``to_dict()`` the command prints; a finding's ``details`` carry the JSON of the parts it
