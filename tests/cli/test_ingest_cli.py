@@ -298,8 +298,8 @@ def test_labels_outside_the_classes_are_quarantined_exit_1(project: Project) -> 
         ),
         (
             ("model:\n  name: loans", "modell:\n  name: loans"),
-            "modell: unknown key; allowed keys here: alerts, drift, metrics, model, promote, "
-            "registry, retrain, schema, store",
+            "modell: unknown key; allowed keys here: alerts, check, drift, metrics, model, "
+            "promote, registry, retrain, schema, store",
         ),
     ],
 )

@@ -81,8 +81,33 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Docume
     for sub in (["list"], ["show", "1"], ["history"], ["path", "production"]):
         run("registry", *sub)
     run("registry", "show", "99")
-    run("init", "--force")
+    run(
+        "check",
+        "--since",
+        "2026-10-05",
+        "--until",
+        "2026-10-07",
+        "--contract",
+        str(contract(project)),
+    )
+    run("contract", "infer", "--since", "2026-10-01", "--until", "2026-10-04")
+    run("init", "--force")  # last: it writes a starter config over the project's
     return found
+
+
+def contract(project: Project) -> Path:
+    """A contract with a check of every kind, so that the check document holds each one."""
+    return project.write(
+        "contract.yaml",
+        """\
+        columns:
+          x: {kind: numerical, null_share: 0.01, zero_share: 0.01, nonfinite_share: 0.01,
+              range: [-1, 1], out_of_range_share: 0.01, spread_min: 5, top_share: 0.5,
+              cardinality: {min: 5000, rows: 10}, sentinels: [-1], sentinel_share: 0.01}
+          c: {kind: categorical, domain: {a: 0.5, zz: 0.5}, new_value_share: 0.01,
+              share_tolerance: 0.1}
+        """,
+    )
 
 
 @pytest.mark.slow
@@ -135,6 +160,10 @@ BREAKS: list[tuple[str, tuple[str | int, ...], Callable[[Any], None]]] = [
     ("registry", ("result", "events", 0), _set("event", "deleted")),
     ("registry", ("result",), _set("extra", 1)),
     ("init", ("result",), _rename("path")),
+    ("check", ("result", "checks", 0), _set("kind", "anomaly")),
+    ("check", ("result", "checks", 0, "worst"), _set("p_value", float("nan"))),
+    ("check", ("result",), _rename("findings")),
+    ("contract", ("result",), _set("columns", "2")),
     ("error", ("error",), _set("type", "crash")),
     ("error", (), _set("result", {})),
     ("error", ("error",), _rename("hint")),

@@ -54,8 +54,8 @@ def test_unknown_top_level_section_is_rejected() -> None:
     message = _error(GOOD + "drfit: {}\n")
     assert (
         message
-        == "mlmon.yaml: drfit: unknown key; allowed keys here: alerts, drift, metrics, model, "
-        "promote, registry, retrain, schema, store"
+        == "mlmon.yaml: drfit: unknown key; allowed keys here: alerts, check, drift, metrics, "
+        "model, promote, registry, retrain, schema, store"
     )
 
 
@@ -192,7 +192,7 @@ def test_bad_durations_are_rejected(bad: object) -> None:
 def test_internal_fields_are_not_config_keys() -> None:
     message = _error(GOOD + "source: elsewhere.yaml\n")
     assert message == (
-        "mlmon.yaml: source: unknown key; allowed keys here: alerts, drift, metrics, model, "
+        "mlmon.yaml: source: unknown key; allowed keys here: alerts, check, drift, metrics, model, "
         "promote, registry, retrain, schema, store"
     )
 
