@@ -13,7 +13,7 @@ rests on, for the sinks' payloads.
 ``stale_data`` has two sources, kept apart by key: ``metrics`` and ``drift`` compare the
 store's newest prediction with ``alerts.stale_after`` (key ``stale_data``), and ``check``
 compares the newest prediction and label with ``check.freshness`` (keys
-``stale_data:freshness:predictions`` and ``stale_data:freshness:labels``). One rule
+``stale_data:predictions`` and ``stale_data:labels``). One rule
 ``{finding: stale_data}`` enables both; each source resolves only its own keys
 (:func:`unjudged`), so a clean ``mlmon check`` never resolves what ``mlmon metrics`` found.
 """
@@ -92,9 +92,13 @@ def unjudged(result: Outcome, keys: Iterable[str]) -> set[str]:
     check = result.command == "check"
     out = {k for k in keys if k.split(":", 1)[0] == "stale_data" and (k == "stale_data") == check}
     if check:
-        groups = cast("CheckResult", result).groups
-        short = {_key(g.kind, g.check, g.column) for g in groups if g.status == "insufficient_data"}
-        out |= short & keys
+        # a column's finding is keyed by the column (HealthFinding.key): it stays firing
+        # when none of that column's checks of its kind had a verdict this time
+        verdicts: dict[str, bool] = {}
+        for g in cast("CheckResult", result).groups:
+            key = _key(g.kind, g.column) if g.column else _key(g.kind, g.check)
+            verdicts[key] = verdicts.get(key, False) or g.status != "insufficient_data"
+        out |= {k for k, judged in verdicts.items() if not judged} & keys
     return out
 
 
@@ -268,7 +272,8 @@ _SAYS_WHEN = ("freshness", "gaps")
 def _check(result: CheckResult) -> list[Finding]:
     out = []
     for f in result.findings:
-        labels = {"check": f.check} | ({"column": f.column} if f.column else {})
+        # labels identify the alert: a column's finding is one alert whichever check fails first
+        labels = {"column": f.column} if f.column else {"check": f.check}
         where = f.windows
         if len(where) > SUMMARY_WINDOWS:
             where = where[: SUMMARY_WINDOWS - 1].rsplit(", ", 1)[0] + ", …"

@@ -165,7 +165,7 @@ def _judge_column(
             share("new_value_share", "new", nonnull, cc.new_value_share)
         out += _domain(item, counts, name, cc, nonnull, min_rows, confidence)
     if cc.cardinality is not None:
-        out.append(_cardinality(item, int(counts[stat(name, "unique")]), nonnull, cc))
+        out.append(_cardinality(item, int(counts[stat(name, "unique")]), nonnull, cc, min_rows))
     return out
 
 
@@ -243,15 +243,17 @@ def _domain(
     return out
 
 
-def _cardinality(make: Callable[..., Item], unique: int, n: int, cc: ColumnContract) -> Item:
+def _cardinality(
+    make: Callable[..., Item], unique: int, n: int, cc: ColumnContract, min_rows: int
+) -> Item:
     """At least ``cardinality.min`` distinct values in a window of ``cardinality.rows`` rows
     or more: a column collapsing onto few values (a default filled in)."""
     assert cc.cardinality is not None
     evidence = {"unique": unique, "min": cc.cardinality.min, "n": n}
-    if n < cc.cardinality.rows:
+    if n < max(cc.cardinality.rows, min_rows):
         return make(
             "cardinality", status="insufficient_data", evidence=evidence,
-            reason=f"{n:,} values < the {cc.cardinality.rows:,} the bound is for",
+            reason=f"{n:,} values < the {max(cc.cardinality.rows, min_rows):,} the bound needs",
         )  # fmt: skip
     status = "finding" if unique < cc.cardinality.min else "ok"
     return make("cardinality", status=status, evidence=evidence)

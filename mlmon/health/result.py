@@ -113,8 +113,10 @@ class HealthFinding:
 
     @property
     def key(self) -> str:
-        """Stable across runs: the same failure seen again is the same alert."""
-        return ":".join(p for p in (self.kind, self.check, self.column) if p)
+        """Stable across runs: the same failure seen again is the same alert. A column's
+        finding is keyed by the column, not by which of its checks came first (that may
+        change from run to run while the column stays broken)."""
+        return f"{self.kind}:{self.column}" if self.column else f"{self.kind}:{self.check}"
 
     def to_dict(self) -> dict[str, Any]:
         return {

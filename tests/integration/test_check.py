@@ -216,7 +216,7 @@ def test_stale_predictions_and_labels_are_stale_data(clean_store: Path) -> None:
     until = START + dt.timedelta(days=DAYS + 1)  # a day after the last row
     result = check.run(Project(clean_store).config(), since="1d", until=until)
     kinds = _findings(result)
-    assert "freshness:predictions" in kinds["stale_data"]
+    assert "freshness:predictions" in kinds["stale_data"]  # check:column
     assert result.predictions.age_seconds is not None and result.predictions.age_seconds > 7200
     assert result.labels is not None and result.labels.status == "ok"  # labels 6 h late: 18 h old
 

@@ -41,10 +41,10 @@ FAILING = ("2026-10-09", "2026-10-11")
 """The two bad days: a feature, a contract and a prediction failure, and a volume drop."""
 CLEAN = ("2026-10-08", "2026-10-09")
 FAILED_KEYS = {
-    "feature_anomaly:zero_share:x",
-    "contract_violation:new_value_share:c",
-    "prediction_anomaly:top_share:score",
-    "prediction_anomaly:value_share:pred",  # a score stuck under 0.5 predicts class 0 only
+    "feature_anomaly:x",
+    "contract_violation:c",
+    "prediction_anomaly:score",
+    "prediction_anomaly:pred",  # a score stuck under 0.5 predicts class 0 only
     "volume_anomaly:volume",
 }
 
@@ -142,33 +142,33 @@ def test_each_check_finding_is_an_alert_keyed_and_labelled_by_check_and_column(
     # (the stale_data of metrics and drift) is not check's to judge
     out = findings(result, latest_data=FIRST, now=T0, stale_after=3600)
     assert {f.key: (f.kind, f.labels) for f in out} == {
-        "stale_data:freshness:predictions": (
+        "stale_data:predictions": (
             "stale_data",
-            {"check": "freshness", "column": "predictions"},
+            {"column": "predictions"},
         ),
         "no_data:gaps": ("no_data", {"check": "gaps"}),
         "volume_anomaly:volume": ("volume_anomaly", {"check": "volume"}),
-        "feature_anomaly:zero_share:x": (
+        "feature_anomaly:x": (
             "feature_anomaly",
-            {"check": "zero_share", "column": "x"},
+            {"column": "x"},
         ),
-        "contract_violation:new_value_share:c": (
+        "contract_violation:c": (
             "contract_violation",
-            {"check": "new_value_share", "column": "c"},
+            {"column": "c"},
         ),
-        "prediction_anomaly:top_share:score": (
+        "prediction_anomaly:score": (
             "prediction_anomaly",
-            {"check": "top_share", "column": "score"},
+            {"column": "score"},
         ),
-        "prediction_anomaly:value_share:pred": (
+        "prediction_anomaly:pred": (
             "prediction_anomaly",
-            {"check": "value_share", "column": "pred"},
+            {"column": "pred"},
         ),
     }
     by_key = {f.key: f for f in out}
     gap = by_key["no_data:gaps"]
     assert gap.summary == "no rows 2026-10-11 00:00 - 2026-10-13 00:00 (history expects rows)"
-    zeros = by_key["feature_anomaly:zero_share:x"]
+    zeros = by_key["feature_anomaly:x"]
     assert zeros.summary == (
         "x: zero share 100.0% > 2.0% (240 of 240) in 1 window; also most common value's share, "
         "standard deviation, distinct values [2026-10-09]"
@@ -211,9 +211,8 @@ def test_a_failed_check_fires_is_held_in_the_cooldown_and_resolves_after_a_clean
 
 
 def test_a_check_without_a_verdict_resolves_nothing(tmp_path: Path, store: Path) -> None:
-    """No verdict is not 'all clear': with too few rows for the failed column checks and too
-    little history for volume, a clean range keeps the failures firing (although other
-    checks of the same kinds were judged); a judged one resolves them."""
+    """No verdict is not 'all clear': with too few rows for the column checks and too little
+    history for volume, a clean range keeps the failures firing; a judged one resolves them."""
     config, log = _jsonl(tmp_path, store)
     dispatch(config, _run(config, FAILING), now=T0)
     blind, _ = _jsonl(tmp_path, store, min_rows=100_000)
@@ -227,8 +226,7 @@ def test_a_check_without_a_verdict_resolves_nothing(tmp_path: Path, store: Path)
     unjudged = _run(blind, CLEAN)
     short = {(g.check, g.column) for g in unjudged.groups if g.status == "insufficient_data"}
     assert {("zero_share", "x"), ("new_value_share", "c"), ("top_share", "score")} <= short
-    # other checks of the same kinds had a verdict: the kinds were judged, these keys not
-    assert {g.kind for g in unjudged.groups if g.status == "ok"} >= {"feature_anomaly"}
+    assert not [g for g in unjudged.groups if g.status == "ok" and g.column is not None]
     assert all(v.status == "insufficient_data" for v in unjudged.volume)
     dispatch(blind, unjudged, now=T0 + dt.timedelta(minutes=5))
     assert [n["status"] for n in _lines(log)] == ["firing"] * len(FAILED_KEYS)
@@ -241,7 +239,7 @@ def test_check_and_metrics_each_resolve_only_their_own_stale_data(
 ) -> None:
     """One rule ``{finding: stale_data}``, two sources: ``metrics`` judges the store's newest
     row against ``alerts.stale_after`` (key ``stale_data``), ``check`` its freshness bounds
-    (``stale_data:freshness:predictions``). A clean run of one never resolves the other's."""
+    (``stale_data:predictions``). A clean run of one never resolves the other's."""
     config, log = _jsonl(tmp_path, store)
     dispatch(config, metrics_result(breach=False), now=T0)  # the newest row is 10 days old
     assert [(n["key"], n["status"]) for n in _lines(log)] == [("stale_data", "firing")]
@@ -249,17 +247,13 @@ def test_check_and_metrics_each_resolve_only_their_own_stale_data(
     assert len(_lines(log)) == 1  # check's fresh run leaves metrics' stale_data firing
     stale = check.run(config, since="2026-10-10", until="2026-10-12")
     dispatch(config, stale, now=T0 + dt.timedelta(minutes=2))
-    assert ("stale_data:freshness:predictions", "firing") in [
-        (n["key"], n["status"]) for n in _lines(log)
-    ]
+    assert ("stale_data:predictions", "firing") in [(n["key"], n["status"]) for n in _lines(log)]
     count = len(_lines(log))
     dispatch(config, metrics_result(breach=False), now=T0 + dt.timedelta(minutes=3))
     assert len(_lines(log)) == count  # metrics leaves check's firing (and holds its own)
     dispatch(config, _run(config, CLEAN), now=T0 + dt.timedelta(minutes=4))
     last = _lines(log)[count:]
-    assert ("stale_data:freshness:predictions", "resolved") in [
-        (n["key"], n["status"]) for n in last
-    ]
+    assert ("stale_data:predictions", "resolved") in [(n["key"], n["status"]) for n in last]
     assert "stale_data" not in {n["key"] for n in last}
     state = json.loads((tmp_path / "state" / "loans.json").read_text())
     assert state["alerts"]["stale_data"]["status"] == "firing"

@@ -142,7 +142,7 @@ def test_every_check_finding_can_be_named_by_a_rule_and_has_an_alert_name() -> N
 def test_check_does_not_judge_stale_after_and_metrics_keeps_check_s_staleness() -> None:
     from mlmon.alerts.findings import unjudged
 
-    keys = ["stale_data", "stale_data:freshness:predictions", "threshold_breach:roc_auc:min"]
+    keys = ["stale_data", "stale_data:predictions", "threshold_breach:roc_auc:min"]
     # metrics judges stale_data, but only its own key (alerts.stale_after) may resolve
-    assert unjudged(metrics_result(breach=False), keys) == {"stale_data:freshness:predictions"}
-    assert unjudged(drift_result(), keys) == {"stale_data:freshness:predictions"}
+    assert unjudged(metrics_result(breach=False), keys) == {"stale_data:predictions"}
+    assert unjudged(drift_result(), keys) == {"stale_data:predictions"}
