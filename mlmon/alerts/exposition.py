@@ -58,11 +58,11 @@ FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
         "Error of the labelled current rows (error rate, or mean absolute error)",
         ("model", "measure"),
     ),
-    "mlmon_check_rows": (
+    "mlmon_rows": (
         "Rows in the newest complete window of mlmon check",
         ("model", "window"),
     ),
-    "mlmon_check_rows_expected": (
+    "mlmon_rows_expected": (
         "Rows the same window of earlier weeks predicts for the newest complete window",
         ("model", "window"),
     ),
@@ -224,9 +224,9 @@ def _check(result: CheckResult, model: str) -> list[Sample]:
     if result.volume:
         newest = result.volume[-1]
         labels = {"model": model, "window": result.window}
-        out.append(Sample("mlmon_check_rows", labels, newest.verdict.rows))
+        out.append(Sample("mlmon_rows", labels, newest.verdict.rows))
         if newest.verdict.expected is not None:
-            out.append(Sample("mlmon_check_rows_expected", labels, newest.verdict.expected))
+            out.append(Sample("mlmon_rows_expected", labels, newest.verdict.expected))
     verdicts: list[tuple[str, str, str, str]] = []  # (check, column, kind, status)
     for table, fresh in (("predictions", result.predictions), ("labels", result.labels)):
         if fresh is None:

@@ -276,8 +276,8 @@ def test_the_textfile_of_a_check_parses_and_holds_rows_freshness_and_each_verdic
         for f in families.values()
         for s in f.samples
     }
-    assert values[("mlmon_check_rows", (("window", "1d"),))] == 80  # 10-10, the newest window
-    assert values[("mlmon_check_rows_expected", (("window", "1d"),))] == ROWS  # 10-03's
+    assert values[("mlmon_rows", (("window", "1d"),))] == 80  # 10-10, the newest window
+    assert values[("mlmon_rows_expected", (("window", "1d"),))] == ROWS  # 10-03's
     newest = result.predictions.newest
     assert newest is not None and newest.date() == dt.date(2026, 10, 10)
     age = (dt.datetime(2026, 10, 11, tzinfo=dt.UTC) - newest).total_seconds()
