@@ -19,8 +19,8 @@ import yaml
 from mlmon.errors import RegistryError, UsageError
 from mlmon.lifecycle.retrain import CONTRACT
 from mlmon.ops import contract as contract_ops
-from mlmon.ops.ingest import ingest
 from mlmon.registry import open_registry
+from mlmon.store.ingest import ingest
 from tests.conftest import BINARY_CONFIG, Project
 from tests.integration.test_lifecycle import LIFECYCLE
 from tests.integration.test_metrics import _store
@@ -157,7 +157,7 @@ def test_require_contract_refuses_a_candidate_the_serving_data_violates(
         "FAIL  contract: the serving data must satisfy version 1's training contract "
         "(promote.require_contract); it violates 2: " in refused.stdout
     )
-    assert "gate failed: production stays at None" in refused.stdout
+    assert "gate failed: production stays at (none)" in refused.stdout
     assert "production" not in registry.aliases()
     event = registry.events()[-1]
     assert event.event == "gate_failed" and event.version == "1"

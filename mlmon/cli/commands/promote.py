@@ -82,4 +82,4 @@ def render(out: Output, result: PromoteResult) -> None:
         before = result.production_before or "(none)"
         out.result_line(f"{how}: production {before} → {result.production_after}")
     else:
-        out.result_line(f"gate failed: production stays at {result.production_before}")
+        out.result_line(f"gate failed: production stays at {result.production_before or '(none)'}")
