@@ -316,6 +316,8 @@ def latest_timestamp(config: Config, now: dt.datetime | None = None) -> dt.datet
     layout = StoreLayout(config.store.path)
     bound = (now or dt.datetime.now(dt.UTC)) + dt.timedelta(seconds=config.store.max_future)
     days = [d for d in layout.partitions("predictions") if EARLIEST.date() <= d <= bound.date()]
+    if not days:  # no polars call at all: a forked child (alert dispatch) must not start its pool
+        return None
     ts = pl.col(config.schema_.timestamp)
     plausible = ts.filter((ts >= EARLIEST) & (ts <= bound)).max()
     return first_instant(config, "predictions", sorted(days, reverse=True), plausible)
