@@ -18,8 +18,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from scipy.special import chdtr
-
 from mlmon.config.contract import ColumnContract, Contract
 from mlmon.datadrift.rules import Correction, adjust
 from mlmon.health.shares import ShareTest, judge_share
@@ -195,7 +193,10 @@ def _spread(
         )  # fmt: skip
     if std >= spread_min:
         return make("spread", status="ok", p_value=1.0, evidence=evidence)
-    # chdtr(df, x) is scipy.stats.chi2.cdf(x, df), without importing scipy.stats
+    # chdtr(df, x) is scipy.stats.chi2.cdf(x, df), without importing scipy.stats (and only
+    # when a spread is below its floor)
+    from scipy.special import chdtr
+
     p = float(chdtr(n - 1, (n - 1) * std**2 / spread_min**2)) if spread_min > 0 else 1.0
     return make("spread", status="candidate", p_value=p, evidence=evidence)
 

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any, Literal
-
-from scipy.special import bdtr, bdtrc, ndtri
 
 Side = Literal["above", "below"]
 
@@ -86,8 +85,11 @@ def judge_share(
     # (a run judges tens of thousands of shares; almost all are within their bound)
     p_value: float | None = 1.0
     if beyond:
-        # scipy.special's binomial tails: the same numbers as scipy.stats.binom.sf / .cdf,
-        # without importing scipy.stats (half a second of every cron run)
+        # scipy.special's binomial tails (the numbers of scipy.stats.binom.sf / .cdf, without
+        # importing scipy.stats), imported only here: a run with no share beyond its bound
+        # never loads scipy at all
+        from scipy.special import bdtr, bdtrc
+
         tail = bdtrc(count - 1, n, bound) if side == "above" else bdtr(count, n, bound)
         p_value = float(tail)
     if n < min_rows:
@@ -104,7 +106,7 @@ def wilson(count: int, n: int, confidence: float) -> tuple[float, float]:
     >>> [round(x, 4) for x in wilson(0, 20, 0.95)]
     [0.0, 0.1611]
     """
-    z = float(ndtri(0.5 + confidence / 2))
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
     p = count / n
     scale = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / scale
