@@ -27,6 +27,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from mlmon.config.contract import Cardinality, ColumnContract, Contract
@@ -59,20 +60,24 @@ def infer_contract(
     """The contract of ``kinds`` (column → numerical/categorical) learned from ``frame``.
     ``sentinels`` are declared ones (``check.sentinels``), kept whatever the reference."""
     names = list(kinds)
-    data = frame.select([timestamp, *names]).collect()
-    rows = data.height
+    windows = pl.col(timestamp).dt.truncate(every).alias("_window")
+    sizes = frame.group_by(windows).agg(pl.len().alias("_rows")).collect()
+    rows = int(sizes["_rows"].sum())
     if rows == 0:
         raise ValueError("the reference has no rows")
-    per_window = data.group_by(pl.col(timestamp).dt.truncate(every)).agg(
-        pl.len().alias("_rows"), *(pl.col(c).drop_nulls().n_unique().alias(c) for c in names)
-    )
     columns = {}
-    for name in names:
+    for name in names:  # one column in memory at a time (with the window it belongs to)
+        data = frame.select(windows, pl.col(name)).collect()
+        per_window = data.group_by("_window").agg(
+            pl.len().alias("_rows"), pl.col(name).drop_nulls().n_unique()
+        )
         col = data[name]
         kind = kinds[name]
-        nulls = col.null_count()
         present = col.drop_nulls()
-        spec: dict[str, Any] = {"kind": kind, "null_share": _bound(nulls / rows, tolerance)}
+        spec: dict[str, Any] = {
+            "kind": kind,
+            "null_share": _bound(col.null_count() / rows, tolerance),
+        }
         declared = list(sentinels.get(name, ()))
         learned = _sentinels(present, kind)
         found = list(dict.fromkeys([*declared, *learned]))
@@ -89,6 +94,7 @@ def infer_contract(
         if floor is not None:
             spec["cardinality"] = floor
         columns[name] = ColumnContract.model_validate(spec)
+        del data, col, present
     return Contract(model=model, source=source, columns=columns)
 
 
@@ -125,18 +131,20 @@ def _numerical(present: pl.Series, tolerance: float) -> dict[str, Any]:
     }
     if len(finite) == 0:
         return spec
-    low, high = (float(finite.quantile(q, interpolation="linear") or 0.0) for q in QUANTILES)
+    values = finite.cast(pl.Float64).to_numpy()
+    # numpy's linear quantiles (polars' "linear" interpolation), both from one selection pass
+    low, high = (float(q) for q in np.quantile(values, QUANTILES))
     margin = (high - low) * RANGE_MARGIN
     floor = low - margin
-    if float(finite.min() or 0.0) >= 0:  # type: ignore[arg-type]
+    smallest, largest = float(values.min()), float(values.max())
+    if smallest >= 0:
         floor = max(floor, 0.0)  # a count or an amount: the margin does not open negatives
     spec |= {
         "range": [_round(floor), _round(high + margin)],
         "out_of_range_share": _bound(0.0, tolerance),
     }
-    counts = finite.value_counts(sort=True)
-    top = int(counts["count"][0]) / len(finite)
-    if finite.n_unique() > 1:  # a constant reference column may stay constant
+    top = int(finite.unique_counts().max() or 0) / len(finite)  # type: ignore[arg-type]
+    if smallest < largest:  # a constant reference column may stay constant
         spec["top_share"] = _bound(top, tolerance)
         std = finite.cast(pl.Float64).std()
         if isinstance(std, float) and std > 0:

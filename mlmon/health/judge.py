@@ -151,10 +151,9 @@ def _judge_column(
         if cc.nonfinite_share is not None:
             share("nonfinite_share", "nonfinite", nonnull, cc.nonfinite_share)
         if cc.range is not None and cc.out_of_range_share is not None:
-            lo, hi = counts[stat(name, "min")], counts[stat(name, "max")]
             share(
                 "out_of_range_share", "out_of_range", finite, cc.out_of_range_share,
-                evidence={"range": list(cc.range), "min": lo, "max": hi},
+                evidence={"range": list(cc.range)},
             )  # fmt: skip
         if cc.spread_min is not None:
             out.append(_spread(item, counts[stat(name, "std")], finite, cc.spread_min, min_rows))

@@ -21,7 +21,7 @@ from mlmon.health.freshness import Freshness, freshness, gaps
 from mlmon.health.judge import Item, correct, judge_window, kind_of, worst
 from mlmon.health.result import CheckGroup, CheckResult, VolumeWindow
 from mlmon.health.shares import judge_share
-from mlmon.health.tally import WINDOW, aggregations, condition, tally, typed_contract
+from mlmon.health.tally import WINDOW, aggregations, condition, derived, tally, typed_contract
 from mlmon.health.volume import judge_volume
 from mlmon.ops.arguments import check_choice
 from mlmon.ops.contract import learned_contract
@@ -271,7 +271,12 @@ def judge_frame(
     # one group of every row, keyed by a column: polars 2.1 cannot run
     # drop_nulls().unique_counts().max() in a select or with a literal key (ShapeError)
     one = frame.with_columns(pl.lit(0).alias(WINDOW))
-    table = one.group_by(WINDOW).agg(aggregations(typed, present)).collect()
+    table = (
+        one.group_by(WINDOW)
+        .agg(aggregations(typed, present))
+        .with_columns(derived(typed, present))
+        .collect()
+    )
     if table.height == 0:
         return _groups(items)
     row = table.row(0, named=True)
@@ -399,6 +404,13 @@ def _with_examples(config: Config, items: list[Item], contract: Contract | None)
             continue
         rows = scan_predictions(config, it.start, it.end, columns=[config.schema_.id, column])
         evidence = dict(it.evidence)
+        if it.check == "out_of_range_share":  # how far out: the window's finite extremes
+            c = pl.col(column)
+            ends = rows.select(
+                c.filter(c.is_finite()).min().alias("min"),
+                c.filter(c.is_finite()).max().alias("max"),
+            )
+            evidence |= ends.collect().row(0, named=True)
         if it.check == "top_share":  # which value it is stuck on (the smallest of tied ones)
             top = (
                 rows.group_by(column).len().drop_nulls(column)
