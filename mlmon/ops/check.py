@@ -8,6 +8,7 @@ window, :mod:`mlmon.health.tally`); ingest health reads the quarantine and the m
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from mlmon.ops.arguments import check_choice
 from mlmon.ops.contract import learned_contract
 from mlmon.ops.window import When, resolve
 from mlmon.store import health as reads
+from mlmon.store.cache import cache_key, store_cache
 from mlmon.store.columns import prediction_columns, storage_schema
 from mlmon.store.layout import StoreLayout
 from mlmon.store.scan import scan_predictions
@@ -87,7 +89,7 @@ def run(
     source, chosen = _contract(config, contract, every, notes)
     rows_in_range = sum(counts.get(w, 0) for w in windows)
     if chosen is not None:
-        items += _column_checks(config, chosen, start, end, every, step, insufficient)
+        items += _column_checks(config, chosen, start, end, every, step, insufficient, notes)
     rejected, unplaced = reads.quarantined(config, start, end, every)
     runs = reads.ingest_runs(config, start, end)
     items += _ingest_checks(config, start, end, step, counts, windows, rejected, runs)
@@ -218,6 +220,7 @@ def _column_checks(
     every: str,
     step: dt.timedelta,
     insufficient: list[str],
+    notes: list[str],
 ) -> list[Item]:
     c = config.check
     layout = StoreLayout(config.store.path)
@@ -227,17 +230,18 @@ def _column_checks(
     present, out = _present(config, contract, reads.file_columns(files), start, end)
     outputs = _outputs(config)
     typed = typed_contract(contract, storage_schema(config, prediction_columns(config)))
-    ts = config.schema_.timestamp
     # day by day: a window (an hour or a day) never spans two UTC days, so the tallies of the
-    # day partitions are the range's, and memory holds one day's columns, not the range's
+    # day partitions are the range's; memory holds one day's columns, not the range's, and a
+    # day whose files are unchanged is read from the cache, not tallied again
     day = dt.datetime.combine(start.date(), dt.time(), dt.UTC)
     tallies = []
     while day < end:
-        lo, hi = max(start, day), min(end, day + dt.timedelta(days=1))
-        frame = scan_predictions(config, lo, hi, columns=[ts, *sorted(present)])
-        tallies.append(tally(frame, ts, every, typed, present))
+        tallies.append(_day_tally(config, day.date(), every, typed, present, notes))
         day += dt.timedelta(days=1)
-    table = pl.concat(tallies, how="vertical")
+    first = _floor(start, step)
+    table = pl.concat(tallies, how="vertical").filter(
+        (pl.col(WINDOW) >= first) & (pl.col(WINDOW) < end)
+    )
     judged = 0
     for row in table.iter_rows(named=True):
         w = row[WINDOW]
@@ -251,6 +255,58 @@ def _column_checks(
             f"columns: no window of the range has check.min_rows ({c.min_rows:,}) values"
         )
     return out
+
+
+TALLY_FORMAT = 1
+"""Bump when a day's tally changes for the same files and contract (old entries then miss)."""
+
+
+def _day_tally(
+    config: Config,
+    day: dt.date,
+    every: str,
+    contract: Contract,
+    present: set[str],
+    notes: list[str],
+) -> pl.DataFrame:
+    """The tally of one whole day partition, from ``_cache/tallies`` when its files (their
+    paths and sizes: committed files never change, a new one changes the list), the
+    contract and the window are those it was computed for."""
+    layout = StoreLayout(config.store.path)
+    files = layout.files("predictions", day, day)
+    key = cache_key(
+        {
+            "format": TALLY_FORMAT,
+            "files": layout.listing(files),
+            "contract": contract.model_dump(mode="json"),
+            "present": sorted(present),
+            "every": every,
+            "timestamp": config.schema_.timestamp,
+        }
+    )
+    cache = store_cache(config.store.path, "tallies")
+    try:
+        entry = cache.read(key)
+        stored = cache.read_companion(key, ".parquet") if entry is not None else None
+        if stored is not None:
+            return pl.read_parquet(io.BytesIO(stored))
+    except (ValueError, OSError, pl.exceptions.PolarsError) as exc:
+        notes.append(f"the cached tally of {day} is unusable ({exc}): computing it again")
+    ts = config.schema_.timestamp
+    start = dt.datetime.combine(day, dt.time(), dt.UTC)
+    frame = scan_predictions(
+        config, start, start + dt.timedelta(days=1), columns=[ts, *sorted(present)]
+    )
+    table = tally(frame, ts, every, contract, present)
+    buffer = io.BytesIO()
+    table.write_parquet(buffer)
+    try:
+        cache.write(
+            key, {"day": day.isoformat(), "windows": table.height}, {".parquet": buffer.getvalue()}
+        )
+    except OSError as exc:
+        notes.append(f"could not cache the tally of {day} ({exc})")
+    return table
 
 
 def judge_frame(

@@ -4,8 +4,6 @@ contract ``mlmon check`` learns (and caches) when none is configured."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -19,7 +17,7 @@ from mlmon.fsutil import atomic_write_bytes
 from mlmon.health.infer import infer_contract
 from mlmon.ops.window import When, resolve
 from mlmon.outcome import Report
-from mlmon.store.cache import store_cache
+from mlmon.store.cache import cache_key, store_cache
 from mlmon.store.datasets import Source, file_source, store_window
 from mlmon.store.scan import reading
 
@@ -98,7 +96,7 @@ def learned_contract(
     files and the settings that shape it are unchanged."""
     source = store_window(config, since, until)
     c = config.check
-    key = _key(
+    key = cache_key(
         {
             "format": CACHE_FORMAT,
             "source": source.key(),
@@ -122,11 +120,6 @@ def learned_contract(
     except OSError as exc:
         notes.append(f"could not cache the learned contract ({exc})")
     return contract
-
-
-def _key(parts: dict[str, Any]) -> str:
-    text = json.dumps(parts, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def infer(

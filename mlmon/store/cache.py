@@ -26,6 +26,7 @@ FIELDS: dict[Cache, str] = {
     "profiles": "profile",
     "calibrations": "calibration",
     "contracts": "contract",
+    "tallies": "tally",
 }
 """The object each cache's entries hold."""
 
@@ -75,6 +76,13 @@ class EntryCache:
                 raise
         document = {"sha256": _digest(data), self.field: data}
         atomic_write_bytes(self.path(key), json.dumps(document).encode())
+
+
+def cache_key(parts: Mapping[str, Any]) -> str:
+    """A key for the JSON-able ``parts`` an entry is computed from (32 hex digits of their
+    SHA-256, in a canonical order)."""
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def store_cache(store: Path, kind: Cache) -> EntryCache:

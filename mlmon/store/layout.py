@@ -12,6 +12,7 @@
   _cache/profiles/<key>.json                       (drift: reference profiles, by content)
   _cache/calibrations/<key>.json                   (CBPE calibrations, by content)
   _cache/contracts/<key>.json                      (check: contracts learned from a reference)
+  _cache/tallies/<key>.json, <key>.parquet         (check: a day's per-window counts, by content)
   _state/concept/<model>/                          (concept detectors' saved stream, locked)
   _state/alerts/<model>.json                       (alert state: cooldowns, first seen;
                                                     alerts.state moves it elsewhere)
@@ -33,7 +34,7 @@ from mlmon.fsutil import TMP_PREFIX
 
 Table = Literal["predictions", "labels"]
 Side = Literal["quarantine", "label_updates"]
-Cache = Literal["profiles", "calibrations", "contracts"]
+Cache = Literal["profiles", "calibrations", "contracts", "tallies"]
 """The caches kept under ``_cache``: one directory of ``<key>.json`` entries each."""
 """Files an ingest run writes beside the tables: one of each kind per run, at most."""
 PARTITION_KEY = "date"

@@ -273,3 +273,35 @@ def test_a_contract_column_the_logs_no_longer_hold_is_a_finding(clean: Project) 
     assert ("contract_violation", "missing_column", "region") in {
         (f.kind, f.check, f.column) for f in result.findings
     }
+
+
+def test_a_rerun_reads_unchanged_days_from_the_cache_and_recomputes_a_changed_one(
+    clean: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    until = START + dt.timedelta(days=DAYS)
+    shutil.rmtree(clean.store / "_cache", ignore_errors=True)  # other tests' runs filled it
+    first = check.run(clean.config(), since="3d", until=until)
+    assert len(list((clean.store / "_cache" / "tallies").glob("*.parquet"))) == 3
+    from mlmon.health import tally as original
+
+    tallied: list[int] = []
+
+    def counting(frame: pl.LazyFrame, *args: Any) -> pl.DataFrame:
+        tallied.append(1)
+        return original.tally(frame, *args)
+
+    monkeypatch.setattr("mlmon.ops.check.tally", counting)
+    again = check.run(clean.config(), since="3d", until=until)
+    assert tallied == []  # every day from the cache
+    assert again.to_dict() == first.to_dict()
+    # a late file for the last day: that day, and only it, is tallied again
+    late = pl.DataFrame(
+        {"id": ["late-1"], "ts": [until - dt.timedelta(minutes=30)], "version": ["v1"], "pred": [1],
+         "score": [0.9], "x": [0.0], "y": [1.0], "c": ["a"], "latency_ms": [1.0], "error": [None]},
+        schema_overrides={"error": pl.String, "ts": pl.Datetime("us", "UTC")},
+    )  # fmt: skip
+    late.write_parquet(clean.root / "late.parquet")
+    ingest.run(clean.config(), [clean.root / "late.parquet"])
+    third = check.run(clean.config(), since="3d", until=until)
+    assert tallied == [1]
+    assert third.rows == first.rows + 1
