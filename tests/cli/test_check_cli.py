@@ -75,32 +75,32 @@ def test_a_bad_window_is_a_usage_error(logged: Project) -> None:
     assert "--window" in r.stderr
 
 
-def test_a_contract_that_is_not_yaml_is_exit_3_naming_the_place(logged: Project) -> None:
-    path = logged.write("contract.yaml", "columns: [unclosed\n")
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("columns: [unclosed\n", "{path}:2:1: invalid YAML"),
+        (
+            "columns:\n  income: {kind: numerical}\n",
+            "{path}: columns.income: not a column of the logs",
+        ),
+        (
+            "columns:\n  c: {kind: numerical}\n",
+            "{path}: columns.c.kind: numerical, but the config logs 'c' as categorical",
+        ),
+        (
+            "columns:\n  x: {kind: numerical, zero_shares: 0.1}\n",
+            "{path}: columns.x.zero_shares: unknown key",
+        ),
+    ],
+    ids=["not-yaml", "unknown-column", "kind-contradicts-config", "unknown-key"],
+)
+def test_a_bad_contract_is_exit_3_naming_the_place_or_key(
+    logged: Project, text: str, message: str
+) -> None:
+    path = logged.write("contract.yaml", text)
     r = logged.cli("check", "--contract", str(path))
     assert r.code == 3
-    assert f"{path}:2:1: invalid YAML" in r.stderr
-
-
-def test_a_contract_naming_an_unknown_column_is_exit_3_naming_the_key(logged: Project) -> None:
-    path = logged.write("contract.yaml", "columns:\n  income: {kind: numerical}\n")
-    r = logged.cli("check", "--contract", str(path))
-    assert r.code == 3
-    assert f"{path}: columns.income: not a column of the logs" in r.stderr
-
-
-def test_a_contract_whose_kind_contradicts_the_config_is_exit_3(logged: Project) -> None:
-    path = logged.write("contract.yaml", "columns:\n  c: {kind: numerical}\n")
-    r = logged.cli("check", "--contract", str(path))
-    assert r.code == 3
-    assert f"{path}: columns.c.kind: numerical, but the config logs 'c' as categorical" in r.stderr
-
-
-def test_a_contract_with_an_unknown_key_is_exit_3_naming_it(logged: Project) -> None:
-    path = logged.write("contract.yaml", "columns:\n  x: {kind: numerical, zero_shares: 0.1}\n")
-    r = logged.cli("check", "--contract", str(path))
-    assert r.code == 3
-    assert f"{path}: columns.x.zero_shares: unknown key" in r.stderr
+    assert message.format(path=path) in r.stderr
 
 
 def test_contract_infer_writes_a_contract_check_accepts_and_refuses_to_overwrite(
