@@ -92,9 +92,11 @@ class CheckGroup:
             "column": self.column,
             "kind": self.kind,
             "status": self.status,
-            "windows": len(self.items),
-            "windows_failed": len(self.failed),
-            "windows_insufficient": len(self.items) - len(judged),
+            # windows, not items: a class's share is one item per class value in a window
+            "windows": len({it.start for it in self.items}),
+            "windows_failed": len({it.start for it in self.failed}),
+            "windows_insufficient": len({it.start for it in self.items})
+            - len({it.start for it in judged}),
             "worst": worst(shown).to_dict(),
             "failed": [it.to_dict() for it in self.failed],
         }
@@ -205,7 +207,7 @@ class CheckResult(StatusExit):
             failed.sort(key=lambda g: PRECEDENCE.index(g.check) if g.check in PRECEDENCE else 99)
             first = failed[0]
             w = worst(first.failed)
-            n = len(first.failed)
+            n = len({it.start for it in first.failed})  # a class share fails per class value
             also = [check_label(g.check) for g in failed[1:]]
             out.append(
                 HealthFinding(
