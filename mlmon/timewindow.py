@@ -139,3 +139,16 @@ def iso_utc(value: dt.datetime | None) -> str | None:
     '2026-10-01T00:00:00Z'
     """
     return None if value is None else value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def floor_window(instant: dt.datetime, step: dt.timedelta) -> dt.datetime:
+    """The start of the tumbling UTC window of length ``step`` (an hour or a day) that holds
+    ``instant``.
+
+    >>> floor_window(dt.datetime(2026, 10, 1, 14, 35, tzinfo=dt.UTC), dt.timedelta(hours=1)).hour
+    14
+    """
+    day = instant.replace(hour=0, minute=0, second=0, microsecond=0)
+    if step >= dt.timedelta(days=1):
+        return day
+    return day + ((instant - day) // step) * step

@@ -253,6 +253,17 @@ class CheckResult(StatusExit):
         }
 
 
+def group_items(items: Sequence[Item]) -> tuple[CheckGroup, ...]:
+    """The items gathered by check and column, in the order they first appear."""
+    grouped: dict[tuple[str, str | None], list[Item]] = {}
+    for it in items:
+        grouped.setdefault((it.check, it.column), []).append(it)
+    return tuple(
+        CheckGroup(check, column, members[0].kind, tuple(members))
+        for (check, column), members in grouped.items()
+    )
+
+
 def windows_text_of(gaps: Sequence[Gap]) -> str:
     return ", ".join(g.summary.removeprefix("no rows ") for g in gaps)
 

@@ -5,7 +5,7 @@ the candidate was trained on? Pure.
 by :func:`mlmon.lifecycle.retrain.training_contract`). ``mlmon promote`` checks the serving
 data of the window the gate compares on (every logged row of it, labelled or not) against the
 *candidate's* contract, all checks as one window with the multiple-testing correction of
-``mlmon check`` (:func:`mlmon.ops.check.judge_frame`).
+``mlmon check`` (:func:`mlmon.ops.columns.judge_frame`).
 
 Only the contract's **feature** columns are checked: the outputs logged in that window
 (prediction, score, probabilities) are the production model's, not the candidate's, so they

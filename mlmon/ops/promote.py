@@ -120,8 +120,8 @@ def serving_skew(
     config: Config, registry: Registry, version: str, since: dt.datetime, until: dt.datetime
 ) -> ContractCheck:
     """Every serving row of ``[since, until)`` against the feature columns of ``version``'s
-    training contract, as one window (:func:`mlmon.ops.check.judge_frame`)."""
-    from mlmon.ops.check import judge_frame
+    training contract, as one window (:func:`mlmon.ops.columns.judge_frame`)."""
+    from mlmon.ops.columns import judge_frame
     from mlmon.store.scan import scan_predictions
 
     required = config.promote.require_contract

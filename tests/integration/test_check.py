@@ -246,7 +246,7 @@ def test_freshness_gaps_and_volume_read_only_the_timestamp_column(
         raise AssertionError("feature columns read without a contract")
 
     monkeypatch.setattr("mlmon.store.health.timestamps", spy)
-    monkeypatch.setattr("mlmon.ops.check.scan_predictions", no_columns)
+    monkeypatch.setattr("mlmon.ops.columns.scan_predictions", no_columns)
     clean.config_path.write_text(
         clean.config_path.read_text().replace(
             "reference: {since: 2026-09-07, until: 2026-09-14}", "reference: null"
@@ -290,7 +290,7 @@ def test_a_rerun_reads_unchanged_days_from_the_cache_and_recomputes_a_changed_on
         tallied.append(1)
         return original.tally(frame, *args)
 
-    monkeypatch.setattr("mlmon.ops.check.tally", counting)
+    monkeypatch.setattr("mlmon.ops.columns.tally", counting)
     again = check.run(clean.config(), since="3d", until=until)
     assert tallied == []  # every day from the cache
     assert again.to_dict() == first.to_dict()
