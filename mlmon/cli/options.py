@@ -11,6 +11,15 @@ Reason = Annotated[
     typer.Option("--reason", help="Why (recorded in the event log).", show_default=False),
 ]
 Format = Annotated[str, typer.Option("--format", help="table or markdown (--json for JSON).")]
+Until = Annotated[
+    str | None,
+    typer.Option(
+        "--until",
+        help="End (exclusive): ISO date/time, or 'latest' for the newest row. [default: now]",
+        show_default=False,
+    ),
+]
+"""``--until`` of a command over a range of windows (``metrics``, ``check``)."""
 
 
 def until_option(what: str) -> Any:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mlmon.cli.finish import finish
+from mlmon.cli.options import Until
 from mlmon.cli.output import Output
 from mlmon.cli.state import check_choice, state_of
 
@@ -21,14 +22,6 @@ Since = Annotated[
         "--since",
         help="Start: ISO date/time, or a duration back from --until (7d, 12h). "
         "[default: check.since back from --until]",
-        show_default=False,
-    ),
-]
-Until = Annotated[
-    str | None,
-    typer.Option(
-        "--until",
-        help="End (exclusive): ISO date/time, or 'latest' for the newest row. [default: now]",
         show_default=False,
     ),
 ]

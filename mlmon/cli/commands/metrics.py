@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mlmon.cli.finish import finish
-from mlmon.cli.options import Format
+from mlmon.cli.options import Format, Until
 from mlmon.cli.output import Output
 from mlmon.cli.state import check_choice, state_of
 from mlmon.timewindow import WINDOW_STEPS
@@ -36,14 +36,7 @@ def metrics_command(
             show_default=False,
         ),
     ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option(
-            "--until",
-            help="End (exclusive): ISO date/time, or 'latest' for the newest row. [default: now]",
-            show_default=False,
-        ),
-    ] = None,
+    until: Until = None,
     window: Annotated[
         str | None,
         typer.Option(
