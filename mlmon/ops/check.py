@@ -24,7 +24,6 @@ from mlmon.ops.contract import learned_contract
 from mlmon.ops.ingest_health import ingest_checks, ingest_totals
 from mlmon.ops.window import When, resolve
 from mlmon.store import health as reads
-from mlmon.store.layout import StoreLayout
 from mlmon.timewindow import WINDOW_STEPS, floor_window
 
 WINDOWS = ("1h", "1d")
@@ -49,8 +48,8 @@ def run(
     c = config.check
     every = window or c.window
     step = WINDOW_STEPS[every]
-    layout = StoreLayout(config.store.path)
-    if not layout.files("predictions"):
+    first = reads.first_timestamp(config)  # also where the volume's history begins
+    if first is None:
         raise DataError(
             f"{config.store.path}: the store holds no predictions",
             hint="ingest the logs first: mlmon ingest FILE...",
@@ -73,7 +72,6 @@ def run(
     predictions = freshness(newest, as_of, c.freshness.max_age)
     labels = _label_freshness(config, as_of)
     complete = [w for w in windows if w + step <= as_of]
-    first = reads.first_timestamp(config)
     volume, gap_list = _volume(config, complete, counts, first, step, insufficient)
 
     items: list[Item] = []
