@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+from mlmon.health import FINDINGS
 from mlmon.outcome import Outcome
 from mlmon.timewindow import iso_utc
 
@@ -38,16 +39,9 @@ if TYPE_CHECKING:  # a result's class is told by its command: importing every co
     from mlmon.performance.windows import MetricsResult
     from mlmon.registry.rollback import RollbackResult
 
-CHECK_FINDINGS = (
-    "no_data",
-    "stale_data",
-    "volume_anomaly",
-    "feature_anomaly",
-    "contract_violation",
-    "prediction_anomaly",
-)
-"""The findings of ``mlmon check`` (:data:`mlmon.health.result.FINDINGS`, repeated here so
-that the alerts of a rollback need not import polars; a test keeps the two equal)."""
+CHECK_FINDINGS = FINDINGS
+"""The findings of ``mlmon check`` (:data:`mlmon.health.FINDINGS`, from the package's
+``__init__``, which imports nothing: the alerts of a rollback need not import polars)."""
 
 CONDITIONS = {
     "metrics": ("threshold_breach", "stale_data"),

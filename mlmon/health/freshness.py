@@ -35,6 +35,20 @@ class Freshness:
         }
 
 
+def span_text(first: dt.datetime, last: dt.datetime) -> str:
+    """``[first, last)`` for a person: ``2026-10-26 02:00-05:00`` within a day (a span that
+    ends at midnight ends at ``24:00``), both dates and times when it crosses midnight.
+
+    >>> t = dt.datetime(2026, 10, 26, 22, tzinfo=dt.UTC)
+    >>> span_text(t, t + dt.timedelta(hours=2)), span_text(t, t + dt.timedelta(hours=3))
+    ('2026-10-26 22:00-24:00', '2026-10-26 22:00 - 2026-10-27 01:00')
+    """
+    if first.date() != (last - dt.timedelta(microseconds=1)).date():
+        return f"{first:%Y-%m-%d %H:%M} - {last:%Y-%m-%d %H:%M}"
+    end = "24:00" if last.date() != first.date() else f"{last:%H:%M}"
+    return f"{first:%Y-%m-%d %H:%M}-{end}"
+
+
 def freshness(newest: dt.datetime | None, now: dt.datetime, max_age: float) -> Freshness:
     """How old the newest row is at ``now``; no row at all is stale.
 
@@ -59,10 +73,7 @@ class Gap:
     @property
     def summary(self) -> str:
         """``no rows 02:00-05:00`` (with the dates when the gap spans days)."""
-        same_day = self.start.date() == (self.end - dt.timedelta(microseconds=1)).date()
-        if same_day:
-            return f"no rows {self.start:%Y-%m-%d %H:%M}-{self.end:%H:%M}"
-        return f"no rows {self.start:%Y-%m-%d %H:%M} - {self.end:%Y-%m-%d %H:%M}"
+        return f"no rows {span_text(self.start, self.end)}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"start": iso_utc(self.start), "end": iso_utc(self.end), "windows": self.windows}

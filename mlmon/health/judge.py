@@ -20,6 +20,7 @@ from typing import Any
 
 from mlmon.config.contract import ColumnContract, Contract
 from mlmon.datadrift.rules import Correction, adjust
+from mlmon.health.freshness import span_text
 from mlmon.health.shares import ShareTest, judge_share
 from mlmon.health.tally import ROWS, SEP, stat
 from mlmon.timewindow import iso_utc
@@ -301,11 +302,11 @@ def summary(it: Item) -> str:
     return f"{subject}{what}"
 
 
-def windows_text(items: Iterable[Item], every: dt.timedelta) -> str:
-    """The windows of ``items`` as runs: ``2026-10-27 10:00-16:00, 2026-10-28 12:00-13:00``."""
-    starts = sorted({it.start for it in items if it.start is not None})
+def windows_text(starts: Iterable[dt.datetime | None], every: dt.timedelta) -> str:
+    """Windows (by their starts) as runs: ``2026-10-27 10:00-16:00, 2026-10-28 12:00-13:00``;
+    daily windows as dates, ``2026-10-27 .. 2026-10-31``."""
     runs: list[list[dt.datetime]] = []
-    for s in starts:
+    for s in sorted({s for s in starts if s is not None}):
         if runs and s == runs[-1][-1] + every:
             runs[-1].append(s)
         else:
@@ -316,11 +317,8 @@ def windows_text(items: Iterable[Item], every: dt.timedelta) -> str:
         if every >= dt.timedelta(days=1):
             days = (last - first).days
             parts.append(f"{first:%Y-%m-%d}" + (f" .. {last - every:%Y-%m-%d}" if days > 1 else ""))
-        elif first.date() == (last - dt.timedelta(microseconds=1)).date():
-            end = "24:00" if last.date() != first.date() else f"{last:%H:%M}"
-            parts.append(f"{first:%Y-%m-%d %H:%M}-{end}")
         else:
-            parts.append(f"{first:%Y-%m-%d %H:%M} - {last:%Y-%m-%d %H:%M}")
+            parts.append(span_text(first, last))
     return ", ".join(parts)
 
 

@@ -7,21 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from mlmon.health.freshness import Freshness, Gap
+from mlmon.health.freshness import Freshness, Gap, span_text
 from mlmon.health.judge import LABELS, Item, summary, windows_text, worst
 from mlmon.health.volume import VolumeVerdict
 from mlmon.outcome import StatusExit
 from mlmon.timewindow import iso_utc
 
-FINDINGS = (
-    "no_data",
-    "stale_data",
-    "volume_anomaly",
-    "feature_anomaly",
-    "contract_violation",
-    "prediction_anomaly",
-)
-"""The findings ``mlmon check`` reports (each goes to the alert rules by this name)."""
 PRECEDENCE = (
     "missing_column",
     "nonfinite_share",
@@ -178,7 +169,7 @@ class CheckResult(StatusExit):
                 HealthFinding(
                     "no_data", "gaps", None,
                     "; ".join(g.summary for g in self.gaps) + " (history expects rows)",
-                    windows_text_of(self.gaps),
+                    ", ".join(span_text(g.start, g.end) for g in self.gaps),
                     {"gaps": [g.to_dict() for g in self.gaps]},
                 )
             )  # fmt: skip
@@ -192,7 +183,7 @@ class CheckResult(StatusExit):
                     "volume_anomaly", "volume", None,
                     f"rows {v.verdict.rows:,} vs {expected} expected ({change}) in "
                     f"{len(anomalies)} window{'s' if len(anomalies) > 1 else ''}",
-                    windows_text(_as_items(anomalies), self.step),
+                    windows_text((a.start for a in anomalies), self.step),
                     v.to_dict(),
                 )
             )  # fmt: skip
@@ -214,7 +205,7 @@ class CheckResult(StatusExit):
                     kind, first.check, column,
                     summary(w) + f" in {n} window{'s' if n > 1 else ''}"
                     + (f"; also {', '.join(also)}" if also else ""),
-                    windows_text(first.failed, self.step) if w.start is not None else "",
+                    windows_text((it.start for it in first.failed), self.step),
                     w.to_dict() | {"checks": [g.check for g in failed]},
                 )
             )  # fmt: skip
@@ -262,14 +253,6 @@ def group_items(items: Sequence[Item]) -> tuple[CheckGroup, ...]:
         CheckGroup(check, column, members[0].kind, tuple(members))
         for (check, column), members in grouped.items()
     )
-
-
-def windows_text_of(gaps: Sequence[Gap]) -> str:
-    return ", ".join(g.summary.removeprefix("no rows ") for g in gaps)
-
-
-def _as_items(windows: Sequence[VolumeWindow]) -> list[Item]:
-    return [Item("volume", None, "volume_anomaly", v.start, v.end, v.status) for v in windows]
 
 
 def check_label(check: str) -> str:

@@ -107,7 +107,10 @@ def test_windows_text_merges_consecutive_windows_and_names_midnight_24() -> None
         Item("x", None, "k", T0 + h * hour, T0 + (h + 1) * hour, "finding")
         for h in (2, 3, 4, 22, 23)
     ]
-    assert windows_text(items, hour) == "2026-10-01 02:00-05:00, 2026-10-01 22:00-24:00"
+    assert (
+        windows_text((it.start for it in items), hour)
+        == "2026-10-01 02:00-05:00, 2026-10-01 22:00-24:00"
+    )
 
 
 def _reference(n: int = 5000) -> pl.DataFrame:
