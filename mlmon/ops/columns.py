@@ -14,7 +14,7 @@ from mlmon.config import Config
 from mlmon.config.contract import Contract, column_kinds
 from mlmon.health.judge import Item, correct, judge_window, kind_of, worst
 from mlmon.health.result import CheckGroup, group_items
-from mlmon.health.tally import WINDOW, aggregations, condition, derived, tally, typed_contract
+from mlmon.health.tally import ROWS, WINDOW, aggregations, condition, derived, tally, typed_contract
 from mlmon.store import health as reads
 from mlmon.store.cache import cache_key, store_cache
 from mlmon.store.columns import prediction_columns, storage_schema
@@ -129,10 +129,10 @@ def judge_frame(
     frame: pl.LazyFrame,
     start: dt.datetime,
     end: dt.datetime,
-) -> tuple[CheckGroup, ...]:
+) -> tuple[tuple[CheckGroup, ...], int]:
     """The contract's checks over all of ``frame`` as one window ``[start, end)`` (the
-    serving data a promotion is judged on), corrected together; a contract column the frame
-    lacks is a ``missing_column`` failure."""
+    serving data a promotion is judged on), corrected together, and the frame's row count
+    (from the same pass); a contract column the frame lacks is a ``missing_column`` failure."""
     c = config.check
     names = set(frame.collect_schema().names())
     present, items = _present(config, contract, names, start, end)
@@ -148,12 +148,12 @@ def judge_frame(
         .collect()
     )
     if table.height == 0:
-        return group_items(items)
+        return group_items(items), 0
     row = table.row(0, named=True)
     items += judge_window(
         row, start, end, typed, present, outputs, min_rows=c.min_rows, confidence=1 - c.alpha
     )
-    return group_items(correct(items, c.alpha, c.correction))
+    return group_items(correct(items, c.alpha, c.correction)), int(row[ROWS])
 
 
 def _present(

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import polars as pl
-
 from mlmon.config import Config
 from mlmon.config.contract import Contract, parse_contract
 from mlmon.errors import RegistryError
@@ -131,8 +129,7 @@ def serving_skew(
     checked = skew.features_only(contract, config.schema_.features.all)
     columns = list(checked.columns)
     frame = scan_predictions(config, since, until, columns=[config.schema_.timestamp, *columns])
-    groups = judge_frame(config, checked, frame, since, until)
-    rows = int(frame.select(pl.len()).collect().item())
+    groups, rows = judge_frame(config, checked, frame, since, until)
     return skew.judged(
         version,
         groups,
