@@ -13,7 +13,6 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from mlmon.config import Config
-from mlmon.fsutil import TMP_PREFIX
 from mlmon.store.columns import INGESTED
 from mlmon.store.layout import StoreLayout
 from mlmon.store.scan import check_footers, first_instant, reading, scan_files
@@ -91,15 +90,7 @@ def quarantined(
     """Quarantined rows per window of their own timestamp: ``{window: (rows, duplicates)}``
     (duplicates: rows rejected for a repeated id), and how many rows in quarantine have no
     readable timestamp (so no window)."""
-    layout = StoreLayout(config.store.path)
-    directory = layout.quarantine_dir
-    if not directory.is_dir() or directory.is_symlink():
-        return {}, 0
-    files = sorted(
-        p
-        for p in directory.glob("*.parquet")
-        if not p.name.startswith((TMP_PREFIX, ".")) and not p.is_symlink()
-    )
+    files = StoreLayout(config.store.path).side_files("quarantine")
     if not files:
         return {}, 0
     ts = config.schema_.timestamp

@@ -66,6 +66,14 @@ class StoreLayout:
             not p.name.startswith((TMP_PREFIX, ".")) for p in d.glob("*.parquet")
         )
 
+    def side_files(self, kind: Side) -> list[Path]:
+        """The committed files of a side directory (quarantine, label updates), oldest
+        first; as :meth:`files`, no temporary file and no symlink."""
+        directory = self.side_dir(kind)
+        if directory.is_symlink() or not directory.is_dir():
+            return []
+        return sorted(p for p in directory.glob("*.parquet") if _committed(p))
+
     @property
     def staging_dir(self) -> Path:
         return self.root / "_staging"
@@ -127,9 +135,11 @@ class StoreLayout:
                 continue
             if wanted is not None and day not in wanted:
                 continue
-            out += sorted(
-                p
-                for p in directory.glob("*.parquet")
-                if not p.name.startswith((TMP_PREFIX, ".")) and not p.is_symlink()
-            )
+            out += sorted(p for p in directory.glob("*.parquet") if _committed(p))
         return out
+
+
+def _committed(path: Path) -> bool:
+    """A file a reader may read: not an in-progress temporary (``.tmp-*``) or hidden file,
+    and not a symlink (which could point outside the store)."""
+    return not path.name.startswith((TMP_PREFIX, ".")) and not path.is_symlink()
